@@ -1,0 +1,274 @@
+import type { Flavor, KeyRecord, LogicalType, RdbRecord, Value } from '../records/types.js';
+import { Crc64 } from './crc64.js';
+import { Cursor, NEED_MORE } from './cursor.js';
+import { describeType, MAX_REDIS_VERSION, MAX_VALKEY_VERSION, moduleNameFromId, OP } from './constants.js';
+import { skipModuleOpcodes, skipValue } from './value-skip.js';
+import { decodeValue } from './value-decode.js';
+
+export interface ParseOptions {
+  /** Name used in error messages. */
+  file: string;
+  /** Total input size when known (a plain file): declared lengths are checked against it. */
+  size?: number;
+  /** Skip CRC64 verification at EOF. */
+  ignoreChecksum?: boolean;
+  /** Read a header version newer than rekey knows. */
+  allowFutureVersion?: boolean;
+}
+
+/** A key as read from an RDB: the payload is a view into the input, decoded only when asked. */
+export class RdbKeyRecord implements KeyRecord {
+  readonly kind = 'key' as const;
+  private decoded: Value | undefined;
+  idle?: number;
+  freq?: number;
+  /** RDB 13 KEY_META bytes that preceded this key (opcode included), kept for a verbatim rewrite. */
+  keyMeta?: Buffer;
+  constructor(
+    readonly db: number,
+    readonly key: Buffer,
+    readonly type: LogicalType,
+    readonly rdbType: number,
+    readonly encoding: string,
+    readonly flavor: Flavor,
+    readonly rdbVersion: number,
+    readonly expireAtMs: number | null,
+    readonly payload: Buffer,
+    readonly offset: number,
+    /** Input offset of payload[0], so decode errors point into the file. */
+    readonly payloadOffset: number,
+    readonly file: string,
+  ) {}
+
+  decode(): Value {
+    return (this.decoded ??= decodeValue(this.payload, this.rdbType, this.flavor, this.file, this.payloadOffset));
+  }
+}
+
+const MIN_READ = 64 * 1024;
+
+/**
+ * Streaming RDB parser. Pulls chunks from `source` and yields records in batches (one batch per
+ * buffer fill), so per-record async overhead is paid once per batch, not per key.
+ * An entry is parsed synchronously from its first byte; when the buffer runs short the entry is
+ * re-run after more input arrives. The amount awaited at least doubles on each retry, so a huge
+ * value costs O(size) in total, and only the current entry is ever held.
+ */
+export async function* parseRdb(source: AsyncIterable<Buffer>, opts: ParseOptions): AsyncGenerator<RdbRecord[]> {
+  const it = source[Symbol.asyncIterator]();
+  const crc = new Crc64();
+  const c = new Cursor(opts.file, Buffer.alloc(0));
+  let done = false;
+  let want = 9;
+
+  let version = 0;
+  let flavor: Flavor = 'redis';
+  let db = 0;
+  // Per-key prefix state, reset after each key.
+  let expireAtMs: number | null = null;
+  let idle: number | undefined;
+  let freq: number | undefined;
+  let keyMeta: Buffer | undefined;
+  let sawHeader = false;
+  let finished = false;
+
+  while (!finished) {
+    // Fill: keep what is unconsumed and add chunks until `want` bytes are buffered or input ends.
+    if (c.end - c.pos < want && !done) {
+      const parts: Buffer[] = [c.buf.subarray(c.pos, c.end)];
+      let total = parts[0]!.length;
+      const target = Math.max(want, MIN_READ);
+      while (total < target) {
+        const r = await it.next();
+        if (r.done) {
+          done = true;
+          break;
+        }
+        parts.push(r.value);
+        total += r.value.length;
+      }
+      c.base += c.pos;
+      c.buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+      c.pos = 0;
+      c.end = total;
+    }
+    c.streaming = !done;
+    c.beyond = done ? 0 : opts.size !== undefined ? Math.max(0, opts.size - c.base - c.end) : Infinity;
+
+    const batch: RdbRecord[] = [];
+    let committed = c.pos;
+    try {
+      if (!sawHeader) {
+        const h = readHeader(c, opts);
+        version = h.rdbVersion;
+        flavor = h.flavor;
+        sawHeader = true;
+        batch.push(h);
+        crc.update(c.buf, committed, c.pos);
+        committed = c.pos;
+      }
+      for (;;) {
+        const start = c.pos;
+        const op = c.u8('an opcode or value type');
+        switch (op) {
+          case OP.EOF: {
+            crc.update(c.buf, committed, c.pos);
+            let checksum: Buffer | null = null;
+            let checksumOk: boolean | null = null;
+            if (version >= 5) {
+              checksum = c.bytes(8, 'the CRC64 checksum after EOF');
+              if (checksum.readBigUInt64LE(0) === 0n) checksumOk = null; // saved with rdbchecksum no
+              else {
+                const computed = crc.digestLE();
+                checksumOk = computed.equals(checksum);
+                if (!checksumOk && !opts.ignoreChecksum) {
+                  throw c.error(`CRC64 ${computed.toString('hex')} (computed over the file), found ${checksum.toString('hex')}: the file is corrupt (--ignore-checksum reads it anyway)`, c.pos - 8);
+                }
+              }
+            }
+            batch.push({ kind: 'eof', checksum, checksumOk, offset: c.base + start });
+            committed = c.pos;
+            finished = true;
+            break;
+          }
+          case OP.SELECTDB:
+            db = c.len('database number');
+            batch.push({ kind: 'selectdb', db, offset: c.base + start });
+            break;
+          case OP.EXPIRETIME:
+            expireAtMs = c.i32le('expire time (seconds)') * 1000;
+            continue;
+          case OP.EXPIRETIME_MS:
+            expireAtMs = c.i64le('expire time (ms)');
+            continue;
+          case OP.IDLE:
+            idle = c.len('LRU idle time');
+            continue;
+          case OP.FREQ:
+            freq = c.u8('LFU frequency');
+            continue;
+          case OP.RESIZEDB: {
+            const dbSize = c.len('RESIZEDB db size');
+            const expiresSize = c.len('RESIZEDB expires size');
+            batch.push({ kind: 'resizedb', db, dbSize, expiresSize, offset: c.base + start });
+            break;
+          }
+          case OP.AUX: {
+            const key = c.string('AUX field name');
+            const value = c.string('AUX field value');
+            batch.push({ kind: 'aux', key, value, offset: c.base + start });
+            break;
+          }
+          case OP.MODULE_AUX: {
+            const bodyStart = c.pos;
+            const moduleId = c.lenBig('module id');
+            const whenOp = c.len('MODULE_AUX when-opcode');
+            if (whenOp !== 2) throw c.error(`MODULE_AUX when-opcode 2 (UINT), found ${whenOp}`);
+            const when = c.len('MODULE_AUX when');
+            skipModuleOpcodes(c);
+            batch.push({ kind: 'module-aux', moduleId, moduleName: moduleNameFromId(moduleId).name, when, raw: c.buf.subarray(bodyStart, c.pos), offset: c.base + start });
+            break;
+          }
+          case OP.FUNCTION_PRE_GA: {
+            const name = c.string('function name');
+            const engine = c.string('function engine');
+            const hasDesc = c.len('function has-description flag');
+            const description = hasDesc ? c.string('function description') : null;
+            const code = c.string('function code');
+            batch.push({ kind: 'function-pre-ga', name, engine, description, code, offset: c.base + start });
+            break;
+          }
+          case OP.FUNCTION2:
+            batch.push({ kind: 'function', code: c.string('function library code'), offset: c.base + start });
+            break;
+          case OP.SLOT_INFO: {
+            const slot = c.len('slot number');
+            const slotSize = c.len('slot key count');
+            const expiresSlotSize = c.len('slot expires count');
+            batch.push({ kind: 'slot-info', slot, slotSize, expiresSlotSize, offset: c.base + start });
+            break;
+          }
+          case OP.KEY_META: {
+            if (flavor === 'valkey') {
+              // SLOT_IMPORT (Valkey 9): job name, then slot ranges. Only meaningful to a cluster loading it.
+              c.skipString('slot import job name');
+              const n = c.count(c.len('slot range count'), 2, 'slot range count');
+              for (let i = 0; i < n; i++) {
+                c.len('slot range start');
+                c.len('slot range end');
+              }
+              break;
+            }
+            const metaStart = start;
+            const classes = c.len('key metadata class count');
+            if (classes > 7) throw c.error(`at most 7 key metadata classes, found ${classes}`);
+            for (let i = 0; i < classes; i++) {
+              c.skip(4, 'key metadata class spec');
+              skipModuleOpcodes(c);
+            }
+            keyMeta = c.buf.subarray(metaStart, c.pos);
+            continue;
+          }
+          default: {
+            const d = describeType(op, flavor);
+            if (d === null) {
+              throw c.error(`an opcode or value type, found byte 0x${op.toString(16).padStart(2, '0')}${op === 107 || op === 121 ? ' (a Redis Enterprise opcode, not part of open-source RDB)' : ''}`, start);
+            }
+            const key = c.string('key');
+            const payloadStart = c.pos;
+            skipValue(c, op, flavor);
+            const rec = new RdbKeyRecord(db, key, d.type, op, d.encoding, flavor, version, expireAtMs,
+              c.buf.subarray(payloadStart, c.pos), c.base + start, c.base + payloadStart, opts.file);
+            if (idle !== undefined) rec.idle = idle;
+            if (freq !== undefined) rec.freq = freq;
+            if (keyMeta !== undefined) rec.keyMeta = keyMeta;
+            batch.push(rec);
+            expireAtMs = null;
+            idle = freq = undefined;
+            keyMeta = undefined;
+          }
+        }
+        if (finished) break;
+        // Commit only at entry boundaries: a prefix opcode without its key is re-read with it.
+        crc.update(c.buf, committed, c.pos);
+        committed = c.pos;
+      }
+    } catch (e) {
+      if (e !== NEED_MORE) throw e;
+      // Roll back to the last complete entry (prefix opcodes are re-read with their key).
+      expireAtMs = null;
+      idle = freq = undefined;
+      keyMeta = undefined;
+      const entryBuffered = c.end - committed;
+      c.pos = committed;
+      want = Math.max(NEED_MORE.need - committed, entryBuffered * 2);
+    }
+    if (batch.length > 0) yield batch;
+  }
+}
+
+function readHeader(c: Cursor, opts: ParseOptions): { kind: 'header'; rdbVersion: number; flavor: Flavor; magic: string } {
+  const magic = c.bytes(9, 'the 9-byte RDB header (REDIS0012 or VALKEY080)').toString('latin1');
+  let flavor: Flavor;
+  let digits: string;
+  if (magic.startsWith('REDIS')) {
+    flavor = 'redis';
+    digits = magic.slice(5);
+  } else if (magic.startsWith('VALKEY')) {
+    flavor = 'valkey';
+    digits = magic.slice(6);
+  } else {
+    throw c.error(`an RDB header "REDIS" + 4 digits or "VALKEY" + 3 digits, found ${JSON.stringify(magic)}`, 0);
+  }
+  if (!/^[0-9]+$/.test(digits)) throw c.error(`an RDB version number after the magic, found ${JSON.stringify(digits)}`, flavor === 'redis' ? 5 : 6);
+  const rdbVersion = Number(digits);
+  const max = flavor === 'redis' ? MAX_REDIS_VERSION : MAX_VALKEY_VERSION;
+  if (rdbVersion < 1 || (rdbVersion > max && !opts.allowFutureVersion)) {
+    throw c.error(`an RDB version from 1 to ${max} for ${flavor === 'redis' ? 'Redis' : 'Valkey'}, found ${rdbVersion}${rdbVersion > max ? ' (newer than rekey knows; --allow-future-version tries anyway)' : ''}`, flavor === 'redis' ? 5 : 6);
+  }
+  if (flavor === 'valkey' && rdbVersion < 80 && !opts.allowFutureVersion) {
+    throw c.error(`a Valkey RDB version of 80 or more with the VALKEY magic, found ${rdbVersion}`, 6);
+  }
+  return { kind: 'header', rdbVersion, flavor, magic };
+}
+

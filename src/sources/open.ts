@@ -1,0 +1,186 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { RekeyInputError, RekeyUsageError } from '../errors.js';
+import type { RdbRecord } from '../records/types.js';
+import { parseRdb } from '../rdb/parser.js';
+import { parseJsonl } from './jsonl-source.js';
+
+export type InputFormat = 'rdb' | 'jsonl';
+
+export interface OpenOptions {
+  ignoreChecksum?: boolean;
+  allowFutureVersion?: boolean;
+  skipBadLines?: boolean;
+  onBadLine?: (lineNo: number, msg: string) => void;
+  /** Override sniffing. */
+  format?: InputFormat;
+}
+
+export interface OpenedInput {
+  name: string;
+  format: InputFormat;
+  gzip: boolean;
+  /** Size of the (uncompressed) input when known. */
+  size?: number;
+  /** Bytes read so far from the underlying file (compressed bytes for .gz), for progress. */
+  bytesRead(): number;
+  /** Total size of the underlying file, for progress. */
+  fileSize?: number;
+  batches: AsyncIterable<RdbRecord[]>;
+}
+
+const CHUNK = 1 << 20;
+
+/** Peek the first bytes of a chunk stream without losing them. */
+async function peek(source: AsyncIterable<Buffer>, n: number): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+  const it = source[Symbol.asyncIterator]();
+  const got: Buffer[] = [];
+  let total = 0;
+  let ended = false;
+  while (total < n) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    got.push(r.value);
+    total += r.value.length;
+  }
+  const head = Buffer.concat(got, total);
+  const rest = (async function* () {
+    if (head.length > 0) yield head;
+    if (ended) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  })();
+  return { head, rest };
+}
+
+/** Strip a replication wrapper: `$<len>\r\n` or `$EOF:<40 chars>\r\n` before the RDB. */
+async function* skipPrefix(source: AsyncIterable<Buffer>, n: number): AsyncGenerator<Buffer> {
+  let left = n;
+  for await (const chunk of source) {
+    if (left >= chunk.length) {
+      left -= chunk.length;
+      continue;
+    }
+    yield left > 0 ? chunk.subarray(left) : chunk;
+    left = 0;
+  }
+}
+
+function sniff(head: Buffer): InputFormat | 'gzip' | 'wrapped' | null {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  const s = head.subarray(0, 6).toString('latin1');
+  if (s.startsWith('REDIS') || s.startsWith('VALKEY')) return 'rdb';
+  if (s.startsWith('$')) return 'wrapped';
+  const first = head.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+  if (first === 0x7b /* { */ || (first === undefined && head.length >= 0)) return 'jsonl';
+  return null;
+}
+
+/**
+ * Open a dump for reading: a path (`.rdb`, `.jsonl`, either `.gz`) or `-` for stdin. The format is
+ * sniffed from the first bytes (gzip, REDIS/VALKEY magic, a replication `$…\r\n` wrapper, JSON).
+ */
+export async function openInput(input: string, opts: OpenOptions = {}): Promise<OpenedInput> {
+  if (/^rediss?:\/\//i.test(input)) {
+    throw new RekeyUsageError(`${redactUrl(input)}: reading a live Redis as a source is not supported by this build; give an RDB or JSONL file`);
+  }
+  let fileSize: number | undefined;
+  let raw: AsyncIterable<Buffer>;
+  let counted = 0;
+  const name = input === '-' ? '<stdin>' : input;
+  if (input === '-') {
+    raw = process.stdin as AsyncIterable<Buffer>;
+  } else {
+    try {
+      const st = await stat(input);
+      if (!st.isFile()) throw new RekeyUsageError(`${input}: not a regular file`);
+      fileSize = st.size;
+    } catch (e) {
+      if (e instanceof RekeyUsageError) throw e;
+      throw new RekeyUsageError(`${input}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    raw = createReadStream(input, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>;
+  }
+  const countingRaw = (async function* () {
+    for await (const chunk of raw) {
+      counted += chunk.length;
+      yield chunk as Buffer;
+    }
+  })();
+
+  let { head, rest } = await peek(countingRaw, 64);
+  let gzip = false;
+  let size = fileSize;
+  let kind = sniff(head);
+  if (kind === 'gzip') {
+    gzip = true;
+    size = undefined;
+    const gunzip = createGunzip({ chunkSize: CHUNK });
+    const src = rest;
+    const piped = (async function* () {
+      const pump = (async () => {
+        try {
+          for await (const chunk of src) if (!gunzip.write(chunk)) await new Promise((r) => gunzip.once('drain', r));
+          gunzip.end();
+        } catch (e) {
+          gunzip.destroy(e as Error);
+        }
+      })();
+      try {
+        for await (const chunk of gunzip) yield chunk as Buffer;
+      } catch (e) {
+        throw new RekeyInputError(name, counted, `valid gzip data (${(e as Error).message})`);
+      }
+      await pump;
+    })();
+    ({ head, rest } = await peek(piped, 64));
+    kind = sniff(head);
+  }
+  let skip = 0;
+  if (kind === 'wrapped') {
+    const nl = head.indexOf('\r\n');
+    const line = head.subarray(0, nl < 0 ? head.length : nl).toString('latin1');
+    if (nl < 0 || !/^\$(EOF:[0-9a-zA-Z]{40}|[0-9]+)$/.test(line)) {
+      throw new RekeyInputError(name, 0, 'an RDB header, or a replication wrapper "$<length>\\r\\n" / "$EOF:<40 chars>\\r\\n"');
+    }
+    skip = nl + 2;
+    kind = 'rdb';
+    if (size !== undefined) size -= skip;
+  }
+  const format = opts.format ?? (kind === 'rdb' || kind === 'jsonl' ? kind : null);
+  if (format === null) {
+    throw new RekeyInputError(name, 0, `an RDB file (REDIS/VALKEY magic), a JSONL dump, or gzip of either; found bytes ${head.subarray(0, 8).toString('hex')}`);
+  }
+  const body = skip > 0 ? skipPrefix(rest, skip) : rest;
+  const batches =
+    format === 'rdb'
+      ? parseRdb(body, { file: name, ...(size !== undefined ? { size } : {}), ignoreChecksum: opts.ignoreChecksum ?? false, allowFutureVersion: opts.allowFutureVersion ?? false })
+      : parseJsonl(body, { file: name, skipBadLines: opts.skipBadLines ?? false, ...(opts.onBadLine ? { onBadLine: opts.onBadLine } : {}) });
+  return {
+    name,
+    format,
+    gzip,
+    ...(size !== undefined ? { size } : {}),
+    ...(fileSize !== undefined ? { fileSize } : {}),
+    bytesRead: () => counted,
+    batches,
+  };
+}
+
+/** Every record of a dump, one at a time (convenient for library users; the CLI uses batches). */
+export async function* openRecords(input: string, opts: OpenOptions = {}): AsyncGenerator<RdbRecord> {
+  const opened = await openInput(input, opts);
+  for await (const batch of opened.batches) yield* batch;
+}
+
+/** Replace the password (and user) of a redis:// URL so it can be printed. */
+export function redactUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/)([^@/]*)@/i, (_m, scheme: string, cred: string) => `${scheme}${cred.includes(':') ? cred.split(':')[0] + ':***' : '***'}@`);
+}
