@@ -212,8 +212,8 @@ export class Cursor {
       case 3: {
         const clen = this.len(`${what} (compressed length)`);
         const ulen = this.len(`${what} (uncompressed length)`);
-        // LZF expands at most ~256x per back-reference byte pair; a larger claim is corruption.
-        if (ulen > clen * 300 + 64) throw this.error(`${what}: LZF string claims ${ulen} bytes from ${clen} compressed`, start);
+        // A 3-byte LZF back-reference yields at most 264 bytes, so ~88x is the ceiling; more is corruption.
+        if (ulen > clen * 90 + 64) throw this.error(`${what}: LZF string claims ${ulen} bytes from ${clen} compressed`, start);
         const at = this.pos;
         this.skip(clen, `${what} (LZF data)`);
         try {
