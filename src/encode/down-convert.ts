@@ -1,0 +1,48 @@
+/**
+ * Decide whether a key's serialized value can be copied verbatim into an output of another RDB version,
+ * and re-encode it when not. Renaming never touches value bytes; only a target version (or flavour) whose
+ * loader does not know the value's type byte forces a decode + encode.
+ */
+import type { Flavor, KeyRecord } from '../records/types.js';
+import { minVersionForType, T, VALKEY_HASH_2 } from '../rdb/constants.js';
+import { encodeValue, UnrepresentableValueError, type EncodedValue } from './value-encoder.js';
+
+export interface ConvertOptions {
+  lossy?: boolean;
+  /** Flavour of the output. Default: `valkey` for versions ≥ 80, else `redis`. */
+  flavor?: Flavor;
+  /** LZF-compress strings of re-encoded values. */
+  compress?: boolean;
+}
+
+/** Types whose blobs are ziplists: RDB 6 added int encodings that RDB 2–5 loaders (Redis < 2.6) do not know. */
+const ZIPLIST_TYPES = new Set<number>([T.LIST_ZIPLIST, T.ZSET_ZIPLIST, T.HASH_ZIPLIST]);
+
+/** True when a loader of `targetVersion`/`targetFlavor` reads the record's type byte as the same layout. */
+export function loadsVerbatim(rec: Pick<KeyRecord, 'rdbType' | 'flavor' | 'rdbVersion'>, targetVersion: number, targetFlavor: Flavor): boolean {
+  const { rdbType, flavor } = rec;
+  // 22+ mean different things to Redis (HFE hashes, stream v4) and Valkey (HASH_2): never cross over.
+  if (rdbType >= 22 && flavor !== targetFlavor) return false;
+  if (rdbType === VALKEY_HASH_2 && flavor === 'valkey') return targetFlavor === 'valkey' && targetVersion >= 80;
+  // Valkey 80+ loads Redis' types up to 21 (its own numbering continues after 11).
+  const effective = targetFlavor === 'valkey' && targetVersion >= 80 ? 11 : targetVersion;
+  // Type 6 (pre-GA modules) was dropped by Redis 7.2 (RDB 11) and never loaded by Valkey.
+  if (rdbType === T.MODULE_PRE_GA) return effective >= 8 && effective <= 10;
+  if (minVersionForType(rdbType, flavor) > effective) return false;
+  if (effective < 6 && rec.rdbVersion >= 6 && ZIPLIST_TYPES.has(rdbType)) return false;
+  return true;
+}
+
+/**
+ * null when `rec`'s payload loads as-is at `targetVersion`; otherwise the value decoded and re-encoded for
+ * it (throws RekeyUsageError for field TTLs without `lossy` or streams below 9, UnrepresentableValueError for
+ * values no encoding can hold there).
+ */
+export function convertPayload(rec: KeyRecord, targetVersion: number, opts: ConvertOptions = {}): EncodedValue | null {
+  const flavor: Flavor = opts.flavor ?? (targetVersion >= 80 ? 'valkey' : 'redis');
+  if (loadsVerbatim(rec, targetVersion, flavor)) return null;
+  if (rec.rdbType === T.MODULE_PRE_GA) {
+    throw new UnrepresentableValueError(`a pre-GA module value (type 6, Redis 4.0 release candidates) cannot be converted; RDB ${targetVersion} does not load it`);
+  }
+  return encodeValue(rec.decode(), { rdbVersion: targetVersion, flavor, lossy: opts.lossy, compress: opts.compress, key: rec.key });
+}

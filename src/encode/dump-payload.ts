@@ -1,0 +1,20 @@
+/**
+ * DUMP / RESTORE payload (rdb-format.md §11, cluster.c createDumpPayload):
+ *   type u8 | value bytes (as in an RDB) | rdb_version u16le | crc64 u64le over everything before it.
+ * RESTORE accepts a footer version up to the server's own, so callers pass the lowest version whose
+ * loader knows `rdbType` (not necessarily the source file's).
+ */
+import { Crc64 } from '../rdb/crc64.js';
+
+export function dumpPayload(rdbType: number, payload: Buffer, rdbVersion: number): Buffer {
+  if (!(rdbVersion >= 1 && rdbVersion <= 0xffff)) throw new RangeError(`DUMP payload RDB version out of range: ${rdbVersion}`);
+  const n = payload.length;
+  const out = Buffer.allocUnsafe(1 + n + 2 + 8);
+  out[0] = rdbType;
+  payload.copy(out, 1);
+  out.writeUInt16LE(rdbVersion, 1 + n);
+  const crc = new Crc64();
+  crc.update(out, 0, n + 3);
+  crc.digestLE().copy(out, n + 3);
+  return out;
+}

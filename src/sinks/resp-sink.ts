@@ -1,0 +1,145 @@
+/**
+ * Writes a RESP command stream for `redis-cli --pipe`:
+ *  - restore mode: `RESTORE key ttl payload [ABSTTL] [REPLACE] [IDLETIME s | FREQ f]` per key, the payload being
+ *    the record's own value bytes in a DUMP envelope (re-encoded only when `payloadVersion` is lower than
+ *    what the record's type needs);
+ *  - commands mode: the value as ordinary write commands (encode/value-commands.ts).
+ * `SELECT db` is emitted when a key's db differs from the current one, starting from db 0 (redis-cli's
+ * default, and the only db in cluster mode). Function libraries become `FUNCTION LOAD [REPLACE]`.
+ */
+import type { KeyRecord, RdbRecord } from '../records/types.js';
+import { RekeyUsageError } from '../errors.js';
+import { AtomicOutput } from '../io/atomic-file.js';
+import { settleOpen } from './settle-open.js';
+import { dumpPayload } from '../encode/dump-payload.js';
+import { convertPayload } from '../encode/down-convert.js';
+import { RespBatchWriter, type RespArg } from '../encode/resp.js';
+import { valueToCommands } from '../encode/value-commands.js';
+import { preGaFunctionCode } from '../records/json-value.js';
+import type { Sink } from './sink.js';
+
+export interface RespSinkOptions {
+  /** Output file, or `-` for stdout. */
+  path: string;
+  mode: 'restore' | 'commands';
+  /** Highest DUMP footer version the target accepts (e.g. 10 for Redis 7.0); lower-version payloads are re-encoded. */
+  payloadVersion?: number;
+  /** Drop hash field TTLs a lower `payloadVersion` cannot hold instead of failing. */
+  lossy?: boolean;
+  /** RESTORE … REPLACE / DEL before the commands. */
+  replace?: boolean;
+  /** Elements per variadic command in commands mode (default 1000). */
+  chunk?: number;
+  /**
+   * Called for a key that cannot be written (a module value in commands mode, an empty collection, a payload
+   * that fails to decode); the key is skipped. Without it the error fails the batch.
+   */
+  onKeyError?: (rec: KeyRecord, err: Error) => void;
+}
+
+export interface RespSinkStats {
+  keys: number;
+  commands: number;
+  bytes: number;
+  convertedKeys: number;
+  droppedFieldTtls: number;
+  skippedKeys: number;
+  functions: number;
+}
+
+const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+const RESTORE = b('RESTORE');
+const ABSTTL = b('ABSTTL');
+const REPLACE = b('REPLACE');
+const IDLETIME = b('IDLETIME');
+const FREQ = b('FREQ');
+const ZERO = b('0');
+
+export class RespSink implements Sink {
+  readonly stats: RespSinkStats = { keys: 0, commands: 0, bytes: 0, convertedKeys: 0, droppedFieldTtls: 0, skippedKeys: 0, functions: 0 };
+  private readonly out: AtomicOutput;
+  private readonly writer: RespBatchWriter;
+  private db = 0;
+
+  constructor(readonly opts: RespSinkOptions) {
+    this.out = AtomicOutput.open(opts.path);
+    this.writer = new RespBatchWriter(this.out);
+  }
+
+  async writeBatch(records: readonly RdbRecord[]): Promise<void> {
+    for (const r of records) {
+      if (r.kind === 'key') this.writeKey(r);
+      else if (r.kind === 'function' || r.kind === 'function-pre-ga') {
+        const code = r.kind === 'function' ? r.code : preGaFunctionCode(r.name, r.engine, r.code);
+        const args: RespArg[] = [b('FUNCTION'), b('LOAD')];
+        if (this.opts.replace) args.push(REPLACE);
+        args.push(code);
+        this.writer.add(args);
+        this.stats.functions++;
+      }
+      const p = this.writer.maybeFlush();
+      if (p) await p;
+    }
+    this.syncStats();
+  }
+
+  private writeKey(rec: KeyRecord): void {
+    let cmds: RespArg[][];
+    try {
+      cmds = this.opts.mode === 'restore' ? [this.restoreArgs(rec)] : valueToCommands(rec.key, rec.decode(), rec.expireAtMs, { replace: this.opts.replace, chunk: this.opts.chunk });
+    } catch (e) {
+      if (e instanceof RekeyUsageError || !this.opts.onKeyError) throw e;
+      this.stats.skippedKeys++;
+      this.opts.onKeyError(rec, e as Error);
+      return;
+    }
+    if (rec.db !== this.db) {
+      this.db = rec.db;
+      this.writer.add([b('SELECT'), b(String(rec.db))]);
+    }
+    for (const c of cmds) this.writer.add(c);
+    this.stats.keys++;
+  }
+
+  private restoreArgs(rec: KeyRecord): RespArg[] {
+    let rdbType = rec.rdbType;
+    let payload = rec.payload;
+    let version = rec.rdbVersion;
+    const target = this.opts.payloadVersion;
+    if (target !== undefined && target < version) {
+      const conv = convertPayload(rec, target, { lossy: this.opts.lossy });
+      if (conv !== null) {
+        rdbType = conv.rdbType;
+        payload = conv.payload;
+        this.stats.convertedKeys++;
+        if (conv.droppedFieldTtls) this.stats.droppedFieldTtls += conv.droppedFieldTtls;
+      }
+      version = target;
+    }
+    // ttl 0 means "no expiry" to RESTORE, so an expiry at or before the epoch is sent as 1 ms (already past).
+    const ttl = rec.expireAtMs === null ? null : Math.max(1, rec.expireAtMs);
+    const args: RespArg[] = [RESTORE, rec.key, ttl === null ? ZERO : b(String(ttl)), dumpPayload(rdbType, payload, version)];
+    if (ttl !== null) args.push(ABSTTL);
+    if (this.opts.replace) args.push(REPLACE);
+    if (rec.idle !== undefined) args.push(IDLETIME, b(String(rec.idle)));
+    else if (rec.freq !== undefined) args.push(FREQ, b(String(rec.freq)));
+    return args;
+  }
+
+  private syncStats(): void {
+    this.stats.commands = this.writer.commands;
+    this.stats.bytes = this.writer.bytes;
+  }
+
+  async close(): Promise<void> {
+    const p = this.writer.flush();
+    if (p) await p;
+    this.syncStats();
+    await this.out.commit();
+  }
+
+  async abort(_err: unknown): Promise<void> {
+    await settleOpen(this.out);
+    await this.out.abort();
+  }
+}

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { expect } from 'vitest';
+import type { Flavor, KeyRecord, RdbRecord, Value } from '../../src/records/types.js';
+import { encodeValue } from '../../src/encode/value-encoder.js';
+import { parseRdb } from '../../src/rdb/parser.js';
+import { describeType } from '../../src/rdb/constants.js';
+import { readValue, valuesEqual, type ValuesEqualOptions } from '../../src/target/read-value.js';
+import type { Sink } from '../../src/sinks/sink.js';
+import type { RedisHandle } from '../helpers/redis-server.js';
+
+export interface RecOpts {
+  db?: number;
+  version?: number;
+  flavor?: Flavor;
+  expireAtMs?: number | null;
+  idle?: number;
+  freq?: number;
+}
+
+/** A KeyRecord as an RDB source of `version` would produce it: value bytes from encodeValue. */
+export function keyRecord(key: string | Buffer, value: Value, o: RecOpts = {}): KeyRecord {
+  const version = o.version ?? 12;
+  const flavor = o.flavor ?? 'redis';
+  const enc = encodeValue(value, { rdbVersion: version, flavor });
+  const rec: KeyRecord = {
+    kind: 'key',
+    db: o.db ?? 0,
+    key: typeof key === 'string' ? Buffer.from(key) : key,
+    type: value.type,
+    rdbType: enc.rdbType,
+    encoding: describeType(enc.rdbType, flavor)!.encoding,
+    flavor,
+    rdbVersion: version,
+    expireAtMs: o.expireAtMs ?? null,
+    payload: enc.payload,
+    offset: 0,
+    decode: () => value,
+  };
+  if (o.idle !== undefined) rec.idle = o.idle;
+  if (o.freq !== undefined) rec.freq = o.freq;
+  return rec;
+}
+
+/** Feed records in batches of `batch`, then close. */
+export async function writeAll(sink: Sink, records: RdbRecord[], batch = 7): Promise<void> {
+  try {
+    for (let i = 0; i < records.length; i += batch) await sink.writeBatch(records.slice(i, i + batch));
+    await sink.close();
+  } catch (e) {
+    await sink.abort(e);
+    throw e;
+  }
+}
+
+export async function parseFile(path: string): Promise<RdbRecord[]> {
+  const buf = readFileSync(path);
+  async function* one(): AsyncGenerator<Buffer> {
+    // Odd-sized chunks exercise the streaming parser's refills.
+    for (let i = 0; i < buf.length; i += 4093) yield buf.subarray(i, i + 4093);
+  }
+  const out: RdbRecord[] = [];
+  for await (const batch of parseRdb(one(), { file: path, size: buf.length })) out.push(...batch);
+  return out;
+}
+
+export function checkRdb(path: string): void {
+  const r = spawnSync('redis-check-rdb', [path], { encoding: 'utf8' });
+  expect(r.status, `redis-check-rdb ${path}:\n${r.stdout}\n${r.stderr}`).toBe(0);
+}
+
+export interface Expected {
+  db: number;
+  key: Buffer;
+  value: Value;
+  expireAtMs: number | null;
+}
+
+/** Every expected key is in the server with the same value and expiry, and nothing else is. */
+export async function expectServerHas(redis: RedisHandle, expected: Expected[], opts: ValuesEqualOptions = {}): Promise<void> {
+  const dbs = [...new Set(expected.map((e) => e.db))];
+  for (const db of dbs) {
+    const client = redis.client({ db });
+    const mine = expected.filter((e) => e.db === db);
+    expect(Number(await client.dbsize()), `DBSIZE of db ${db}`).toBe(mine.length);
+    for (const e of mine) {
+      const got = await readValue(client, e.key);
+      const where = `db ${db} ${JSON.stringify(e.key.toString('latin1'))}`;
+      expect(got.type, where).toBe(e.value.type);
+      expect(valuesEqual(e.value, got.value!, opts).diff, where).toBeUndefined();
+      expect(got.expireAtMs, `${where} expiry`).toBe(e.expireAtMs);
+    }
+    client.disconnect();
+  }
+}
