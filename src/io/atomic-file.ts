@@ -50,7 +50,14 @@ export class AtomicOutput {
     if (this.finished) return;
     this.finished = true;
     if (this.tempPath === null) return;
-    (this.stream as WriteStream).destroy();
+    // Wait for 'close': a destroy while the open is still queued would otherwise recreate the
+    // temp file after we removed it.
+    const ws = this.stream as WriteStream;
+    if (!ws.closed) {
+      const closed = once(ws, 'close').catch(() => undefined);
+      ws.destroy();
+      await closed;
+    }
     await rm(this.tempPath, { force: true });
   }
 }

@@ -54,14 +54,14 @@ export class Cursor {
   /** Reject a declared size that cannot fit in what is left of the input, before allocating. */
   bound(n: number, what: string): void {
     if (n > this.end - this.pos + this.beyond) {
-      throw this.error(`${what} of ${n} bytes, but only ${this.end - this.pos + this.beyond} bytes are left`);
+      throw this.error(`expected ${what} of ${n} bytes, but only ${this.end - this.pos + this.beyond} bytes are left`);
     }
   }
 
   /** Reject an element count that cannot fit (each element takes at least `minEach` bytes). */
   count(n: number, minEach: number, what: string): number {
     if (n * minEach > this.end - this.pos + this.beyond) {
-      throw this.error(`${what} of ${n}, but only ${this.end - this.pos + this.beyond} bytes are left`);
+      throw this.error(`expected ${what} that fits in the ${this.end - this.pos + this.beyond} bytes left, found ${n}`);
     }
     return n;
   }

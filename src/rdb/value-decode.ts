@@ -229,8 +229,8 @@ function decodeStream(c: Cursor, rdbType: number): Value {
     maxDeletedId = streamIdFromLen(c, 'stream max deleted id');
     entriesAdded = c.lenBig('stream entries added');
   } else {
-    // What Redis derives when it loads a v1 stream.
-    firstId = entries.length > 0 ? entries[0]!.id : { ms: 0n, seq: 0n };
+    // What Redis derives when it loads a v1 stream (streamGetEdgeID: max ID when there is no entry).
+    firstId = entries.length > 0 ? entries[0]!.id : { ms: U64_MAX, seq: U64_MAX };
     maxDeletedId = { ms: 0n, seq: 0n };
     entriesAdded = BigInt(length);
   }

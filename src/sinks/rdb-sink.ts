@@ -15,7 +15,6 @@ import { open } from 'node:fs/promises';
 import type { Flavor, KeyRecord, MetaRecord, RdbRecord } from '../records/types.js';
 import { RekeyUsageError } from '../errors.js';
 import { AtomicOutput } from '../io/atomic-file.js';
-import { settleOpen } from './settle-open.js';
 import { Crc64 } from '../rdb/crc64.js';
 import { MAX_REDIS_VERSION, MAX_VALKEY_VERSION, OP } from '../rdb/constants.js';
 import { ByteWriter } from '../encode/rdb-primitives.js';
@@ -293,7 +292,6 @@ export class RdbSink implements Sink {
   }
 
   async abort(_err: unknown): Promise<void> {
-    await settleOpen(this.out);
     await this.out.abort();
   }
 }

@@ -10,7 +10,6 @@
 import type { KeyRecord, RdbRecord } from '../records/types.js';
 import { RekeyUsageError } from '../errors.js';
 import { AtomicOutput } from '../io/atomic-file.js';
-import { settleOpen } from './settle-open.js';
 import { dumpPayload } from '../encode/dump-payload.js';
 import { convertPayload } from '../encode/down-convert.js';
 import { RespBatchWriter, type RespArg } from '../encode/resp.js';
@@ -139,7 +138,6 @@ export class RespSink implements Sink {
   }
 
   async abort(_err: unknown): Promise<void> {
-    await settleOpen(this.out);
     await this.out.abort();
   }
 }

@@ -1,0 +1,113 @@
+// Deterministic synthetic dumps for the benchmarks, made by a real redis-server (fed with
+// redis-cli --pipe, then SAVE) and cached outside the repository.
+import { spawn } from 'node:child_process';
+import { existsSync, copyFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { CACHE, startRedis } from './lib.mjs';
+
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const enc = (args) => {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) s += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
+  return s;
+};
+
+const P = 'josancamon:rayban-meta-glasses-api:';
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Commands for key i: mixed types in realistic proportions, the guide's five patterns included. */
+function* commandsFor(i, r) {
+  const ttl = r() < 0.3 ? 86_400_000 * (1 + Math.floor(r() * 60)) : 0;
+  const pick = r();
+  let key;
+  if (pick < 0.25) {
+    let b = '';
+    for (let j = 0; j < 24; j++) b += B64[Math.floor(r() * 64)];
+    key = `${P}${b}${i}`;
+    yield enc(['SET', key, JSON.stringify({ cached: i, payload: 'x'.repeat(20 + Math.floor(r() * 200)) })]);
+  } else if (pick < 0.35) {
+    key = `${P}reminder:evt_${i}`;
+    yield enc(['HSET', key, 'title', `Reminder ${i}`, 'at', String(1767225600000 + i), 'user', `u${i % 5000}`]);
+  } else if (pick < 0.42) {
+    key = `${P}conversation_history:user_${i}`;
+    const n = 1 + Math.floor(r() * 20);
+    const args = ['RPUSH', key];
+    for (let j = 0; j < n; j++) args.push(JSON.stringify({ role: j % 2 ? 'assistant' : 'user', text: `message ${j} of ${i}` }));
+    yield enc(args);
+  } else if (pick < 0.5) {
+    key = `${P}user_profile:user_${i}`;
+    yield enc(['HSET', key, 'name', `User ${i}`, 'lang', 'en', 'tz', 'UTC', 'plan', r() < 0.5 ? 'free' : 'pro']);
+  } else if (pick < 0.53) {
+    key = `${P}cancellation:wa:${i}`;
+    yield enc(['SET', key, '1']);
+  } else if (pick < 0.7) {
+    key = `session:${i}`;
+    yield enc(['SET', key, String(Math.floor(r() * 1e9))]);
+  } else if (pick < 0.8) {
+    key = `cache:page:${i}`;
+    yield enc(['SET', key, 'lorem ipsum dolor sit amet '.repeat(1 + Math.floor(r() * 8))]);
+  } else if (pick < 0.87) {
+    key = `tags:${i}`;
+    const args = ['SADD', key];
+    const n = 1 + Math.floor(r() * 12);
+    for (let j = 0; j < n; j++) args.push(r() < 0.5 ? String(Math.floor(r() * 1000)) : `tag${Math.floor(r() * 100)}`);
+    yield enc(args);
+  } else if (pick < 0.93) {
+    key = `leaderboard:${i}`;
+    const args = ['ZADD', key];
+    const n = 1 + Math.floor(r() * 15);
+    for (let j = 0; j < n; j++) args.push(String((r() * 1000).toFixed(2)), `player${j}`);
+    yield enc(args);
+  } else if (pick < 0.99) {
+    key = `queue:${i}`;
+    const args = ['RPUSH', key];
+    const n = 1 + Math.floor(r() * 30);
+    for (let j = 0; j < n; j++) args.push(String(j * 7));
+    yield enc(args);
+  } else {
+    key = `events:${i}`;
+    const n = 1 + Math.floor(r() * 5);
+    for (let j = 0; j < n; j++) yield enc(['XADD', key, `${1700000000000 + j}-${i}`, 'type', 'click', 'n', String(j)]);
+    if (r() < 0.3) yield enc(['XGROUP', 'CREATE', key, 'g1', '0']);
+  }
+  if (ttl) yield enc(['PEXPIRE', key, String(ttl)]);
+}
+
+/** Path of the cached n-key dump, generating it when missing. */
+export async function benchRdb(n) {
+  const path = join(CACHE, `mixed-${n}.rdb`);
+  if (existsSync(path)) return path;
+  process.stderr.write(`bench: generating ${n}-key dump with redis-server (cached in ${CACHE})\n`);
+  const srv = await startRedis();
+  try {
+    const cli = spawn('redis-cli', ['-p', String(srv.port), '--pipe'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const r = rng(42);
+    let buf = '';
+    for (let i = 0; i < n; i++) {
+      for (const c of commandsFor(i, r)) buf += c;
+      if (buf.length > 1 << 20) {
+        if (!cli.stdin.write(buf)) await new Promise((res) => cli.stdin.once('drain', res));
+        buf = '';
+      }
+    }
+    cli.stdin.end(buf);
+    await new Promise((res, rej) => cli.once('exit', (code) => (code === 0 ? res() : rej(new Error(`redis-cli --pipe exited ${code}`)))));
+    const save = spawn('redis-cli', ['-p', String(srv.port), 'SAVE'], { stdio: 'ignore' });
+    await new Promise((res) => save.once('exit', res));
+    copyFileSync(join(srv.dir, 'dump.rdb'), path + '.tmp');
+    renameSync(path + '.tmp', path);
+  } finally {
+    await srv.stop();
+  }
+  return path;
+}

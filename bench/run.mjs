@@ -1,0 +1,73 @@
+// `npm run bench`: times rekey's jobs as whole processes (median of several runs) beside the
+// baselines on the same files, and prints one markdown table (also saved to bench/results/).
+import { existsSync, mkdirSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { benchRdb } from './data.mjs';
+import { machine, timeMedian, startRedis } from './lib.mjs';
+
+const root = join(import.meta.dirname, '..');
+const cli = join(root, 'dist', 'cli.js');
+const sizes = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const out = join(tmpdir(), `rekey-bench-out-${process.pid}`);
+mkdirSync(out, { recursive: true });
+const rules = join(root, 'examples', 'meta-glasses.rules.yaml');
+
+const rows = [];
+function row(job, n, bytes, t, baseline) {
+  rows.push({
+    job, keys: n,
+    seconds: t.wall.toFixed(2),
+    keysPerSec: Math.round(n / t.wall).toLocaleString('en-US'),
+    mbPerSec: (bytes / 1048576 / t.wall).toFixed(1),
+    rss: Number.isFinite(t.rssKiB) ? `${(t.rssKiB / 1024).toFixed(0)} MiB` : 'n/a',
+    vs: baseline ? `${(t.wall / baseline.wall).toFixed(2)}× ${baseline.name}` : '',
+  });
+}
+
+function loadTime(rdb) {
+  // Whole start-to-PING time of a redis-server loading the file.
+  const t0 = process.hrtime.bigint();
+  return startRedis({ rdb }).then(async (s) => {
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const st = spawnSync('sh', ['-c', `grep VmHWM /proc/${s.child.pid}/status`], { encoding: 'utf8' });
+    await s.stop();
+    return { wall, rssKiB: Number((st.stdout.match(/(\d+)/) ?? [])[1]) };
+  });
+}
+
+for (const n of sizes) {
+  const rdb = await benchRdb(n);
+  const bytes = statSync(rdb).size;
+  const check = { ...timeMedian(RUNS, 'redis-check-rdb', [rdb]), name: 'redis-check-rdb' };
+  row('redis-check-rdb (baseline)', n, bytes, check);
+  const load = { ...(await loadTime(rdb)), name: 'redis-server load' };
+  row('redis-server load (baseline)', n, bytes, load);
+  const node = process.execPath;
+  row('rekey parse (walk only)', n, bytes, timeMedian(RUNS, node, [join(root, 'bench', 'decode.mjs'), rdb, '--raw']), check);
+  row('rekey decode (every value)', n, bytes, timeMedian(RUNS, node, [join(root, 'bench', 'decode.mjs'), rdb]), check);
+  const jobs = [
+    ['analyze', ['analyze', rdb, '--json', '--out-dir', out]],
+    ['analyze --rules', ['analyze', rdb, '--json', '--rules', rules, '--out-dir', out]],
+    ['transform rdb→rdb --rules', ['transform', rdb, '-o', join(out, 'o.rdb'), '--rules', rules, '--out-dir', out]],
+    ['transform rdb→jsonl', ['transform', rdb, '-o', join(out, 'o.jsonl'), '--out-dir', out]],
+    ['transform rdb→resp', ['transform', rdb, '-o', join(out, 'o.resp'), '--out-dir', out]],
+  ];
+  for (const [name, argv] of jobs) {
+    try {
+      row(`rekey ${name}`, n, bytes, timeMedian(RUNS, node, [cli, ...argv]), check);
+    } catch (e) {
+      rows.push({ job: `rekey ${name}`, keys: n, seconds: 'failed', keysPerSec: '', mbPerSec: '', rss: '', vs: String(e.message).split('\n')[0].slice(0, 80) });
+    }
+  }
+}
+
+const header = '| job | keys | s (median) | keys/s | MB/s | peak RSS | vs baseline |\n|---|---:|---:|---:|---:|---:|---|';
+const table = [header, ...rows.map((r) => `| ${r.job} | ${r.keys.toLocaleString('en-US')} | ${r.seconds} | ${r.keysPerSec} | ${r.mbPerSec} | ${r.rss} | ${r.vs} |`)].join('\n');
+const text = `# rekey benchmark ${new Date().toISOString()}\n\nMachine: ${machine()}. Median of ${RUNS} runs after one warm-up; whole processes.\n\n${table}\n`;
+console.log(text);
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+writeFileSync(join(root, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}.md`), text);
+rmSync(out, { recursive: true, force: true });

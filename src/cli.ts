@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { EXIT_BAD_INPUT, EXIT_PROBLEM, RekeyInputError, RekeyUsageError } from './errors.js';
+import { transformCommand } from './commands/transform.js';
+import { rulesCommand } from './commands/rules.js';
+import { CollisionError } from './pipeline/run.js';
+
+async function main(): Promise<void> {
+  await yargs(hideBin(process.argv))
+    .scriptName('rekey')
+    .usage('$0 <command> [options]\n\nRead Redis snapshots offline, rename keys by rules, write dumps, import with proof.')
+    .command(transformCommand)
+    .command(rulesCommand)
+    .demandCommand(1, 'Give a command (see --help).')
+    .strict()
+    .recommendCommands()
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`rekey: ${msg}\nRun rekey --help for usage.\n`);
+      process.exit(EXIT_BAD_INPUT);
+    })
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .parseAsync();
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof RekeyInputError || e instanceof RekeyUsageError) {
+    process.stderr.write(`rekey: ${e.message}\n`);
+    process.exitCode = EXIT_BAD_INPUT;
+  } else if (e instanceof CollisionError) {
+    process.stderr.write(`rekey: ${e.message}\n`);
+    process.exitCode = EXIT_PROBLEM;
+  } else {
+    process.stderr.write(`rekey: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 70;
+  }
+});

@@ -1,0 +1,149 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { extname } from 'node:path';
+import { RekeyUsageError, EXIT_OK, EXIT_PROBLEM } from '../errors.js';
+import { openInput } from '../sources/open.js';
+import { loadRules } from '../rules/index.js';
+import { runPipeline } from '../pipeline/run.js';
+import { MigrationStats } from '../pipeline/stats.js';
+import { DigestKeyGuard } from '../pipeline/key-guard.js';
+import { JsonlSink } from '../sinks/jsonl-sink.js';
+import { RdbSink } from '../sinks/rdb-sink.js';
+import { RespSink } from '../sinks/resp-sink.js';
+import type { Sink } from '../sinks/sink.js';
+import type { KeyRecord } from '../records/types.js';
+import { displayKey } from '../records/printable.js';
+import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
+import { filterFrom, humanBytes, inputPath, note, nowFrom, withCommon, type CommonArgs } from './common.js';
+
+interface TransformArgs extends CommonArgs {
+  input: string;
+  output: string;
+  rules?: string;
+  format?: 'rdb' | 'jsonl' | 'resp';
+  'rdb-version'?: number;
+  unmatched?: 'keep' | 'drop';
+  expired: 'drop' | 'keep';
+  now?: number;
+  'on-collision': 'keep-first' | 'fail';
+  lossy: boolean;
+  compress: boolean;
+  commands: boolean;
+  'skip-bad-lines': boolean;
+}
+
+function formatFor(output: string, given?: string): 'rdb' | 'jsonl' | 'resp' {
+  if (given) return given as 'rdb' | 'jsonl' | 'resp';
+  const ext = extname(output.replace(/\.gz$/, '')).toLowerCase();
+  if (ext === '.rdb') return 'rdb';
+  if (ext === '.resp' || ext === '.txt') return 'resp';
+  if (ext === '.jsonl' || ext === '.json' || output === '-') return 'jsonl';
+  throw new RekeyUsageError(`-o ${output}: cannot tell the format from the extension; give --format rdb|jsonl|resp`);
+}
+
+export async function runTransform(a: TransformArgs): Promise<number> {
+  const started = new Date();
+  const stamp = fileStamp(started);
+  const now = nowFrom(a.now);
+  const format = formatFor(a.output, a.format);
+  const rules = a.rules ? await loadRules(a.rules) : null;
+  const log = new OperationLog();
+  const stats = new MigrationStats();
+  let badLines = 0;
+  const input = await openInput(inputPath(a.input), {
+    ignoreChecksum: a['ignore-checksum'],
+    allowFutureVersion: a['allow-future-version'],
+    skipBadLines: a['skip-bad-lines'],
+    onBadLine: (line, msg) => {
+      badLines++;
+      log.log('WARN', `${a.input}: line ${line} skipped: ${msg}`);
+    },
+  });
+  log.log('INFO', `transform ${input.name} (${input.format}${input.gzip ? ', gzip' : ''}) -> ${a.output} as ${format}`);
+  // A key the output cannot hold (a module value as commands, an expiry past 2038 in RDB < 3) is
+  // an error of that key: logged, counted, and the run goes on.
+  const onKeyError = (rec: KeyRecord, err: Error): void => {
+    stats.sinkError(rec.db, rec.key, err.message);
+    log.log('ERROR', `db ${rec.db} ${displayKey(rec.key)}: ${err.message}`);
+  };
+  const version = a['rdb-version'] !== undefined ? { rdbVersion: a['rdb-version'] } : {};
+  let sink: Sink;
+  let rdbSink: RdbSink | null = null;
+  if (format === 'rdb') {
+    sink = rdbSink = new RdbSink({ path: a.output, ...version, lossy: a.lossy, compress: a.compress, onKeyError });
+  } else if (format === 'resp') {
+    sink = new RespSink({ path: a.output, mode: a.commands ? 'commands' : 'restore', lossy: a.lossy, onKeyError, ...(a['rdb-version'] !== undefined ? { payloadVersion: a['rdb-version'] } : {}) });
+  } else {
+    sink = new JsonlSink({ path: a.output });
+  }
+  const unmatched = a.unmatched ?? rules?.unmatched ?? 'keep';
+  try {
+    await runPipeline(input.batches, {
+      filter: filterFrom(a),
+      rules,
+      unmatched,
+      expired: a.expired,
+      now,
+      onCollision: a['on-collision'],
+      guard: new DigestKeyGuard(),
+      sinks: [sink],
+      stats,
+      log,
+    });
+  } catch (e) {
+    log.log('ERROR', (e as Error).message);
+    await log.write(a['out-dir'], stamp).catch(() => undefined);
+    throw e;
+  }
+  const seconds = (Date.now() - started.getTime()) / 1000;
+  const report = {
+    migration_stats: stats.toJSON(),
+    migrated_keys: stats.migratedKeys,
+    error_keys: stats.errorKeys,
+    dry_run: false,
+    timestamp: started.toISOString(),
+    input: { path: input.name, format: input.format, gzip: input.gzip },
+    output: { path: a.output, format, ...(rdbSink ? { rdb: rdbSink.stats } : {}) },
+    ...(badLines > 0 ? { bad_lines_skipped: badLines } : {}),
+    seconds,
+  };
+  log.log('INFO', `done: ${toJson(stats.toJSON())}`);
+  const reportPath = await writeReport(a['out-dir'], 'migration_report', stamp, report);
+  await log.write(a['out-dir'], stamp);
+  if (a.json) process.stdout.write(toJson(report, 2) + '\n');
+  else {
+    const s = stats;
+    note(`rekey transform: ${s.totalKeysFound} keys read, ${s.migratedSuccessfully} written to ${a.output} (${format}) in ${seconds.toFixed(2)}s` +
+      (input.size ? `, ${humanBytes(input.size / Math.max(seconds, 1e-9))}/s` : ''));
+    if (s.filteredOut) note(`  filtered out: ${s.filteredOut}`);
+    if (s.unmatchedKeys) note(`  unmatched: ${s.unmatchedKeys}${s.unmatchedDropped ? ` (${s.unmatchedDropped} dropped)` : ' (kept)'}`);
+    if (s.expiredDropped) note(`  expired (dropped): ${s.expiredDropped}`);
+    if (s.collisions) note(`  collisions (later keys dropped): ${s.collisions}`);
+    if (s.migrationErrors) note(`  errors: ${s.migrationErrors}`);
+    for (const [cat, n] of s.perCategory) note(`  category ${cat}: ${n}`);
+    note(`  report: ${reportPath}`);
+  }
+  return stats.migrationErrors > 0 ? EXIT_PROBLEM : EXIT_OK;
+}
+
+export const transformCommand: CommandModule<object, TransformArgs> = {
+  command: 'transform <input>',
+  describe: 'Read a dump, filter and rename keys by rules, write RDB, JSONL or RESP',
+  builder: (y: Argv) =>
+    withCommon(y)
+      .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz) or - for stdin' })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output path, or - for stdout' })
+      .option('rules', { type: 'string', describe: 'rules file (YAML or JSON)' })
+      .option('format', { choices: ['rdb', 'jsonl', 'resp'] as const, describe: 'output format (default: from the extension)' })
+      .option('rdb-version', { type: 'number', describe: 'RDB version to write (down-converts encodings)' })
+      .option('unmatched', { choices: ['keep', 'drop'] as const, describe: 'keys no rule matches (default: the rules file\'s setting)' })
+      .option('expired', { choices: ['drop', 'keep'] as const, default: 'drop' as const, describe: 'keys already expired at --now' })
+      .option('now', { type: 'number', describe: 'judge expiry at this epoch ms (default: now)' })
+      .option('on-collision', { choices: ['keep-first', 'fail'] as const, default: 'keep-first' as const })
+      .option('lossy', { type: 'boolean', default: false, describe: 'drop what the target version cannot hold (hash field TTLs) instead of failing' })
+      .option('compress', { type: 'boolean', default: true, describe: 'LZF-compress strings that re-encoded values write (verbatim values keep their bytes)' })
+      .option('commands', { type: 'boolean', default: false, describe: 'RESP output as plain commands instead of RESTORE' })
+      .option('skip-bad-lines', { type: 'boolean', default: false, describe: 'JSONL input: skip and count bad lines' }) as unknown as Argv<TransformArgs>,
+  handler: async (a: ArgumentsCamelCase<TransformArgs>) => {
+    process.exitCode = await runTransform(a);
+  },
+};

@@ -1,0 +1,23 @@
+/**
+ * rekey as a library: read dumps record by record, decode values on demand, classify and rename
+ * keys with rules, and write RDB / JSONL / RESP. The CLI is built from these same parts.
+ */
+export type * from './records/types.js';
+export { RekeyInputError, RekeyUsageError, BlobError, EXIT_OK, EXIT_PROBLEM, EXIT_BAD_INPUT } from './errors.js';
+export { openInput, openRecords, redactUrl, type OpenOptions, type OpenedInput, type InputFormat } from './sources/open.js';
+export { parseRdb, RdbKeyRecord, type ParseOptions } from './rdb/parser.js';
+export { decodeValue } from './rdb/value-decode.js';
+export { typeName, describeType, moduleNameFromId } from './rdb/constants.js';
+export { crc64, Crc64 } from './rdb/crc64.js';
+export { rewriteKey } from './records/rewrite.js';
+export { loadRules, compileRules } from './rules/index.js';
+export { buildFilter, globToRegExp, type FilterOptions } from './pipeline/filters.js';
+export { runPipeline, type PipelineOptions } from './pipeline/run.js';
+export { MigrationStats } from './pipeline/stats.js';
+export { DigestKeyGuard } from './pipeline/key-guard.js';
+export type { Sink } from './sinks/sink.js';
+export { JsonlSink } from './sinks/jsonl-sink.js';
+export { RdbSink } from './sinks/rdb-sink.js';
+export { RespSink } from './sinks/resp-sink.js';
+export { encodeValue } from './encode/value-encoder.js';
+export { dumpPayload } from './encode/dump-payload.js';

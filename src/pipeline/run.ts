@@ -1,0 +1,118 @@
+import type { KeyRecord, RdbRecord } from '../records/types.js';
+import type { Sink } from '../sinks/sink.js';
+import type { CompiledRules } from '../rules/index.js';
+import { rewriteKey, type KeyChanges } from '../records/rewrite.js';
+import { displayKey } from '../records/printable.js';
+import type { KeyFilter } from './filters.js';
+import type { MigrationStats } from './stats.js';
+import type { OperationLog } from '../report/files.js';
+
+/** Remembers output keys per db to catch two source keys landing on one name. */
+export interface KeyGuard {
+  /** Record the key; true when it was already there. */
+  add(db: number, key: Buffer): boolean;
+}
+
+export interface PipelineOptions {
+  filter: KeyFilter | null;
+  rules: CompiledRules | null;
+  unmatched: 'keep' | 'drop' | 'error';
+  expired: 'drop' | 'keep';
+  now: number;
+  onCollision: 'keep-first' | 'fail';
+  guard: KeyGuard | null;
+  sinks: Sink[];
+  stats: MigrationStats;
+  log?: OperationLog;
+  /** Called after each batch (progress bars). */
+  onBatch?: (keysSoFar: number) => void;
+}
+
+/** Thrown when `--on-collision fail` meets a collision: the run stops and outputs are discarded. */
+export class CollisionError extends Error {
+  override readonly name = 'CollisionError';
+}
+
+/**
+ * One pass: source batches → filter → rules (classify + rename) → expiry → collision check → every
+ * sink. Values are never decoded here; a renamed key shares its payload bytes with the source.
+ */
+export async function runPipeline(batches: AsyncIterable<RdbRecord[]>, o: PipelineOptions): Promise<void> {
+  const { stats } = o;
+  try {
+    for await (const batch of batches) {
+      const out: RdbRecord[] = [];
+      for (const rec of batch) {
+        if (rec.kind !== 'key') {
+          out.push(rec);
+          continue;
+        }
+        const kept = processKey(rec, o);
+        if (kept !== null) out.push(kept);
+      }
+      for (const sink of o.sinks) {
+        const p = sink.writeBatch(out);
+        if (p) await p;
+      }
+      o.onBatch?.(stats.totalKeysFound);
+    }
+    for (const sink of o.sinks) await sink.close();
+  } catch (e) {
+    for (const sink of o.sinks) await sink.abort(e).catch(() => undefined);
+    throw e;
+  }
+}
+
+function processKey(rec: KeyRecord, o: PipelineOptions): KeyRecord | null {
+  const { stats } = o;
+  stats.totalKeysFound++;
+  if (o.filter !== null && !o.filter(rec)) {
+    stats.filteredOut++;
+    return null;
+  }
+  let changes: KeyChanges | null = null;
+  let category: string | null = null;
+  if (o.rules !== null) {
+    const c = o.rules.classify(rec.key, rec.type, rec.db);
+    if (c === null) {
+      stats.unmatchedKeys++;
+      if (o.unmatched === 'drop') {
+        stats.unmatchedDropped++;
+        return null;
+      }
+      if (o.unmatched === 'error') {
+        stats.error(rec.db, rec.key, 'no rule matches this key (unmatched: error)');
+        o.log?.log('ERROR', `db ${rec.db} ${displayKey(rec.key)}: no rule matches`);
+        return null;
+      }
+    } else {
+      category = c.category;
+      stats.category(c.category);
+      changes = {};
+      if (!c.newKey.equals(rec.key)) changes.key = c.newKey;
+      if (c.toDb !== undefined && c.toDb !== rec.db) changes.db = c.toDb;
+      if (c.ttl === 'drop') changes.expireAtMs = null;
+      else if (typeof c.ttl === 'number') changes.expireAtMs = o.now + c.ttl;
+    }
+  }
+  const expireAtMs = changes?.expireAtMs !== undefined ? changes.expireAtMs : rec.expireAtMs;
+  if (o.expired === 'drop' && expireAtMs !== null && expireAtMs <= o.now) {
+    stats.expiredDropped++;
+    return null;
+  }
+  const db = changes?.db ?? rec.db;
+  const key = changes?.key ?? rec.key;
+  if (o.guard !== null && o.guard.add(db, key)) {
+    stats.collisions++;
+    const msg = `db ${db} ${displayKey(key)}: a second source key (${displayKey(rec.key)}) maps to this name`;
+    if (o.onCollision === 'fail') {
+      stats.error(db, rec.key, msg);
+      throw new CollisionError(`collision: ${msg} (--on-collision fail)`);
+    }
+    o.log?.log('WARN', `${msg}; keeping the first`);
+    return null;
+  }
+  stats.migrated(db, rec.key, key, category);
+  if (changes === null || (changes.key === undefined && changes.db === undefined && changes.expireAtMs === undefined)) return rec;
+  return rewriteKey(rec, changes);
+}
