@@ -111,3 +111,46 @@ export async function benchRdb(n) {
   }
   return path;
 }
+
+/** A dump of a few very large values: a 200 MB string, a 2M-field hash, a 1M-entry stream. */
+export async function benchLargeRdb() {
+  const path = join(CACHE, 'large-values.rdb');
+  if (existsSync(path)) return path;
+  process.stderr.write(`bench: generating the large-value dump with redis-server (cached in ${CACHE})\n`);
+  const srv = await startRedis();
+  try {
+    const cli = spawn('redis-cli', ['-p', String(srv.port), '--pipe'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const send = async (s) => {
+      if (!cli.stdin.write(s)) await new Promise((res) => cli.stdin.once('drain', res));
+    };
+    // 200 MB string, appended in 1 MB pieces of varied bytes (not trivially compressible).
+    const r = rng(7);
+    for (let i = 0; i < 200; i++) {
+      let piece = '';
+      while (piece.length < 1 << 20) piece += B64[Math.floor(r() * 64)].repeat(1 + Math.floor(r() * 16));
+      await send(enc(['APPEND', 'big:string', piece.slice(0, 1 << 20)]));
+    }
+    for (let i = 0; i < 2_000_000; i += 1000) {
+      const args = ['HSET', 'big:hash'];
+      for (let j = i; j < i + 1000; j++) args.push(`field:${j}`, `value-${j * 7}`);
+      await send(enc(args));
+    }
+    let batch = '';
+    for (let i = 1; i <= 1_000_000; i++) {
+      batch += enc(['XADD', 'big:stream', `${1700000000000 + i}-0`, 'n', String(i), 'kind', i % 3 ? 'view' : 'click']);
+      if (batch.length > 1 << 20) {
+        await send(batch);
+        batch = '';
+      }
+    }
+    cli.stdin.end(batch);
+    await new Promise((res, rej) => cli.once('exit', (code) => (code === 0 ? res() : rej(new Error(`redis-cli --pipe exited ${code}`)))));
+    const save = spawn('redis-cli', ['-p', String(srv.port), 'SAVE'], { stdio: 'ignore' });
+    await new Promise((res) => save.once('exit', res));
+    copyFileSync(join(srv.dir, 'dump.rdb'), path + '.tmp');
+    renameSync(path + '.tmp', path);
+  } finally {
+    await srv.stop();
+  }
+  return path;
+}

@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, statSync, writeFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
-import { benchRdb } from './data.mjs';
+import { benchLargeRdb, benchRdb } from './data.mjs';
+import { markdown as classifyMarkdown, runClassifyBench } from './classify.mjs';
 import { machine, timeMedian, startRedis } from './lib.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -64,9 +65,24 @@ for (const n of sizes) {
   }
 }
 
+// Few very large values: RSS is bounded by the largest single value (streaming holds one value).
+if (process.env.BENCH_LARGE !== '0') {
+  const big = await benchLargeRdb();
+  const bytes = statSync(big).size;
+  const check = { ...timeMedian(RUNS, 'redis-check-rdb', [big]), name: 'redis-check-rdb' };
+  row('redis-check-rdb large values (baseline)', 3, bytes, check);
+  const node = process.execPath;
+  row('rekey parse large values', 3, bytes, timeMedian(RUNS, node, [join(root, 'bench', 'decode.mjs'), big, '--raw']), check);
+  row('rekey decode large values', 3, bytes, timeMedian(RUNS, node, [join(root, 'bench', 'decode.mjs'), big]), check);
+  row('rekey transform large rdb→rdb', 3, bytes, timeMedian(RUNS, node, [cli, 'transform', big, '-o', join(out, 'big.rdb'), '--out-dir', out]), check);
+  row('rekey transform large rdb→jsonl', 3, bytes, timeMedian(RUNS, node, [cli, 'transform', big, '-o', join(out, 'big.jsonl'), '--out-dir', out]), check);
+}
+
+const classifyRows = await runClassifyBench();
+
 const header = '| job | keys | s (median) | keys/s | MB/s | peak RSS | vs baseline |\n|---|---:|---:|---:|---:|---:|---|';
 const table = [header, ...rows.map((r) => `| ${r.job} | ${r.keys.toLocaleString('en-US')} | ${r.seconds} | ${r.keysPerSec} | ${r.mbPerSec} | ${r.rss} | ${r.vs} |`)].join('\n');
-const text = `# rekey benchmark ${new Date().toISOString()}\n\nMachine: ${machine()}. Median of ${RUNS} runs after one warm-up; whole processes.\n\n${table}\n`;
+const text = `# rekey benchmark ${new Date().toISOString()}\n\nMachine: ${machine()}. Median of ${RUNS} runs after one warm-up; whole processes.\n\n${table}\n\n## Rules (in-process)\n\n${classifyMarkdown(classifyRows)}\n`;
 console.log(text);
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}.md`), text);

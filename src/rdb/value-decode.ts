@@ -7,6 +7,7 @@ import { itemToBuffer, listpackDecode, type LpItem } from '../codec/listpack.js'
 import { ziplistDecode } from '../codec/ziplist.js';
 import { zipmapDecode } from '../codec/zipmap.js';
 import { decodeStreamNode } from '../codec/stream-node.js';
+import { skipStreamIdmp } from './value-skip.js';
 
 /** Decode a value's serialized bytes (everything after the type byte) into its logical form. */
 export function decodeValue(payload: Buffer, rdbType: number, flavor: Flavor, file: string, payloadOffset: number): Value {
@@ -277,23 +278,7 @@ function decodeStream(c: Cursor, rdbType: number): Value {
     groups.push(group);
   }
   const version = rdbType === T.STREAM_LISTPACKS ? 1 : rdbType === T.STREAM_LISTPACKS_2 ? 2 : rdbType === T.STREAM_LISTPACKS_3 ? 3 : 4;
-  if (rdbType === T.STREAM_LISTPACKS_4) skipIdmp(c);
+  // The IDMP tail (producer dedup state) has no place in the logical value; step over it.
+  if (rdbType === T.STREAM_LISTPACKS_4) skipStreamIdmp(c);
   return { type: 'stream', entries, length, lastId, firstId, maxDeletedId, entriesAdded, groups, version };
-}
-
-function skipIdmp(c: Cursor): void {
-  c.len('idmp duration');
-  c.len('idmp max entries');
-  const producers = c.count(c.len('idmp producer count'), 2, 'idmp producer count');
-  for (let i = 0; i < producers; i++) {
-    c.skipString('idmp producer id');
-    const n = c.count(c.len('idmp entry count'), 3, 'idmp entry count');
-    for (let j = 0; j < n; j++) {
-      c.skipString('idmp iid');
-      c.lenBig('idmp id ms');
-      c.lenBig('idmp id seq');
-    }
-  }
-  c.lenBig('idmp iids added');
-  c.lenBig('idmp iids duplicates');
 }

@@ -175,7 +175,7 @@ function skipStream(c: Cursor, rdbType: number): void {
 }
 
 /** RDB 13 stream tail (IDMP producers), per librdb's reading of Redis 8.6. */
-function skipStreamIdmp(c: Cursor): void {
+export function skipStreamIdmp(c: Cursor): void {
   c.len('idmp duration');
   c.len('idmp max entries');
   const producers = c.count(c.len('idmp producer count'), 2, 'idmp producer count');
