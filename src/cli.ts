@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT_BAD_INPUT, EXIT_PROBLEM, RekeyInputError, RekeyUsageError } from './errors.js';
 import { transformCommand } from './commands/transform.js';
+import { analyzeCommand } from './commands/analyze.js';
 import { rulesCommand } from './commands/rules.js';
 import { CollisionError } from './pipeline/run.js';
 
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
     .scriptName('rekey')
     .usage('$0 <command> [options]\n\nRead Redis snapshots offline, rename keys by rules, write dumps, import with proof.')
+    .command(analyzeCommand)
     .command(transformCommand)
     .command(rulesCommand)
     .demandCommand(1, 'Give a command (see --help).')

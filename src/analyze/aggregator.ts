@@ -1,0 +1,830 @@
+/**
+ * The analysis itself: one pass over records, bounded memory, a report object at the end
+ * (docs/analyze.md documents every field).
+ *
+ *   const a = new Analyzer({ now: Date.now() });
+ *   for await (const batch of input.batches) a.addBatch(batch);
+ *   const report = a.report({ path: 'dump.rdb', format: 'rdb' });
+ *
+ * What grows with the input: nothing per key without rules (fixed-size histograms, top-N heaps,
+ * reservoirs, a capped prefix tree, one counter set per db/type/encoding/category/rule). With rules, the
+ * collision check keeps a 12-byte digest per written key (DigestKeyGuard), as transform does.
+ */
+import type { KeyRecord, LogicalType, MetaRecord, RdbRecord } from '../records/types.js';
+import { LOGICAL_TYPES } from '../records/types.js';
+import { formatDiagnostic, type CompiledRules } from '../rules/index.js';
+import type { KeyFilter } from '../pipeline/filters.js';
+import { DigestKeyGuard } from '../pipeline/key-guard.js';
+import { toPrintable } from '../records/printable.js';
+import { moduleNameFromId } from '../rdb/constants.js';
+import { elementCount, fieldExpiries, mayHaveFieldTtls } from './element-count.js';
+import { ALLOCATED_DICT_ENTRY, ALLOCATED_EXPIRE_ENTRY, dbTablesMemory, estimateValueMemory, keyMemory, sdsAllocSize } from './memory.js';
+import { LogHistogram, Reservoir, TopN, seededRandom, type Distribution } from './stats.js';
+import { PrefixTree, type PrefixStat } from './prefix-tree.js';
+
+export const ANALYSIS_SCHEMA_VERSION = 1;
+
+export type Printable = string | { base64: string };
+
+export interface AnalyzerOptions {
+  /** Judge expiry at this epoch ms. */
+  now: number;
+  /** Size of every top list (biggest keys, prefixes). Default 20. */
+  top?: number;
+  /** Reservoir size per type / category / unmatched. Default 5. */
+  samples?: number;
+  /** Prefix tree depth (segments split on `:`). Default 3. */
+  prefixDepth?: number;
+  /** Prefix tree node cap. Default 20 000. */
+  prefixMaxNodes?: number;
+  filter?: KeyFilter | null;
+  rules?: CompiledRules | null;
+  /** Rules file path, for the report. */
+  rulesPath?: string;
+  /** PRNG seed of the reservoirs (reproducible samples). Default 0x5eed. */
+  seed?: number;
+  /** Keys longer than this are cut in samples and top lists (`key_length` keeps the real length). */
+  maxKeyBytes?: number;
+}
+
+export interface InputInfo {
+  path: string;
+  format: 'rdb' | 'jsonl';
+  gzip?: boolean;
+  size?: number;
+  fileSize?: number;
+}
+
+export interface KeyRef {
+  db: number;
+  key: Printable;
+  /** Byte length of the key (the key shown may be cut to maxKeyBytes). */
+  key_length: number;
+}
+
+export interface BigKey extends KeyRef {
+  type: LogicalType;
+  encoding: string;
+  bytes: number;
+  elements: number | null;
+  memory: number;
+  expire_at_ms: number | null;
+}
+
+export interface GroupStats {
+  keys: number;
+  bytes: number;
+  memory: number;
+  with_ttl: number;
+  expired: number;
+}
+
+export interface TypeStats extends GroupStats {
+  elements: Distribution;
+  sizes: Distribution;
+  encodings: Record<string, number>;
+  samples: KeyRef[];
+}
+
+export interface EncodingStats extends GroupStats {
+  type: LogicalType;
+  encoding: string;
+  elements: Distribution;
+}
+
+export interface DbStats extends GroupStats {
+  by_type: Record<string, number>;
+}
+
+export const TTL_BUCKETS = ['<1m', '<1h', '<1d', '<7d', '<30d', '>=30d'] as const;
+export type TtlBucket = (typeof TTL_BUCKETS)[number];
+const TTL_LIMITS = [60_000, 3_600_000, 86_400_000, 7 * 86_400_000, 30 * 86_400_000];
+
+export interface TtlStats {
+  no_ttl: number;
+  with_ttl: number;
+  /** Keys whose expiry is at or before `now`. */
+  expired: number;
+  /** Remaining time to live of keys not yet expired. */
+  buckets: Record<TtlBucket, number>;
+  earliest_ms: number | null;
+  latest_ms: number | null;
+  earliest: string | null;
+  latest: string | null;
+  /** Hash field TTLs (Redis 7.4+), counted per field, apart from key TTLs. */
+  hash_fields: {
+    hashes: number;
+    fields: number;
+    expired: number;
+    buckets: Record<TtlBucket, number>;
+    earliest_ms: number | null;
+    latest_ms: number | null;
+  };
+}
+
+export interface CategoryStats {
+  keys: number;
+  bytes: number;
+  memory: number;
+  rules: string[];
+  samples: Array<{ db: number; key: Printable; new_key: Printable }>;
+}
+
+export interface RuleStats {
+  index: number;
+  category: string;
+  keys: number;
+  bytes: number;
+  memory: number;
+}
+
+export interface AnalysisReport {
+  schema_version: number;
+  generated_at: string;
+  now_ms: number;
+  seconds: number;
+  input: {
+    path: string;
+    format: 'rdb' | 'jsonl';
+    gzip: boolean;
+    rdb_version: number | null;
+    flavor: string | null;
+    size: number | null;
+  };
+  metadata: {
+    rdb_version: number | null;
+    magic: string | null;
+    redis_ver: string | null;
+    redis_bits: number | null;
+    ctime: number | null;
+    ctime_iso: string | null;
+    used_mem: number | null;
+    aux: Record<string, Printable>;
+    functions: Array<{ library: string; engine: string; functions: string[]; bytes: number }>;
+    modules: Array<{ name: string; aux_records: number; keys: number }>;
+    dbs: Array<{ db: number; keys: number; keys_hint: number | null; expires_hint: number | null }>;
+    slot_info: number;
+    checksum: 'ok' | 'mismatch' | 'absent' | 'not-present';
+  };
+  totals: {
+    keys: number;
+    with_ttl: number;
+    expired: number;
+    /** Serialized bytes: key bytes + value payload bytes. */
+    bytes: number;
+    key_bytes: number;
+    value_bytes: number;
+    elements: number;
+    /** Estimated memory in Redis 7 (allocated convention), keyspace tables included. */
+    memory: number;
+    records_read: number;
+    filtered_out: number;
+  };
+  memory: {
+    model: string;
+    convention: 'allocated';
+    total: number;
+    keys: number;
+    values: number;
+    expires: number;
+    db_tables: number;
+    per_key: Distribution;
+  };
+  by_type: Record<string, TypeStats>;
+  by_encoding: Record<string, EncodingStats>;
+  by_db: Record<string, DbStats>;
+  sizes: Distribution;
+  ttl: TtlStats;
+  biggest_keys: BigKey[];
+  biggest_keys_by_elements: BigKey[];
+  biggest_keys_by_memory: BigKey[];
+  prefixes: PrefixStat[];
+  prefixes_by_bytes: PrefixStat[];
+  prefix_tree: { separator: string; max_depth: number; nodes: number; max_nodes: number; approximate: boolean; unprefixed: { keys: number; bytes: number; memory: number } };
+  rules?: { path: string; rules: number; unmatched_mode: string; warnings: string[] };
+  by_category?: Record<string, CategoryStats>;
+  by_rule?: Record<string, RuleStats>;
+  unmatched?: { keys: number; bytes: number; memory: number; mode: string; samples: KeyRef[] };
+  collisions?: { keys: number; samples: Array<{ db: number; new_key: Printable; source_key: Printable }> };
+  migration?: {
+    keys_to_write: number;
+    bytes_to_write: number;
+    estimated_memory: number;
+    expired_dropped: number;
+    unmatched_dropped: number;
+    unmatched_errors: number;
+    collisions_dropped: number;
+    ttl_changed: number;
+    by_db: Record<string, number>;
+  };
+  bad_lines_skipped?: number;
+}
+
+class Group {
+  keys = 0;
+  bytes = 0;
+  memory = 0;
+  withTtl = 0;
+  expired = 0;
+  add(bytes: number, memory: number, ttl: boolean, expired: boolean): void {
+    this.keys++;
+    this.bytes += bytes;
+    this.memory += memory;
+    if (ttl) this.withTtl++;
+    if (expired) this.expired++;
+  }
+  json(): GroupStats {
+    return { keys: this.keys, bytes: this.bytes, memory: Math.round(this.memory), with_ttl: this.withTtl, expired: this.expired };
+  }
+}
+
+class TypeGroup extends Group {
+  readonly elements = new LogHistogram();
+  readonly sizes = new LogHistogram();
+  constructor(readonly samples: Reservoir<KeyRef>) {
+    super();
+  }
+}
+
+class EncodingGroup extends Group {
+  readonly elements = new LogHistogram();
+  constructor(
+    readonly type: LogicalType,
+    readonly encoding: string,
+  ) {
+    super();
+  }
+}
+
+const TYPE_INDEX: Record<LogicalType, number> = { string: 0, list: 1, set: 2, zset: 3, hash: 4, stream: 5, module: 6 };
+
+class DbGroup extends Group {
+  /** Keys per type, indexed like LOGICAL_TYPES. */
+  readonly byType = new Float64Array(LOGICAL_TYPES.length);
+}
+
+function emptyBuckets(): Record<TtlBucket, number> {
+  return { '<1m': 0, '<1h': 0, '<1d': 0, '<7d': 0, '<30d': 0, '>=30d': 0 };
+}
+
+function ttlBucket(remaining: number): TtlBucket {
+  for (let i = 0; i < TTL_LIMITS.length; i++) if (remaining < TTL_LIMITS[i]!) return TTL_BUCKETS[i]!;
+  return '>=30d';
+}
+
+function iso(ms: number | null): string | null {
+  if (ms === null) return null;
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+/** Library name, engine and registered function names from a FUNCTION LOAD source. */
+export function describeFunction(code: Buffer): { library: string; engine: string; functions: string[] } {
+  const text = code.toString('utf8');
+  const first = text.split('\n', 1)[0] ?? '';
+  const m = /^#!(\S+)(.*)$/.exec(first);
+  const engine = m?.[1] ?? '?';
+  const name = m ? (/\bname=(\S+)/.exec(m[2] ?? '')?.[1] ?? '?') : '?';
+  const functions = new Set<string>();
+  for (const r of text.matchAll(/register_function\s*\(\s*['"]([^'"]+)['"]/g)) functions.add(r[1]!);
+  for (const r of text.matchAll(/function_name\s*=\s*['"]([^'"]+)['"]/g)) functions.add(r[1]!);
+  return { library: name, engine, functions: [...functions] };
+}
+
+export class Analyzer {
+  private readonly now: number;
+  private readonly top: number;
+  private readonly nSamples: number;
+  private readonly filter: KeyFilter | null;
+  private readonly rules: CompiledRules | null;
+  private readonly rulesPath: string | undefined;
+  private readonly maxKeyBytes: number;
+  private readonly random: () => number;
+  private readonly started = Date.now();
+
+  private recordsRead = 0;
+  private filteredOut = 0;
+  private readonly total = new Group();
+  private keyBytes = 0;
+  private valueBytes = 0;
+  private elementsTotal = 0;
+  private memKeys = 0;
+  private memValues = 0;
+  private memExpires = 0;
+  private readonly perKeyMemory = new LogHistogram();
+  private readonly sizes = new LogHistogram();
+  private readonly byType: Array<TypeGroup | undefined> = new Array(LOGICAL_TYPES.length);
+  /** Indexed by rdbType * 2 + (valkey ? 1 : 0); the encoding name follows from the type byte. */
+  private readonly byEncodingSlot: Array<EncodingGroup | undefined> = [];
+  private readonly byEncoding = new Map<string, EncodingGroup>();
+  private readonly byDb = new Map<number, DbGroup>();
+  private lastDb = -1;
+  private lastDbGroup: DbGroup | null = null;
+  private readonly ttl = {
+    noTtl: 0,
+    withTtl: 0,
+    expired: 0,
+    buckets: emptyBuckets(),
+    earliest: null as number | null,
+    latest: null as number | null,
+  };
+  private readonly fieldTtl = {
+    hashes: 0,
+    fields: 0,
+    expired: 0,
+    buckets: emptyBuckets(),
+    earliest: null as number | null,
+    latest: null as number | null,
+  };
+  private readonly bigBytes: TopN<BigKey>;
+  private readonly bigElements: TopN<BigKey>;
+  private readonly bigMemory: TopN<BigKey>;
+  private readonly prefixes: PrefixTree;
+
+  // metadata
+  private header: Extract<MetaRecord, { kind: 'header' }> | null = null;
+  private readonly aux = new Map<string, Buffer>();
+  private readonly functions: AnalysisReport['metadata']['functions'] = [];
+  private readonly modules = new Map<string, { aux: number; keys: number }>();
+  private readonly resize = new Map<number, { keys: number; expires: number }>();
+  private slotInfo = 0;
+  private checksum: AnalysisReport['metadata']['checksum'] = 'not-present';
+
+  // rules
+  private readonly categories = new Map<string, { g: Group; rules: Set<string>; samples: Reservoir<{ db: number; key: Printable; new_key: Printable }> }>();
+  private readonly perRule = new Map<number, Group>();
+  private readonly unmatched = new Group();
+  private readonly unmatchedSamples: Reservoir<KeyRef>;
+  private readonly guard: DigestKeyGuard | null;
+  private collisions = 0;
+  private readonly collisionSamples: Array<{ db: number; new_key: Printable; source_key: Printable }> = [];
+  private readonly migration = {
+    keys: 0,
+    bytes: 0,
+    memory: 0,
+    expiredDropped: 0,
+    unmatchedDropped: 0,
+    unmatchedErrors: 0,
+    collisionsDropped: 0,
+    ttlChanged: 0,
+    byDb: new Map<number, { keys: number; expires: number }>(),
+  };
+
+  badLinesSkipped = 0;
+
+  constructor(o: AnalyzerOptions) {
+    this.now = o.now;
+    this.top = Math.max(0, Math.floor(o.top ?? 20));
+    this.nSamples = Math.max(0, Math.floor(o.samples ?? 5));
+    this.filter = o.filter ?? null;
+    this.rules = o.rules ?? null;
+    this.rulesPath = o.rulesPath;
+    this.maxKeyBytes = o.maxKeyBytes ?? 1024;
+    this.random = seededRandom(o.seed ?? 0x5eed);
+    this.bigBytes = new TopN(this.top);
+    this.bigElements = new TopN(this.top);
+    this.bigMemory = new TopN(this.top);
+    this.prefixes = new PrefixTree({ maxDepth: o.prefixDepth ?? 3, maxNodes: o.prefixMaxNodes ?? 20_000 });
+    this.unmatchedSamples = new Reservoir(this.nSamples, this.random);
+    this.guard = this.rules ? new DigestKeyGuard() : null;
+  }
+
+  addBatch(batch: readonly RdbRecord[]): void {
+    for (const rec of batch) this.add(rec);
+  }
+
+  add(rec: RdbRecord): void {
+    if (rec.kind === 'key') this.addKey(rec);
+    else this.addMeta(rec);
+  }
+
+  /** Keys seen so far (after filtering). */
+  get keys(): number {
+    return this.total.keys;
+  }
+
+  private addMeta(rec: MetaRecord): void {
+    switch (rec.kind) {
+      case 'header':
+        this.header = rec;
+        return;
+      case 'aux':
+        this.aux.set(rec.key.toString('latin1'), Buffer.from(rec.value));
+        return;
+      case 'function': {
+        const d = describeFunction(rec.code);
+        this.functions.push({ ...d, bytes: rec.code.length });
+        return;
+      }
+      case 'function-pre-ga':
+        this.functions.push({ library: rec.name.toString('utf8'), engine: rec.engine.toString('utf8'), functions: [rec.name.toString('utf8')], bytes: rec.code.length });
+        return;
+      case 'module-aux': {
+        const m = this.modules.get(rec.moduleName) ?? { aux: 0, keys: 0 };
+        m.aux++;
+        this.modules.set(rec.moduleName, m);
+        return;
+      }
+      case 'resizedb':
+        this.resize.set(rec.db, { keys: rec.dbSize, expires: rec.expiresSize });
+        return;
+      case 'slot-info':
+        this.slotInfo++;
+        return;
+      case 'eof':
+        this.checksum = rec.checksumOk === null ? 'absent' : rec.checksumOk ? 'ok' : 'mismatch';
+        return;
+      case 'selectdb':
+        return;
+    }
+  }
+
+  private ref(db: number, key: Buffer): KeyRef {
+    const shown = key.length > this.maxKeyBytes ? key.subarray(0, this.maxKeyBytes) : key;
+    return { db, key: toPrintable(shown), key_length: key.length };
+  }
+
+  private addKey(rec: KeyRecord): void {
+    this.recordsRead++;
+    if (this.filter !== null && !this.filter(rec)) {
+      this.filteredOut++;
+      return;
+    }
+    const { db, key, type } = rec;
+    const bytes = key.length + rec.payload.length;
+    let elements: number | null = null;
+    try {
+      elements = elementCount(rec);
+    } catch {
+      elements = null;
+    }
+    const valueMem = Math.round(estimateValueMemory(rec));
+    const hasTtl = rec.expireAtMs !== null;
+    const keyMem = sdsAllocSize(key.length) + ALLOCATED_DICT_ENTRY;
+    const expireMem = hasTtl ? ALLOCATED_EXPIRE_ENTRY : 0;
+    const memory = valueMem + keyMem + expireMem;
+    const expired = hasTtl && rec.expireAtMs! <= this.now;
+
+    this.total.add(bytes, memory, hasTtl, expired);
+    this.keyBytes += key.length;
+    this.valueBytes += rec.payload.length;
+    this.memKeys += keyMem;
+    this.memValues += valueMem;
+    this.memExpires += expireMem;
+    this.perKeyMemory.add(memory);
+    this.sizes.add(bytes);
+    if (elements !== null) this.elementsTotal += elements;
+
+    const ti = TYPE_INDEX[type];
+    let tg = this.byType[ti];
+    if (tg === undefined) tg = this.byType[ti] = new TypeGroup(new Reservoir(this.nSamples, this.random));
+    tg.add(bytes, memory, hasTtl, expired);
+    if (elements !== null) tg.elements.add(elements);
+    tg.sizes.add(bytes);
+    const slot = tg.samples.slot();
+    if (slot >= 0) tg.samples.put(slot, this.ref(db, key));
+
+    const es = rec.rdbType * 2 + (rec.flavor === 'valkey' ? 1 : 0);
+    let eg = this.byEncodingSlot[es];
+    if (eg === undefined || eg.encoding !== rec.encoding || eg.type !== type) {
+      const encKey = `${type}:${rec.encoding}`;
+      eg = this.byEncoding.get(encKey);
+      if (eg === undefined) this.byEncoding.set(encKey, (eg = new EncodingGroup(type, rec.encoding)));
+      this.byEncodingSlot[es] = eg;
+    }
+    eg.add(bytes, memory, hasTtl, expired);
+    if (elements !== null) eg.elements.add(elements);
+
+    let dg = this.lastDbGroup;
+    if (db !== this.lastDb || dg === null) {
+      dg = this.byDb.get(db) ?? null;
+      if (dg === null) this.byDb.set(db, (dg = new DbGroup()));
+      this.lastDb = db;
+      this.lastDbGroup = dg;
+    }
+    dg.add(bytes, memory, hasTtl, expired);
+    dg.byType[ti]!++;
+
+    // TTLs
+    const t = this.ttl;
+    if (!hasTtl) t.noTtl++;
+    else {
+      const at = rec.expireAtMs!;
+      t.withTtl++;
+      if (expired) t.expired++;
+      else t.buckets[ttlBucket(at - this.now)]++;
+      if (t.earliest === null || at < t.earliest) t.earliest = at;
+      if (t.latest === null || at > t.latest) t.latest = at;
+    }
+    if (type === 'hash' && mayHaveFieldTtls(rec.rdbType)) this.addFieldTtls(rec);
+    if (type === 'module') this.addModuleKey(rec);
+
+    // top lists: build the entry only when one of them keeps it
+    // A string's "elements" are its bytes: it competes on bytes, not in the by-elements list.
+    const ranked = type !== 'string' ? elements : null;
+    if (this.bigBytes.wouldKeep(bytes) || (ranked !== null && this.bigElements.wouldKeep(ranked)) || this.bigMemory.wouldKeep(memory)) {
+      const big: BigKey = { ...this.ref(db, key), type, encoding: rec.encoding, bytes, elements, memory, expire_at_ms: rec.expireAtMs };
+      this.bigBytes.push(bytes, big);
+      if (ranked !== null) this.bigElements.push(ranked, big);
+      this.bigMemory.push(memory, big);
+    }
+
+    this.prefixes.add(key, bytes, memory);
+
+    if (this.rules !== null) this.addRules(rec, bytes, valueMem, memory);
+  }
+
+  private addFieldTtls(rec: KeyRecord): void {
+    let exp: number[];
+    try {
+      exp = fieldExpiries(rec);
+    } catch {
+      return;
+    }
+    if (exp.length === 0) return;
+    const f = this.fieldTtl;
+    f.hashes++;
+    for (const at of exp) {
+      f.fields++;
+      if (at <= this.now) f.expired++;
+      else f.buckets[ttlBucket(at - this.now)]++;
+      if (f.earliest === null || at < f.earliest) f.earliest = at;
+      if (f.latest === null || at > f.latest) f.latest = at;
+    }
+  }
+
+  private addModuleKey(rec: KeyRecord): void {
+    let name = 'unknown';
+    try {
+      const v = rec.decode();
+      if (v.type === 'module') name = v.moduleName;
+    } catch {
+      try {
+        name = moduleNameFromId(rec.payload.readBigUInt64BE(1)).name;
+      } catch {
+        /* keep unknown */
+      }
+    }
+    const m = this.modules.get(name) ?? { aux: 0, keys: 0 };
+    m.keys++;
+    this.modules.set(name, m);
+  }
+
+  private addRules(rec: KeyRecord, bytes: number, valueMem: number, memory: number): void {
+    const rules = this.rules!;
+    const { db, key } = rec;
+    const c = rules.classify(key, rec.type, db);
+    let newKey: Buffer = key;
+    let targetDb = db;
+    let expireAt = rec.expireAtMs;
+    if (c === null) {
+      this.unmatched.add(bytes, memory, rec.expireAtMs !== null, rec.expireAtMs !== null && rec.expireAtMs <= this.now);
+      const slot = this.unmatchedSamples.slot();
+      if (slot >= 0) this.unmatchedSamples.put(slot, this.ref(db, key));
+      if (rules.unmatched === 'drop') {
+        this.migration.unmatchedDropped++;
+        return;
+      }
+      if (rules.unmatched === 'error') {
+        this.migration.unmatchedErrors++;
+        return;
+      }
+    } else {
+      let cat = this.categories.get(c.category);
+      if (cat === undefined) {
+        cat = { g: new Group(), rules: new Set(), samples: new Reservoir(this.nSamples, this.random) };
+        this.categories.set(c.category, cat);
+      }
+      cat.g.add(bytes, memory, rec.expireAtMs !== null, false);
+      cat.rules.add(c.rule);
+      const slot = cat.samples.slot();
+      if (slot >= 0) cat.samples.put(slot, { db, key: this.ref(db, key).key, new_key: this.ref(db, c.newKey).key });
+      let rg = this.perRule.get(c.ruleIndex);
+      if (rg === undefined) this.perRule.set(c.ruleIndex, (rg = new Group()));
+      rg.add(bytes, memory, rec.expireAtMs !== null, false);
+      newKey = c.newKey;
+      if (c.toDb !== undefined) targetDb = c.toDb;
+      if (c.ttl === 'drop') expireAt = null;
+      else if (typeof c.ttl === 'number') expireAt = this.now + c.ttl;
+      if (expireAt !== rec.expireAtMs) this.migration.ttlChanged++;
+    }
+    const m = this.migration;
+    if (expireAt !== null && expireAt <= this.now) {
+      m.expiredDropped++;
+      return;
+    }
+    if (this.guard!.add(targetDb, newKey)) {
+      this.collisions++;
+      m.collisionsDropped++;
+      if (this.collisionSamples.length < Math.max(this.nSamples, 1) * 4) {
+        this.collisionSamples.push({ db: targetDb, new_key: this.ref(targetDb, newKey).key, source_key: this.ref(db, key).key });
+      }
+      return;
+    }
+    m.keys++;
+    m.bytes += newKey.length + rec.payload.length;
+    const km = keyMemory(newKey.length, expireAt !== null);
+    m.memory += valueMem + km.key + km.expire;
+    const d = m.byDb.get(targetDb) ?? { keys: 0, expires: 0 };
+    d.keys++;
+    if (expireAt !== null) d.expires++;
+    m.byDb.set(targetDb, d);
+  }
+
+  /** The finished report. */
+  report(input: InputInfo): AnalysisReport {
+    const seconds = (Date.now() - this.started) / 1000;
+    let dbTables = 0;
+    for (const g of this.byDb.values()) dbTables += dbTablesMemory(g.keys, g.withTtl);
+    const memTotal = this.memKeys + this.memValues + this.memExpires + dbTables;
+    const auxStr = (k: string): string | null => (this.aux.has(k) ? this.aux.get(k)!.toString('latin1') : null);
+    const auxNum = (k: string): number | null => {
+      const s = auxStr(k);
+      if (s === null) return null;
+      const n = Number(s);
+      return Number.isFinite(n) ? n : null;
+    };
+    const ctime = auxNum('ctime');
+    const seenDbs = new Set<number>([...this.byDb.keys(), ...this.resize.keys()]);
+
+    const byType: Record<string, TypeStats> = {};
+    for (const t of LOGICAL_TYPES) {
+      const g = this.byType[TYPE_INDEX[t]];
+      if (!g) continue;
+      byType[t] = {
+        ...g.json(),
+        elements: g.elements.toJSON(),
+        sizes: g.sizes.toJSON(),
+        encodings: Object.fromEntries(
+          [...this.byEncoding.values()]
+            .filter((e) => e.type === t)
+            .sort((a, b) => b.keys - a.keys)
+            .map((e) => [e.encoding, e.keys]),
+        ),
+        samples: g.samples.values(),
+      };
+    }
+    const byEncoding: Record<string, EncodingStats> = {};
+    for (const [k, g] of [...this.byEncoding].sort((a, b) => b[1].keys - a[1].keys)) {
+      byEncoding[k] = { type: g.type, encoding: g.encoding, ...g.json(), elements: g.elements.toJSON() };
+    }
+    const byDb: Record<string, DbStats> = {};
+    for (const [db, g] of [...this.byDb].sort((a, b) => a[0] - b[0])) {
+      const types: Record<string, number> = {};
+      LOGICAL_TYPES.forEach((t, i) => {
+        if (g.byType[i]! > 0) types[t] = g.byType[i]!;
+      });
+      byDb[String(db)] = { ...g.json(), by_type: types };
+    }
+    const t = this.ttl;
+    const f = this.fieldTtl;
+    const report: AnalysisReport = {
+      schema_version: ANALYSIS_SCHEMA_VERSION,
+      generated_at: new Date().toISOString(),
+      now_ms: this.now,
+      seconds,
+      input: {
+        path: input.path,
+        format: input.format,
+        gzip: input.gzip ?? false,
+        rdb_version: this.header?.rdbVersion ?? null,
+        flavor: this.header?.flavor ?? null,
+        size: input.size ?? input.fileSize ?? null,
+      },
+      metadata: {
+        rdb_version: this.header?.rdbVersion ?? null,
+        magic: this.header?.magic ?? null,
+        redis_ver: auxStr('redis-ver') ?? auxStr('valkey-ver'),
+        redis_bits: auxNum('redis-bits'),
+        ctime,
+        ctime_iso: ctime === null ? null : iso(ctime * 1000),
+        used_mem: auxNum('used-mem'),
+        aux: Object.fromEntries([...this.aux].map(([k, v]) => [k, toPrintable(v)])),
+        functions: this.functions,
+        modules: [...this.modules].map(([name, m]) => ({ name, aux_records: m.aux, keys: m.keys })),
+        dbs: [...seenDbs].sort((a, b) => a - b).map((db) => ({
+          db,
+          keys: this.byDb.get(db)?.keys ?? 0,
+          keys_hint: this.resize.get(db)?.keys ?? null,
+          expires_hint: this.resize.get(db)?.expires ?? null,
+        })),
+        slot_info: this.slotInfo,
+        checksum: this.checksum,
+      },
+      totals: {
+        keys: this.total.keys,
+        with_ttl: this.total.withTtl,
+        expired: this.total.expired,
+        bytes: this.total.bytes,
+        key_bytes: this.keyBytes,
+        value_bytes: this.valueBytes,
+        elements: this.elementsTotal,
+        memory: Math.round(memTotal),
+        records_read: this.recordsRead,
+        filtered_out: this.filteredOut,
+      },
+      memory: {
+        model: 'redis-7.0 jemalloc (docs/analyze.md)',
+        convention: 'allocated',
+        total: Math.round(memTotal),
+        keys: Math.round(this.memKeys),
+        values: Math.round(this.memValues),
+        expires: Math.round(this.memExpires),
+        db_tables: dbTables,
+        per_key: this.perKeyMemory.toJSON(),
+      },
+      by_type: byType,
+      by_encoding: byEncoding,
+      by_db: byDb,
+      sizes: this.sizes.toJSON(),
+      ttl: {
+        no_ttl: t.noTtl,
+        with_ttl: t.withTtl,
+        expired: t.expired,
+        buckets: t.buckets,
+        earliest_ms: t.earliest,
+        latest_ms: t.latest,
+        earliest: iso(t.earliest),
+        latest: iso(t.latest),
+        hash_fields: {
+          hashes: f.hashes,
+          fields: f.fields,
+          expired: f.expired,
+          buckets: f.buckets,
+          earliest_ms: f.earliest,
+          latest_ms: f.latest,
+        },
+      },
+      biggest_keys: this.bigBytes.sorted().map(roundMem),
+      biggest_keys_by_elements: this.bigElements.sorted().map(roundMem),
+      biggest_keys_by_memory: this.bigMemory.sorted().map(roundMem),
+      prefixes: this.prefixes.top(this.top, 'keys').map(roundPrefix),
+      prefixes_by_bytes: this.prefixes.top(this.top, 'bytes').map(roundPrefix),
+      prefix_tree: {
+        separator: ':',
+        max_depth: this.prefixes.maxDepth,
+        nodes: this.prefixes.nodeCount,
+        max_nodes: this.prefixes.maxNodes,
+        approximate: this.prefixes.approximate,
+        unprefixed: { ...this.prefixes.unprefixed, memory: Math.round(this.prefixes.unprefixed.memory) },
+      },
+    };
+    if (this.rules !== null) this.addRulesReport(report);
+    if (this.badLinesSkipped > 0) report.bad_lines_skipped = this.badLinesSkipped;
+    return report;
+  }
+
+  private addRulesReport(report: AnalysisReport): void {
+    const rules = this.rules!;
+    report.rules = { path: this.rulesPath ?? rules.source, rules: rules.rules.length, unmatched_mode: rules.unmatched, warnings: rules.warnings.map(formatDiagnostic) };
+    const byCategory: Record<string, CategoryStats> = {};
+    // Every category of the rules file appears, in rule order, even with no keys.
+    for (const cat of rules.categories) {
+      const c = this.categories.get(cat);
+      byCategory[cat] = {
+        keys: c?.g.keys ?? 0,
+        bytes: c?.g.bytes ?? 0,
+        memory: Math.round(c?.g.memory ?? 0),
+        rules: rules.rules.filter((r) => r.category === cat).map((r) => r.name),
+        samples: c?.samples.values() ?? [],
+      };
+    }
+    report.by_category = byCategory;
+    const byRule: Record<string, RuleStats> = {};
+    for (const r of rules.rules) {
+      const g = this.perRule.get(r.index);
+      byRule[r.name] = { index: r.index, category: r.category, keys: g?.keys ?? 0, bytes: g?.bytes ?? 0, memory: Math.round(g?.memory ?? 0) };
+    }
+    report.by_rule = byRule;
+    report.unmatched = {
+      keys: this.unmatched.keys,
+      bytes: this.unmatched.bytes,
+      memory: Math.round(this.unmatched.memory),
+      mode: rules.unmatched,
+      samples: this.unmatchedSamples.values(),
+    };
+    report.collisions = { keys: this.collisions, samples: this.collisionSamples };
+    const m = this.migration;
+    let tables = 0;
+    for (const d of m.byDb.values()) tables += dbTablesMemory(d.keys, d.expires);
+    report.migration = {
+      keys_to_write: m.keys,
+      bytes_to_write: m.bytes,
+      estimated_memory: Math.round(m.memory + tables),
+      expired_dropped: m.expiredDropped,
+      unmatched_dropped: m.unmatchedDropped,
+      unmatched_errors: m.unmatchedErrors,
+      collisions_dropped: m.collisionsDropped,
+      ttl_changed: m.ttlChanged,
+      by_db: Object.fromEntries([...m.byDb].sort((a, b) => a[0] - b[0]).map(([db, d]) => [String(db), d.keys])),
+    };
+  }
+}
+
+function roundMem(k: BigKey): BigKey {
+  return { ...k, memory: Math.round(k.memory) };
+}
+
+function roundPrefix(p: PrefixStat): PrefixStat {
+  return { ...p, memory: Math.round(p.memory) };
+}
