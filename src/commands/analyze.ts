@@ -7,7 +7,8 @@ import { fileStamp, toJson, writeReport } from '../report/files.js';
 import { Analyzer, type AnalysisReport } from '../analyze/aggregator.js';
 import { renderText, human } from '../analyze/render-text.js';
 import { renderHtml } from '../analyze/render-html.js';
-import { filterFrom, note, nowFrom, withCommon, type CommonArgs } from './common.js';
+import { filterFrom, note, nowFrom, withCommon, type CommonArgs, inputPath } from './common.js';
+import { liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
 
 export interface AnalyzeArgs extends CommonArgs {
   input: string;
@@ -66,13 +67,14 @@ export async function analyze(a: AnalyzeArgs): Promise<AnalyzeResult> {
     rules,
     ...(a.rules ? { rulesPath: a.rules } : {}),
   });
-  const input = await openInput(a.input, {
+  const input = await openInput(inputPath(a.input), {
     ignoreChecksum: a['ignore-checksum'],
     allowFutureVersion: a['allow-future-version'],
     skipBadLines: a['skip-bad-lines'] ?? false,
     onBadLine: () => {
       analyzer.badLinesSkipped++;
     },
+    ...liveSourceOptions(a),
   });
 
   const wantBar = a.progress ?? (process.stderr.isTTY === true && (input.fileSize ?? 0) >= PROGRESS_MIN_BYTES);
@@ -135,7 +137,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
   command: 'analyze <input>',
   describe: 'Audit a dump offline: keys, sizes, TTLs, estimated memory, prefixes, and what rules would do',
   builder: (y: Argv) =>
-    withCommon(y)
+    withLiveSource(withCommon(y))
       .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz) or - for stdin' })
       .option('rules', { type: 'string', describe: 'rules file (YAML or JSON): categories, unmatched keys, collisions, migration impact' })
       .option('top', { type: 'number', default: 20, describe: 'length of the top lists (biggest keys, prefixes)' })

@@ -14,6 +14,7 @@ import type { KeyRecord } from '../records/types.js';
 import { displayKey } from '../records/printable.js';
 import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
 import { filterFrom, humanBytes, inputPath, note, nowFrom, withCommon, type CommonArgs } from './common.js';
+import { liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
 
 interface TransformArgs extends CommonArgs {
   input: string;
@@ -57,6 +58,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
       badLines++;
       log.log('WARN', `${a.input}: line ${line} skipped: ${msg}`);
     },
+    ...liveSourceOptions(a, { rules, unmatched: a.unmatched ?? rules?.unmatched ?? 'keep', stats, log }),
   });
   log.log('INFO', `transform ${input.name} (${input.format}${input.gzip ? ', gzip' : ''}) -> ${a.output} as ${format}`);
   // A key the output cannot hold (a module value as commands, an expiry past 2038 in RDB < 3) is
@@ -117,6 +119,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     if (s.filteredOut) note(`  filtered out: ${s.filteredOut}`);
     if (s.unmatchedKeys) note(`  unmatched: ${s.unmatchedKeys}${s.unmatchedDropped ? ` (${s.unmatchedDropped} dropped)` : ' (kept)'}`);
     if (s.expiredDropped) note(`  expired (dropped): ${s.expiredDropped}`);
+    if (s.vanished) note(`  vanished during the scan: ${s.vanished}`);
     if (s.collisions) note(`  collisions (later keys dropped): ${s.collisions}`);
     if (s.migrationErrors) note(`  errors: ${s.migrationErrors}`);
     for (const [cat, n] of s.perCategory) note(`  category ${cat}: ${n}`);
@@ -129,7 +132,7 @@ export const transformCommand: CommandModule<object, TransformArgs> = {
   command: 'transform <input>',
   describe: 'Read a dump, filter and rename keys by rules, write RDB, JSONL or RESP',
   builder: (y: Argv) =>
-    withCommon(y)
+    withLiveSource(withCommon(y))
       .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz) or - for stdin' })
       .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output path, or - for stdout' })
       .option('rules', { type: 'string', describe: 'rules file (YAML or JSON)' })

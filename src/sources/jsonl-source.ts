@@ -219,6 +219,9 @@ function parseLine(line: Buffer, offset: number, where: () => string, now: numbe
     { field_expire_at_ms: obj.field_expire_at_ms, stream_version: obj.stream_version },
     where,
   );
+  // Redis has no empty list/set/zset/hash (RESTORE refuses them, loaders skip them); empty streams exist.
+  const size = value.type === 'list' ? value.items.length : value.type === 'set' ? value.members.length : value.type === 'zset' || value.type === 'hash' ? value.entries.length : 1;
+  if (size === 0) throw new BadLine(`"value": a non-empty ${value.type} (Redis has no empty collections)`);
   const rec = new JsonKeyRecord(db, key, type as LogicalType, expireAtMs, offset, value);
   if (obj.idle !== undefined && obj.idle !== null) {
     const idle = obj.idle;

@@ -5,6 +5,7 @@ import { RekeyInputError, RekeyUsageError } from '../errors.js';
 import type { RdbRecord } from '../records/types.js';
 import { parseRdb } from '../rdb/parser.js';
 import { parseJsonl } from './jsonl-source.js';
+import { openRedisSource, type RedisSourceOptions } from './redis-source.js';
 
 export type InputFormat = 'rdb' | 'jsonl';
 
@@ -15,6 +16,23 @@ export interface OpenOptions {
   onBadLine?: (lineNo: number, msg: string) => void;
   /** Override sniffing. */
   format?: InputFormat;
+  // Live `redis://` / `rediss://` sources only (see redis-source.ts); ignored for files.
+  /** SCAN COUNT hint (default 1000). */
+  scanCount?: number;
+  /** Rate limit over every command sent to the source. */
+  maxOpsPerSec?: number;
+  /** CA file for a rediss:// source. */
+  tlsCa?: string;
+  /** A key SCAN returned was gone by the time it was DUMPed. */
+  onVanished?: (db: number, key: Buffer) => void;
+  /** A key whose DUMP failed with a server error; without it the run stops at the first. */
+  onKeyError?: (db: number, key: Buffer, message: string) => void;
+  /** Only these dbs are scanned. */
+  db?: number[];
+  /** SCAN MATCH glob pushed down to the server (see scan-match.ts matchPrefixFor). */
+  match?: string;
+  /** Require (true) / ignore (false) cluster mode; default: detected. */
+  cluster?: boolean;
 }
 
 export interface OpenedInput {
@@ -89,7 +107,16 @@ function sniff(head: Buffer): InputFormat | 'gzip' | 'wrapped' | null {
  */
 export async function openInput(input: string, opts: OpenOptions = {}): Promise<OpenedInput> {
   if (/^rediss?:\/\//i.test(input)) {
-    throw new RekeyUsageError(`${redactUrl(input)}: reading a live Redis as a source is not supported by this build; give an RDB or JSONL file`);
+    const ro: RedisSourceOptions = { ignoreChecksum: opts.ignoreChecksum ?? false, allowFutureVersion: opts.allowFutureVersion ?? false };
+    if (opts.scanCount !== undefined) ro.scanCount = opts.scanCount;
+    if (opts.maxOpsPerSec !== undefined) ro.maxOpsPerSec = opts.maxOpsPerSec;
+    if (opts.tlsCa !== undefined) ro.tlsCa = opts.tlsCa;
+    if (opts.onVanished) ro.onVanished = opts.onVanished;
+    if (opts.onKeyError) ro.onKeyError = opts.onKeyError;
+    if (opts.db !== undefined) ro.db = opts.db;
+    if (opts.match !== undefined) ro.match = opts.match;
+    if (opts.cluster !== undefined) ro.cluster = opts.cluster;
+    return openRedisSource(input, ro);
   }
   let fileSize: number | undefined;
   let raw: AsyncIterable<Buffer>;

@@ -31,11 +31,16 @@ const META: MetaRecord[] = [
   { kind: 'function', code: b('#!lua name=mylib\nredis.register_function("f", function() return 1 end)'), offset: 0 },
 ];
 
+function isEmptyCollection(v: Value): boolean {
+  return (v.type === 'list' && v.items.length === 0) || (v.type === 'set' && v.members.length === 0) || ((v.type === 'zset' || v.type === 'hash') && v.entries.length === 0);
+}
+
 function dumpText(): { text: string; keys: Array<[KeyRecord, Value]> } {
   const keys: Array<[KeyRecord, Value]> = [];
   const lines: string[] = META.map((m) => metaToJsonLine(m)!);
   let db = 0;
-  for (const [, key, value] of allValues()) {
+  // Empty collections are not keys Redis can hold; the reader refuses them (tested below).
+  for (const [, key, value] of allValues().filter(([, , v]) => !isEmptyCollection(v))) {
     const rec = keyRec(key, value, { db: db++ % 3, expireAtMs: db % 2 ? 1767225600000 + db : null, ...(db % 4 === 0 ? { idle: db } : {}), ...(db % 5 === 0 ? { freq: db } : {}) });
     keys.push([rec, value]);
     lines.push(keyToJsonLine(rec));
@@ -186,5 +191,12 @@ describe('parseJsonl', () => {
     expect(renamed.key.toString()).toBe('l2');
     expect(l!.key.toString()).toBe('l');
     expect(l!.rdbVersion).toBe(1);
+  });
+
+  it('refuses empty collections with the line number (Redis has no empty list/set/zset/hash)', async () => {
+    const text = '{"db":0,"key":"ok","type":"string","value":"x"}\n{"db":0,"key":"l","type":"list","value":[]}\n';
+    const err = await collect(text, { file: 'e.jsonl' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RekeyInputError);
+    expect((err as Error).message).toMatch(/^e\.jsonl: at byte 48: line 2: .*non-empty list/);
   });
 });
