@@ -4,6 +4,9 @@ import { hideBin } from 'yargs/helpers';
 import { EXIT_BAD_INPUT, EXIT_PROBLEM, RekeyInputError, RekeyUsageError } from './errors.js';
 import { transformCommand } from './commands/transform.js';
 import { analyzeCommand } from './commands/analyze.js';
+import { importCommand } from './commands/import.js';
+import { validateCommand } from './commands/validate.js';
+import { rollbackCommand } from './commands/rollback.js';
 import { rulesCommand } from './commands/rules.js';
 import { CollisionError } from './pipeline/run.js';
 
@@ -14,6 +17,9 @@ async function main(): Promise<void> {
     .command(analyzeCommand)
     .command(transformCommand)
     .command(rulesCommand)
+    .command(importCommand)
+    .command(validateCommand)
+    .command(rollbackCommand)
     .demandCommand(1, 'Give a command (see --help).')
     .strict()
     .recommendCommands()

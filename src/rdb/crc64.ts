@@ -139,3 +139,22 @@ export function crc64(buf: Uint8Array, start = 0, end: number = buf.length): Buf
   run(0, 0, buf, start, end);
   return toLE(outLo, outHi);
 }
+
+/**
+ * CRC-64 of buf[start, end) written little-endian at buf[at, at + 8), allocating nothing: the
+ * import assembles one DUMP payload per key straight into its socket buffer.
+ */
+export function crc64Into(buf: Uint8Array, start: number, end: number, at: number): void {
+  checkRange(buf, start, end);
+  run(0, 0, buf, start, end);
+  const lo = outLo;
+  const hi = outHi;
+  buf[at] = lo & 255;
+  buf[at + 1] = (lo >>> 8) & 255;
+  buf[at + 2] = (lo >>> 16) & 255;
+  buf[at + 3] = lo >>> 24;
+  buf[at + 4] = hi & 255;
+  buf[at + 5] = (hi >>> 8) & 255;
+  buf[at + 6] = (hi >>> 16) & 255;
+  buf[at + 7] = hi >>> 24;
+}

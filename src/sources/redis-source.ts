@@ -15,7 +15,6 @@
  * and DUMP is `vanished` (counted, reported through `onVanished`), not an error; a key changed during
  * the run is read as it was when DUMPed (validation afterwards reports keys changed since).
  */
-import { readFileSync } from 'node:fs';
 import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
 import { RekeyInputError, RekeyUsageError } from '../errors.js';
 import type { Flavor, RdbRecord } from '../records/types.js';
@@ -24,9 +23,10 @@ import { describeType, MAX_REDIS_VERSION, MAX_VALKEY_VERSION } from '../rdb/cons
 import { crc64 } from '../rdb/crc64.js';
 import { displayKey } from '../records/printable.js';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
-import { Redactor, tlsOptions, type TargetSpec } from '../target/connect.js';
+import { tlsOptions } from '../target/connect.js';
+import { parseRedisUrl, type TargetSpec } from '../io/redis-url.js';
 import { parseInfo, redisRdbVersion, valkeyRdbVersion } from '../target/target-info.js';
-import { redactUrl, type OpenedInput } from './open.js';
+import type { OpenedInput } from './open.js';
 
 export interface RedisSourceOptions {
   /** Only these dbs (default: every non-empty db per INFO keyspace; a cluster has only db 0). */
@@ -114,59 +114,9 @@ export function isLiveInput(input: OpenedInput): input is RedisSourceInput {
 // ---------------------------------------------------------------------------------------------
 // URL
 
-/** Parse a source URL: `redis[s]://[user[:password]@]host[:port][/db]`; password also from REKEY_SOURCE_PASSWORD. */
+/** Parse a source URL (see parseRedisUrl); the password may come from REKEY_SOURCE_PASSWORD. */
 export function parseSourceUrl(url: string, opts: { tlsCa?: string; env?: NodeJS.ProcessEnv } = {}): TargetSpec {
-  const env = opts.env ?? process.env;
-  const display = redactUrl(url);
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new RekeyUsageError(`${display}: not a URL; expected redis://[user:pass@]host:port[/db] or rediss://…`);
-  }
-  const scheme = u.protocol.toLowerCase();
-  if (scheme !== 'redis:' && scheme !== 'rediss:') throw new RekeyUsageError(`${display}: the scheme must be redis:// or rediss://`);
-  let host = u.hostname;
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  if (!host) host = '127.0.0.1';
-  const port = u.port ? Number(u.port) : 6379;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RekeyUsageError(`${display}: bad port`);
-  let db: number | null = null;
-  const path = u.pathname.replace(/^\/+/, '').replace(/\/+$/, '');
-  if (path !== '') {
-    if (!/^\d+$/.test(path)) throw new RekeyUsageError(`${display}: the path must be a db number (/0, /1, …)`);
-    db = Number(path);
-  }
-  const dec = (s: string): string => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  };
-  let username: string | null = u.username ? dec(u.username) : null;
-  let password: string | null = u.password ? dec(u.password) : null;
-  // redis://pass@host (no colon) means "password only", as for most clients.
-  if (username !== null && password === null && url.match(/^rediss?:\/\/([^@/]*)@/i)?.[1]?.includes(':') !== true) {
-    password = username;
-    username = null;
-  }
-  if (password === null && env.REKEY_SOURCE_PASSWORD) password = env.REKEY_SOURCE_PASSWORD;
-  if (username === null && env.REKEY_SOURCE_USER) username = env.REKEY_SOURCE_USER;
-  const redactor = new Redactor();
-  redactor.add(password);
-  if (u.password) redactor.add(u.password);
-  const tls = scheme === 'rediss:';
-  let tlsCa: Buffer | null = null;
-  if (opts.tlsCa) {
-    if (!tls) throw new RekeyUsageError(`${display}: a CA file (--source-tls-ca) needs a rediss:// source`);
-    try {
-      tlsCa = readFileSync(opts.tlsCa);
-    } catch (e) {
-      throw new RekeyUsageError(`--source-tls-ca ${opts.tlsCa}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-  }
-  return { display, host, port, db, username, password, tls, tlsCa, redactor };
+  return parseRedisUrl(url, { ...opts, role: 'source' });
 }
 
 // ---------------------------------------------------------------------------------------------

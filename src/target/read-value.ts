@@ -4,6 +4,7 @@
  * by tests. Binary-safe throughout (only *Buffer / callBuffer commands).
  */
 import type { Redis, Cluster } from 'ioredis';
+import { decodeValue } from '../rdb/value-decode.js';
 import type {
   LogicalType,
   ModuleValue,
@@ -355,48 +356,19 @@ async function readStream(client: CommandClient, key: Buffer, chunk: number): Pr
   };
 }
 
-/** Module type names are 9 characters over this alphabet, 6 bits each, in the top 54 bits of the id. */
-const MODULE_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-export function moduleNameFromId(id: bigint): string {
-  let name = '';
-  for (let i = 0; i < 9; i++) name += MODULE_CHARSET[Number((id >> BigInt(64 - 6 * (i + 1))) & 63n)];
-  return name;
-}
-
-/** RDB length encoding (what a module id is written with): returns [value, bytes used]. */
-function readRdbLength(b: Buffer, at: number): [bigint, number] {
-  const first = b[at]!;
-  switch (first >> 6) {
-    case 0:
-      return [BigInt(first & 0x3f), 1];
-    case 1:
-      return [BigInt(((first & 0x3f) << 8) | b[at + 1]!), 2];
-    default:
-      if (first === 0x80) return [BigInt(b.readUInt32BE(at + 1)), 5];
-      if (first === 0x81) return [b.readBigUInt64BE(at + 1), 9];
-      throw new Error(`bad RDB length byte 0x${first.toString(16)}`);
-  }
-}
-
 async function readModule(client: CommandClient, key: Buffer, typeName: string): Promise<ModuleValue> {
   const dump = await cmd(client, 'DUMP', key);
   // DUMP = type byte + payload + 2-byte RDB version + 8-byte CRC64.
   const d = Buffer.isBuffer(dump) ? dump : Buffer.alloc(0);
-  const raw = d.length > 11 ? d.subarray(1, d.length - 10) : Buffer.alloc(0);
-  let moduleId = 0n;
-  try {
-    if (raw.length) moduleId = readRdbLength(raw, 0)[0];
-  } catch {
-    moduleId = 0n;
+  const raw = d.length > 11 ? Buffer.from(d.subarray(1, d.length - 10)) : Buffer.alloc(0);
+  if (raw.length > 0 && d[0] === 7) {
+    try {
+      return decodeValue(raw, 7, 'redis', `DUMP ${key.toString('latin1')}`, 0) as ModuleValue;
+    } catch {
+      // fall through: keep the opaque bytes under the name TYPE reported
+    }
   }
-  return {
-    type: 'module',
-    moduleId,
-    moduleName: moduleId ? moduleNameFromId(moduleId) : typeName,
-    encver: Number(moduleId & 1023n),
-    raw: Buffer.from(raw),
-  };
+  return { type: 'module', moduleId: 0n, moduleName: typeName, encver: 0, raw };
 }
 
 // ---------------------------------------------------------------------------------------------

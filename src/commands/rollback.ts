@@ -1,0 +1,230 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { mkdir } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { EXIT_OK, EXIT_PROBLEM, RekeyUsageError } from '../errors.js';
+import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
+import { displayKey, toPrintable } from '../records/printable.js';
+import type { ByteWriter } from '../encode/rdb-primitives.js';
+import { appendCommand } from '../encode/resp.js';
+import { note } from './common.js';
+import { TargetConnectionError } from '../target/connect.js';
+import { openTransport, probeTarget } from '../target/session.js';
+import { readLedger } from '../target/ledger.js';
+import { ReplyError, type Reply } from '../target/resp-socket.js';
+import { Unit, type Transport } from '../target/transport.js';
+import { keySlot } from '../target/slot.js';
+
+export interface RollbackArgs {
+  ledger: string;
+  target: string;
+  live?: boolean;
+  yes?: boolean;
+  'include-uncertain'?: boolean;
+  'tls-ca'?: string;
+  cluster?: boolean;
+  pipeline?: number;
+  'out-dir'?: string;
+  json?: boolean;
+}
+
+export interface RollbackResult {
+  ledger: string;
+  dry_run: boolean;
+  /** Keys the ledger lists as created by the run(s). */
+  created_keys: number;
+  /** Deleted now (live) / present now (dry run). */
+  deleted: number;
+  /** Listed as created but no longer in the target. */
+  already_gone: number;
+  /** Keys whose creation is uncertain (existed when a crashed run resumed); left alone unless --include-uncertain. */
+  uncertain_left: number;
+  /** Keys the run overwrote (--on-conflict replace): they existed before, so they are left (their old value is gone). */
+  replaced_left: number;
+  errors: number;
+  error_samples: Array<{ db: number; key: unknown; error: string }>;
+  runs: number;
+  ledger_complete: boolean;
+  seconds: number;
+}
+
+const ASKING = Buffer.from('*1\r\n$6\r\nASKING\r\n', 'latin1');
+
+class KeyCommandUnit extends Unit {
+  private asked = false;
+  constructor(
+    private readonly cmd: 'DEL' | 'EXISTS',
+    db: number,
+    key: Buffer,
+    slot: number,
+    private readonly done: (r: Reply) => void,
+  ) {
+    super(db, key, slot);
+    this.bytes = key.length + 32;
+  }
+  write(out: ByteWriter, asking: boolean): number {
+    this.asked = asking;
+    if (asking) out.bytes(ASKING);
+    appendCommand(out, [this.cmd, this.key]);
+    return asking ? 2 : 1;
+  }
+  settle(replies: Reply[]): 'done' {
+    this.done(replies[this.asked ? 1 : 0] ?? null);
+    return 'done';
+  }
+  fail(message: string): void {
+    this.done(new ReplyError(message));
+  }
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await new Promise<string>((resolve) => rl.question(question, resolve));
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Delete exactly the keys a ledger lists as created (a dry run unless `live`). */
+export async function rollbackLedger(t: Transport, ledgerPath: string, o: { live: boolean; includeUncertain: boolean; log: OperationLog }): Promise<RollbackResult> {
+  const started = Date.now();
+  const r: RollbackResult = {
+    ledger: ledgerPath, dry_run: !o.live, created_keys: 0, deleted: 0, already_gone: 0, uncertain_left: 0, replaced_left: 0,
+    errors: 0, error_samples: [], runs: 0, ledger_complete: false, seconds: 0,
+  };
+  for await (const l of readLedger(ledgerPath)) {
+    if (l.kind === 'header' || l.kind === 'resume') {
+      r.runs++;
+      r.ledger_complete = false;
+      continue;
+    }
+    if (l.kind === 'end') {
+      r.ledger_complete = l.data.complete === true;
+      continue;
+    }
+    if (l.kind !== 'ack') continue;
+    const a = l.ack;
+    if (a.replaced) {
+      r.replaced_left++;
+      continue;
+    }
+    if (a.uncertain && !o.includeUncertain) {
+      r.uncertain_left++;
+      continue;
+    }
+    if (!a.created && !a.uncertain) continue;
+    r.created_keys++;
+    if (t.cluster && a.db !== 0) {
+      r.errors++;
+      if (r.error_samples.length < 100) r.error_samples.push({ db: a.db, key: toPrintable(a.key), error: 'a cluster has only db 0' });
+      continue;
+    }
+    const unit = new KeyCommandUnit(o.live ? 'DEL' : 'EXISTS', a.db, a.key, t.cluster ? keySlot(a.key) : 0, (reply) => {
+      if (reply instanceof ReplyError) {
+        r.errors++;
+        if (r.error_samples.length < 100) r.error_samples.push({ db: a.db, key: toPrintable(a.key), error: reply.message });
+        o.log.log('ERROR', `db ${a.db} ${displayKey(a.key)}: ${reply.message}`);
+      } else if (reply === 1) r.deleted++;
+      else r.already_gone++;
+    });
+    const p = t.submit(unit);
+    if (p) await p;
+  }
+  await t.whenIdle();
+  r.seconds = (Date.now() - started) / 1000;
+  return r;
+}
+
+export async function runRollback(a: RollbackArgs, hooks: { confirm?: (q: string) => Promise<boolean> } = {}): Promise<number> {
+  const started = new Date();
+  const stamp = fileStamp(started);
+  const outDir = a['out-dir'] ?? '.';
+  await mkdir(outDir, { recursive: true });
+  const log = new OperationLog();
+  const window = a.pipeline ?? 1000;
+  if (!(Number.isInteger(window) && window >= 1)) throw new RekeyUsageError(`--pipeline ${a.pipeline}: expected a whole number ≥ 1`);
+  let session;
+  try {
+    session = await probeTarget(a.target, { ...(a['tls-ca'] !== undefined ? { tlsCa: a['tls-ca'] } : {}), ...(a.cluster ? { cluster: true } : {}) });
+  } catch (e) {
+    if (!(e instanceof TargetConnectionError)) throw e;
+    note(`rekey rollback: ${e.message}`);
+    log.log('ERROR', e.message);
+    await log.write(outDir, stamp).catch(() => undefined);
+    return EXIT_PROBLEM;
+  }
+  const { spec, cluster } = session;
+  // Validate the ledger before touching anything (throws on a file that is not a ledger).
+  const gen = readLedger(a.ledger);
+  const first = await gen.next();
+  await gen.return(undefined);
+  if (first.done || first.value.kind !== 'header') throw new RekeyUsageError(`ledger ${a.ledger}: no header`);
+  const header = first.value.header;
+  if (header.target !== spec.display) log.log('WARN', `the ledger was written for ${header.target}; rolling back on ${spec.display}`);
+  const live = a.live === true;
+  if (live && !a.yes) {
+    const interactive = hooks.confirm !== undefined || (process.stdin.isTTY === true && process.stderr.isTTY === true);
+    if (interactive && !(await (hooks.confirm ?? confirm)(`Delete the keys ${a.ledger} lists as created from ${spec.display}? [y/N] `))) {
+      note('rekey rollback: not confirmed; nothing deleted');
+      return EXIT_PROBLEM;
+    }
+  }
+  log.log('INFO', `rollback ${a.ledger} on ${spec.display}${live ? '' : ' (dry run)'}`);
+  let t: Transport;
+  try {
+    t = await openTransport(spec, cluster, { count: window, bytes: 16 << 20 });
+  } catch (e) {
+    note(`rekey rollback: ${(e as Error).message}`);
+    return EXIT_PROBLEM;
+  }
+  let r: RollbackResult;
+  try {
+    r = await rollbackLedger(t, a.ledger, { live, includeUncertain: a['include-uncertain'] === true, log });
+  } catch (e) {
+    t.destroy();
+    const msg = spec.redactor.message(e);
+    log.log('ERROR', msg);
+    await log.write(outDir, stamp).catch(() => undefined);
+    if (e instanceof RekeyUsageError) throw e;
+    note(`rekey rollback: ${msg}`);
+    return EXIT_PROBLEM;
+  }
+  await t.close();
+  log.log('INFO', `rollback: ${toJson({ ...r, error_samples: undefined })}`);
+  const report = { rollback: r, dry_run: !live, timestamp: started.toISOString(), target: { url: spec.display, cluster } };
+  const path = await writeReport(outDir, 'migration_report', stamp, report);
+  await log.write(outDir, stamp);
+  if (a.json) process.stdout.write(toJson(report, 2) + '\n');
+  else {
+    note(`rekey rollback${live ? '' : ' (DRY RUN, nothing deleted)'}: ${a.ledger} on ${spec.display}`);
+    note(`  keys the run created: ${r.created_keys}; ${live ? 'deleted' : 'still present'}: ${r.deleted}; already gone: ${r.already_gone}`);
+    if (r.uncertain_left) note(`  left alone (creation uncertain after a resume; --include-uncertain deletes them): ${r.uncertain_left}`);
+    if (r.replaced_left) note(`  left alone (existed before and were replaced; the old values are not recoverable): ${r.replaced_left}`);
+    if (r.errors) note(`  errors: ${r.errors}`);
+    if (!r.ledger_complete) note('  note: the ledger does not end with a complete run');
+    note(`  report: ${path}`);
+    if (!live) note('  run again with --live to delete');
+  }
+  return r.errors > 0 ? EXIT_PROBLEM : EXIT_OK;
+}
+
+export const rollbackCommand: CommandModule<object, RollbackArgs> = {
+  command: 'rollback <ledger>',
+  describe: 'Delete exactly the keys an import created, from its ledger (a dry run unless --live)',
+  builder: (y: Argv) =>
+    y
+      .positional('ledger', { type: 'string', demandOption: true, describe: 'migration_ledger_*.jsonl of the import' })
+      .option('target', { type: 'string', demandOption: true, describe: 'redis://[user:pass@]host:port or rediss://…' })
+      .option('live', { type: 'boolean', default: false, describe: 'really delete' })
+      .option('yes', { type: 'boolean', default: false, describe: 'do not ask for confirmation on a terminal' })
+      .option('include-uncertain', { type: 'boolean', default: false, describe: 'also delete keys whose creation is uncertain (resumed runs)' })
+      .option('tls-ca', { type: 'string', describe: 'CA certificate file for rediss://' })
+      .option('cluster', { type: 'boolean', default: false, describe: 'the target is a Redis Cluster (detected anyway)' })
+      .option('pipeline', { type: 'number', default: 1000, describe: 'keys in flight per connection' })
+      .option('out-dir', { type: 'string', default: '.', describe: 'directory for report files' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the machine-readable result on stdout' }) as unknown as Argv<RollbackArgs>,
+  handler: async (a: ArgumentsCamelCase<RollbackArgs>) => {
+    process.exitCode = await runRollback(a);
+  },
+};

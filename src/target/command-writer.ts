@@ -1,0 +1,66 @@
+/**
+ * Command mode: a value as ordinary write commands (encode/value-commands.ts), sent as one MULTI/EXEC per
+ * key so a key is never seen half-written. Used for targets whose RESTORE cannot take the payload (older
+ * RDB version, RESTORE renamed or refused, values above proto-max-bulk-len) and for `--mode commands`.
+ */
+import type { Value } from '../records/types.js';
+import type { ByteWriter } from '../encode/rdb-primitives.js';
+import { appendCommand } from '../encode/resp.js';
+import { valueToCommands } from '../encode/value-commands.js';
+import { RekeyUsageError } from '../errors.js';
+
+export interface BuildCommandsOptions {
+  /** DEL first (replace an existing key). */
+  replace: boolean;
+  /** Elements per variadic command (at most 1000 by default). */
+  chunk: number;
+  /** The target has HPEXPIREAT (hash field TTLs). */
+  fieldTtl: boolean;
+  /** Drop field TTLs the target cannot hold instead of refusing the key. */
+  lossy: boolean;
+}
+
+export interface BuiltCommands {
+  commands: Buffer[][];
+  droppedFieldTtls: number;
+}
+
+/** Redis refuses empty collections (streams may be empty). */
+export function isEmptyCollection(v: Value): boolean {
+  switch (v.type) {
+    case 'list':
+      return v.items.length === 0;
+    case 'set':
+      return v.members.length === 0;
+    case 'zset':
+    case 'hash':
+      return v.entries.length === 0;
+    default:
+      return false;
+  }
+}
+
+export function buildValueCommands(key: Buffer, value: Value, expireAtMs: number | null, o: BuildCommandsOptions): BuiltCommands {
+  let dropped = 0;
+  let v = value;
+  if (v.type === 'hash' && v.expires && !o.fieldTtl) {
+    const n = v.expires.reduce<number>((acc, e) => (e === null || e === undefined ? acc : acc + 1), 0);
+    if (n > 0) {
+      if (!o.lossy) throw new RekeyUsageError(`${n} hash field TTLs cannot be set on this target (no HPEXPIREAT); use --lossy to drop them`);
+      dropped = n;
+      v = { type: 'hash', entries: v.entries };
+    }
+  }
+  return { commands: valueToCommands(key, v, expireAtMs, { replace: o.replace, chunk: o.chunk }), droppedFieldTtls: dropped };
+}
+
+const MULTI = Buffer.from('*1\r\n$5\r\nMULTI\r\n', 'latin1');
+const EXEC = Buffer.from('*1\r\n$4\r\nEXEC\r\n', 'latin1');
+
+/** Append MULTI, the commands, EXEC; returns the number of replies (MULTI + one QUEUED each + EXEC). */
+export function writeTransaction(out: ByteWriter, cmds: readonly Buffer[][]): number {
+  out.bytes(MULTI);
+  for (const c of cmds) appendCommand(out, c);
+  out.bytes(EXEC);
+  return cmds.length + 2;
+}

@@ -1,0 +1,93 @@
+/**
+ * Target connections: clients for standalone and cluster targets, TLS options. URL parsing and
+ * secret redaction live in io/redis-url.ts (shared with live sources).
+ */
+import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
+import type { ConnectionOptions } from 'node:tls';
+import { redactUrl } from '../sources/open.js';
+import { parseRedisUrl, Redactor, type TargetSpec, type TargetUrlOptions } from '../io/redis-url.js';
+
+export { redactUrl, Redactor, type TargetSpec, type TargetUrlOptions };
+
+/** Parse a --target URL (see parseRedisUrl). */
+export function parseTargetUrl(url: string, opts: TargetUrlOptions = {}): TargetSpec {
+  return parseRedisUrl(url, { ...opts, role: 'target' });
+}
+
+
+/** Node TLS options for a spec (null for plain TCP). */
+export function tlsOptions(spec: TargetSpec, host = spec.host): ConnectionOptions | null {
+  if (!spec.tls) return null;
+  const o: ConnectionOptions = {};
+  if (spec.tlsCa) o.ca = spec.tlsCa;
+  if (!/^[\d.]+$|:/.test(host)) o.servername = host;
+  return o;
+}
+
+function baseOptions(spec: TargetSpec): RedisOptions {
+  const o: RedisOptions = {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 10_000,
+    enableReadyCheck: true,
+    retryStrategy: (times) => (times > 3 ? null : 200 * times),
+  };
+  if (spec.username !== null) o.username = spec.username;
+  if (spec.password !== null) o.password = spec.password;
+  const t = tlsOptions(spec);
+  if (t) o.tls = t;
+  return o;
+}
+
+/** A standalone ioredis client (for INFO, EXISTS, reading values). Connects on first use. */
+export function standaloneClient(spec: TargetSpec, db?: number, host = spec.host, port = spec.port): Redis {
+  const c = new Redis({ ...baseOptions(spec), host, port, db: db ?? spec.db ?? 0 });
+  c.on('error', (e: Error) => {
+    // surfaced through command rejections; kept for connect errors ("Connection is closed" says little)
+    lastErrors.set(c, e);
+  });
+  return c;
+}
+
+const lastErrors = new WeakMap<object, Error>();
+
+/** An ioredis Cluster client seeded with the target. */
+export function clusterClient(spec: TargetSpec): Cluster {
+  const ro = baseOptions(spec);
+  const o: ClusterOptions = {
+    redisOptions: ro,
+    lazyConnect: true,
+    maxRedirections: 32,
+    retryDelayOnMoved: 0,
+    retryDelayOnTryAgain: 100,
+    retryDelayOnClusterDown: 200,
+    slotsRefreshTimeout: 5000,
+    enableReadyCheck: true,
+  };
+  if (spec.tls) {
+    o.dnsLookup = (address, callback) => callback(null, address);
+  }
+  const c = new Cluster([{ host: spec.host, port: spec.port }], o);
+  c.on('error', (e: Error) => {
+    lastErrors.set(c, e);
+  });
+  return c;
+}
+
+/** Connect a client, with the error scrubbed of secrets. */
+export async function connectClient<T extends Redis | Cluster>(client: T, spec: TargetSpec): Promise<T> {
+  try {
+    await client.connect();
+  } catch (e) {
+    client.disconnect();
+    const last = lastErrors.get(client);
+    const why = last && last !== e ? `${spec.redactor.message(last)} (${spec.redactor.message(e)})` : spec.redactor.message(e);
+    throw new TargetConnectionError(`cannot connect to ${spec.display}: ${why}`);
+  }
+  return client;
+}
+
+/** The target could not be reached or authenticated (exit 1: the job ran into a problem). */
+export class TargetConnectionError extends Error {
+  override readonly name = 'TargetConnectionError';
+}

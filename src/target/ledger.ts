@@ -1,0 +1,395 @@
+/**
+ * The import ledger (`migration_ledger_*.jsonl`): an append-only JSONL record of what a run wrote.
+ *
+ *   {"$":"ledger","version":1,...}                    header (settings of the run)
+ *   {"offset":123,"db":0,"key":"<base64>","created":true}   one per acknowledged key (created: the run made it;
+ *                                                     false: it already existed and was skipped or replaced)
+ *   {"$":"hwm","offset":456}                          every input record at or before this offset is done
+ *   {"$":"inflight","offset":789,"db":0,"key":"…"}    sent but not acknowledged when the run stopped
+ *   {"$":"resume",...}                                a later run continued this ledger
+ *   {"$":"end","complete":true,...}                   the run ended (complete: the whole input was processed)
+ *
+ * Lines are buffered and written with an fsync every `syncEvery` acknowledgements (and every second, and
+ * at the end), so after a crash the ledger holds every acknowledged key but the last few.
+ * `--resume` skips input records at or below the high-water mark and those listed after it; `rollback`
+ * deletes exactly the keys listed with created:true.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { RekeyUsageError } from '../errors.js';
+import { ByteWriter } from '../encode/rdb-primitives.js';
+
+export interface LedgerHeader {
+  $: 'ledger';
+  version: 1;
+  started: string;
+  input: string;
+  input_format?: string;
+  input_size?: number;
+  target: string;
+  mode: string;
+  on_conflict: string;
+  rules: string | null;
+  to_db: number | null;
+  [k: string]: unknown;
+}
+
+export interface LedgerAck {
+  offset: number;
+  db: number;
+  key: Buffer;
+  created: boolean;
+  /** The key existed at resume time after an unacknowledged write of the crashed run: ours or not, unknown. */
+  uncertain?: boolean;
+  /** The run overwrote an existing key (--on-conflict replace). */
+  replaced?: boolean;
+}
+
+export interface LedgerWriterOptions {
+  /** fsync after this many acknowledgements (default 10000). */
+  syncEvery?: number;
+  /** Also flush at least this often (ms, default 1000). */
+  flushIntervalMs?: number;
+}
+
+const B64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
+
+/** Flags of an acknowledgement line. */
+export const ACK_UNCERTAIN = 1;
+export const ACK_REPLACED = 2;
+
+const T_OFFSET = Buffer.from('{"offset":', 'latin1');
+const T_DB = Buffer.from(',"db":', 'latin1');
+const T_KEY = Buffer.from(',"key":"', 'latin1');
+const T_CREATED_TRUE = Buffer.from('","created":true', 'latin1');
+const T_CREATED_FALSE = Buffer.from('","created":false', 'latin1');
+const T_UNCERTAIN = Buffer.from(',"uncertain":true', 'latin1');
+const T_REPLACED = Buffer.from(',"replaced":true', 'latin1');
+const T_END = Buffer.from('}\n', 'latin1');
+
+/**
+ * Appends ledger lines. Acknowledgement lines are encoded straight into a byte buffer (digits and base64
+ * by hand): a million-key import writes a million lines, and building them as strings cost more CPU and GC
+ * than the RESTOREs themselves.
+ */
+export class LedgerWriter {
+  private buf = new ByteWriter(1 << 20);
+  private pendingLines = 0;
+  private sinceSync = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private lastHwm = -1;
+  private writtenHwm = -1;
+  private closed = false;
+  private failure: Error | null = null;
+  acks = 0;
+  created = 0;
+
+  private constructor(
+    readonly path: string,
+    private readonly fh: FileHandle,
+    private readonly opts: Required<LedgerWriterOptions>,
+  ) {
+    this.timer = setInterval(() => {
+      if (this.pendingLines > 0 || this.lastHwm > this.writtenHwm) this.flush(true).catch(() => undefined);
+    }, this.opts.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Start a new ledger (fails if the file exists). */
+  static async create(path: string, header: LedgerHeader, opts: LedgerWriterOptions = {}): Promise<LedgerWriter> {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'wx');
+    } catch (e) {
+      throw new RekeyUsageError(`ledger ${path}: cannot create (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const w = new LedgerWriter(path, fh, withDefaults(opts));
+    w.text(JSON.stringify(header) + '\n');
+    await w.flush(true);
+    return w;
+  }
+
+  /** Continue an existing ledger (resume). */
+  static async append(path: string, note: Record<string, unknown>, opts: LedgerWriterOptions = {}): Promise<LedgerWriter> {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'a');
+    } catch (e) {
+      throw new RekeyUsageError(`ledger ${path}: cannot open for appending (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    const w = new LedgerWriter(path, fh, withDefaults(opts));
+    // A crash may have left a partial last line: start on a fresh one.
+    const st = await fh.stat();
+    const head = st.size > 0 ? Buffer.alloc(1) : null;
+    if (head) {
+      const r = await open(path, 'r');
+      try {
+        await r.read(head, 0, 1, st.size - 1);
+      } finally {
+        await r.close();
+      }
+    }
+    w.text((head && head[0] !== 0x0a ? '\n' : '') + JSON.stringify({ $: 'resume', ...note }) + '\n');
+    await w.flush(true);
+    return w;
+  }
+
+  private text(s: string): void {
+    const n = Buffer.byteLength(s, 'utf8');
+    this.buf.ensure(n);
+    this.buf.pos += this.buf.buf.write(s, this.buf.pos, 'utf8');
+    this.pendingLines++;
+  }
+
+  /** One acknowledged key: `created` (the run made it) and ACK_* flags. */
+  ack(offset: number, db: number, key: Buffer, created: boolean, flags = 0): void {
+    const w = this.buf;
+    w.ensure(key.length * 2 + 128);
+    put(w, T_OFFSET);
+    digits(w, offset);
+    put(w, T_DB);
+    digits(w, db);
+    put(w, T_KEY);
+    base64Into(w, key);
+    put(w, created ? T_CREATED_TRUE : T_CREATED_FALSE);
+    if (flags & ACK_UNCERTAIN) put(w, T_UNCERTAIN);
+    if (flags & ACK_REPLACED) put(w, T_REPLACED);
+    put(w, T_END);
+    this.pendingLines++;
+    this.acks++;
+    if (created) this.created++;
+    if (++this.sinceSync >= this.opts.syncEvery) {
+      this.sinceSync = 0;
+      this.flush(true).catch(() => undefined);
+    }
+  }
+
+  /** Every input record at or before `offset` is done. Written with the next flush. */
+  hwm(offset: number): void {
+    if (offset > this.lastHwm) this.lastHwm = offset;
+  }
+
+  inflight(offset: number, db: number, key: Buffer): void {
+    this.text(`{"$":"inflight","offset":${offset},"db":${db},"key":"${key.toString('base64')}"}\n`);
+  }
+
+  note(obj: Record<string, unknown>): void {
+    this.text(JSON.stringify(obj) + '\n');
+  }
+
+  /** Write buffered lines (and an fsync when `sync`). Writes are serialized. */
+  flush(sync: boolean): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.lastHwm > this.writtenHwm) {
+      this.text(`{"$":"hwm","offset":${this.lastHwm}}\n`);
+      this.writtenHwm = this.lastHwm;
+    }
+    const chunk = this.buf.pos > 0 ? this.buf.finish() : null;
+    this.pendingLines = 0;
+    this.chain = this.chain.then(async () => {
+      if (this.failure) throw this.failure;
+      try {
+        if (chunk) await this.fh.write(chunk);
+        if (sync) await this.fh.datasync();
+      } catch (e) {
+        this.failure = new Error(`ledger ${this.path}: write failed: ${(e as Error).message}`);
+        throw this.failure;
+      }
+    });
+    return this.chain;
+  }
+
+  /** Final line, flush, fsync, close. */
+  async close(end: Record<string, unknown>): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.text(JSON.stringify({ $: 'end', finished: new Date().toISOString(), ...end }) + '\n');
+    try {
+      await this.flush(true);
+    } finally {
+      await this.fh.close().catch(() => undefined);
+    }
+  }
+}
+
+/** A short constant (room ensured by the caller). */
+function put(w: ByteWriter, b: Buffer): void {
+  const out = w.buf;
+  let p = w.pos;
+  for (let i = 0; i < b.length; i++) out[p++] = b[i]!;
+  w.pos = p;
+}
+
+function digits(w: ByteWriter, n: number): void {
+  if (!(n >= 0 && n <= 0xffffffff)) {
+    w.pos += w.buf.write(String(n), w.pos, 'latin1');
+    return;
+  }
+  let len = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
+  let p = w.pos + len;
+  w.pos = p;
+  const b = w.buf;
+  do {
+    const q = Math.floor(n / 10);
+    b[--p] = 48 + n - q * 10;
+    n = q;
+  } while (n > 0);
+}
+
+/** Standard base64 (with padding) of `src`, written into `w` (room ensured by the caller). */
+function base64Into(w: ByteWriter, src: Buffer): void {
+  const out = w.buf;
+  let o = w.pos;
+  const n = src.length;
+  let i = 0;
+  for (; i + 2 < n; i += 3) {
+    const v = (src[i]! << 16) | (src[i + 1]! << 8) | src[i + 2]!;
+    out[o++] = B64[v >>> 18]!;
+    out[o++] = B64[(v >>> 12) & 63]!;
+    out[o++] = B64[(v >>> 6) & 63]!;
+    out[o++] = B64[v & 63]!;
+  }
+  if (i < n) {
+    const v = (src[i]! << 16) | (i + 1 < n ? src[i + 1]! << 8 : 0);
+    out[o++] = B64[v >>> 18]!;
+    out[o++] = B64[(v >>> 12) & 63]!;
+    out[o++] = i + 1 < n ? B64[(v >>> 6) & 63]! : 0x3d;
+    out[o++] = 0x3d;
+  }
+  w.pos = o;
+}
+
+function withDefaults(o: LedgerWriterOptions): Required<LedgerWriterOptions> {
+  return { syncEvery: o.syncEvery ?? 10_000, flushIntervalMs: o.flushIntervalMs ?? 1000 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// reading
+
+export type LedgerLine =
+  | { kind: 'header'; header: LedgerHeader }
+  | { kind: 'ack'; ack: LedgerAck }
+  | { kind: 'hwm'; offset: number }
+  | { kind: 'inflight'; offset: number; db: number; key: Buffer }
+  | { kind: 'resume'; data: Record<string, unknown> }
+  | { kind: 'end'; data: Record<string, unknown> }
+  | { kind: 'other'; data: Record<string, unknown> };
+
+/** Every line of a ledger, in order. A torn last line (crash) is ignored; a bad line elsewhere is an error. */
+export async function* readLedger(path: string): AsyncGenerator<LedgerLine> {
+  let stream;
+  try {
+    stream = createReadStream(path, { encoding: 'utf8' });
+    await new Promise<void>((resolve, reject) => {
+      stream!.once('open', () => resolve());
+      stream!.once('error', reject);
+    });
+  } catch (e) {
+    throw new RekeyUsageError(`ledger ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  let lineNo = 0;
+  let bad: { line: number; text: string } | null = null;
+  let first = true;
+  for await (const text of rl) {
+    lineNo++;
+    if (text.trim() === '') continue;
+    if (bad) throw new RekeyUsageError(`ledger ${path}: line ${bad.line} is not valid JSON`);
+    let obj: Record<string, unknown>;
+    try {
+      obj = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      bad = { line: lineNo, text };
+      continue;
+    }
+    if (first) {
+      first = false;
+      if (obj.$ !== 'ledger') throw new RekeyUsageError(`ledger ${path}: not a rekey ledger (the first line has no "$":"ledger")`);
+      yield { kind: 'header', header: obj as unknown as LedgerHeader };
+      continue;
+    }
+    const tag = obj.$;
+    if (tag === undefined) {
+      if (typeof obj.offset !== 'number' || typeof obj.db !== 'number' || typeof obj.key !== 'string') {
+        throw new RekeyUsageError(`ledger ${path}: line ${lineNo}: expected {offset, db, key, created}`);
+      }
+      const ack: LedgerAck = { offset: obj.offset, db: obj.db, key: Buffer.from(obj.key, 'base64'), created: obj.created === true };
+      if (obj.uncertain === true) ack.uncertain = true;
+      if (obj.replaced === true) ack.replaced = true;
+      yield { kind: 'ack', ack };
+    } else if (tag === 'hwm') yield { kind: 'hwm', offset: Number(obj.offset) };
+    else if (tag === 'inflight') yield { kind: 'inflight', offset: Number(obj.offset), db: Number(obj.db), key: Buffer.from(String(obj.key), 'base64') };
+    else if (tag === 'resume') yield { kind: 'resume', data: obj };
+    else if (tag === 'end') yield { kind: 'end', data: obj };
+    else yield { kind: 'other', data: obj };
+  }
+  if (first) throw new RekeyUsageError(`ledger ${path}: empty`);
+}
+
+/** What `--resume` needs from a ledger. */
+export interface ResumeState {
+  header: LedgerHeader;
+  /** Every input record at or before this offset is done (-1: none). */
+  hwm: number;
+  /** Offsets above the high-water mark that were acknowledged. */
+  done: Set<number>;
+  /** Offsets that were in flight when a run stopped and not acknowledged since. */
+  inflight: Set<number>;
+  acks: number;
+  created: number;
+  /** The last run of this ledger reached its end line with complete:true. */
+  complete: boolean;
+  runs: number;
+}
+
+export async function readResumeState(path: string): Promise<ResumeState> {
+  let header: LedgerHeader | null = null;
+  let hwm = -1;
+  const done = new Set<number>();
+  const inflight = new Set<number>();
+  let acks = 0;
+  let created = 0;
+  let complete = false;
+  let runs = 1;
+  const prune = (): void => {
+    for (const o of done) if (o <= hwm) done.delete(o);
+    for (const o of inflight) if (o <= hwm) inflight.delete(o);
+  };
+  for await (const l of readLedger(path)) {
+    switch (l.kind) {
+      case 'header':
+        header = l.header;
+        break;
+      case 'ack':
+        acks++;
+        if (l.ack.created) created++;
+        if (l.ack.offset > hwm) done.add(l.ack.offset);
+        inflight.delete(l.ack.offset);
+        break;
+      case 'hwm':
+        if (l.offset > hwm) {
+          hwm = l.offset;
+          if (done.size > 65536) prune();
+        }
+        break;
+      case 'inflight':
+        if (!done.has(l.offset) && l.offset > hwm) inflight.add(l.offset);
+        break;
+      case 'resume':
+        runs++;
+        complete = false;
+        break;
+      case 'end':
+        complete = l.data.complete === true;
+        break;
+      default:
+        break;
+    }
+  }
+  prune();
+  return { header: header!, hwm, done, inflight, acks, created, complete, runs };
+}

@@ -1,0 +1,92 @@
+/**
+ * Import progress: a bar on an interactive terminal (keys, MB, keys/s, ETA from the input bytes read,
+ * errors), periodic log lines otherwise (stderr and the operation log).
+ */
+import cliProgress from 'cli-progress';
+import type { OperationLog } from '../report/files.js';
+
+export interface ProgressSnapshot {
+  keys: number;
+  bytes: number;
+  errors: number;
+}
+
+export interface ProgressOptions {
+  label: string;
+  /** Render a bar (interactive terminal); else print a line every `intervalMs`. */
+  tty: boolean;
+  /** Total input bytes when known (ETA). */
+  totalBytes?: number;
+  inputBytesRead: () => number;
+  snapshot: () => ProgressSnapshot;
+  log?: OperationLog;
+  /** Non-TTY line interval (default 5 s). */
+  intervalMs?: number;
+  /** Where lines and the bar go (default stderr). */
+  stream?: NodeJS.WritableStream;
+  quiet?: boolean;
+}
+
+export class Progress {
+  private bar: cliProgress.SingleBar | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly started = Date.now();
+
+  constructor(private readonly o: ProgressOptions) {}
+
+  start(): void {
+    if (this.o.quiet) return;
+    const stream = this.o.stream ?? process.stderr;
+    if (this.o.tty) {
+      this.bar = new cliProgress.SingleBar(
+        {
+          format: `${this.o.label} {bar} {percentage}% | {keys} keys | {mb} MB | {rate} keys/s | ETA {eta_formatted} | errors {errors}`,
+          stream: stream as NodeJS.WriteStream,
+          hideCursor: true,
+          etaBuffer: 50,
+          fps: 5,
+          noTTYOutput: false,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(this.o.totalBytes ?? 0, 0, this.payload());
+      this.timer = setInterval(() => this.bar?.update(this.o.inputBytesRead(), this.payload()), 200);
+    } else {
+      this.timer = setInterval(() => {
+        const line = this.line();
+        stream.write(line + '\n');
+        this.o.log?.log('INFO', line);
+      }, this.o.intervalMs ?? 5000);
+    }
+    this.timer.unref();
+  }
+
+  private payload(): Record<string, string | number> {
+    const s = this.o.snapshot();
+    const secs = Math.max((Date.now() - this.started) / 1000, 1e-3);
+    return { keys: s.keys, mb: (s.bytes / 1048576).toFixed(1), rate: Math.round(s.keys / secs), errors: s.errors };
+  }
+
+  line(): string {
+    const p = this.payload();
+    const total = this.o.totalBytes;
+    const read = this.o.inputBytesRead();
+    let eta = '';
+    if (total && read > 0 && read < total) {
+      const secs = (Date.now() - this.started) / 1000;
+      eta = `, ETA ${Math.round((secs * (total - read)) / read)}s`;
+    }
+    const pct = total ? ` (${Math.min(100, Math.round((100 * read) / total))}% of the input)` : '';
+    return `${this.o.label}: ${p.keys} keys, ${p.mb} MB, ${p.rate} keys/s, ${p.errors} errors${pct}${eta}`;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.bar) {
+      this.bar.update(this.o.totalBytes ?? this.o.inputBytesRead(), this.payload());
+      this.bar.stop();
+      this.bar = null;
+    }
+  }
+}

@@ -1,0 +1,821 @@
+/**
+ * The import sink: every key becomes one unit of work on the target —
+ *   RESTORE key <expireAt> <payload> ABSTTL [REPLACE] [IDLETIME s | FREQ f]
+ * with the DUMP payload built from the record's own value bytes (type byte + payload + footer; the CRC64 is
+ * computed in place in the socket buffer), or, when the target cannot take the payload (older RDB version,
+ * RESTORE renamed/refused, bigger than proto-max-bulk-len), the value as commands in one MULTI/EXEC.
+ *
+ * Units are pipelined through the Transport (bounded window per connection, coalesced writes). Each
+ * acknowledged key is appended to the ledger; the ledger's high-water mark is the input offset up to which
+ * every record is done, which `--resume` relies on.
+ */
+import type { Flavor, KeyRecord, RdbRecord, Value } from '../records/types.js';
+import type { Sink } from '../sinks/sink.js';
+import type { MigrationStats } from '../pipeline/stats.js';
+import type { OperationLog } from '../report/files.js';
+import { ByteWriter } from '../encode/rdb-primitives.js';
+import { crc64Into } from '../rdb/crc64.js';
+import { convertPayload, loadsVerbatim } from '../encode/down-convert.js';
+import { displayKey } from '../records/printable.js';
+import { ReplyError, type Reply } from './resp-socket.js';
+import { Transport, Unit, type Node, type OpenBatch } from './transport.js';
+import type { TargetInfo } from './target-info.js';
+import { ACK_REPLACED, ACK_UNCERTAIN, type LedgerWriter } from './ledger.js';
+import { keySlot } from './slot.js';
+import { buildValueCommands, isEmptyCollection, writeTransaction } from './command-writer.js';
+
+export type ImportMode = 'auto' | 'restore' | 'commands';
+export type ConflictPolicy = 'skip' | 'replace' | 'fail';
+
+// ---------------------------------------------------------------------------------------------
+// RESTORE encoding
+
+const ARG_ABSTTL = Buffer.from('$6\r\nABSTTL\r\n', 'latin1');
+const ARG_REPLACE = Buffer.from('$7\r\nREPLACE\r\n', 'latin1');
+const ARG_IDLETIME = Buffer.from('$8\r\nIDLETIME\r\n', 'latin1');
+const ARG_FREQ = Buffer.from('$4\r\nFREQ\r\n', 'latin1');
+const CMD_ASKING = Buffer.from('*1\r\n$6\r\nASKING\r\n', 'latin1');
+
+/** Decimal digits of a non-negative safe integer, written without a string. */
+function digits(w: ByteWriter, n: number): void {
+  if (n < 10) {
+    w.buf[w.pos++] = 48 + n;
+    return;
+  }
+  if (n > 0xffffffff) {
+    w.pos += w.buf.write(String(n), w.pos, 'latin1');
+    return;
+  }
+  let len = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
+  let p = w.pos + len;
+  w.pos = p;
+  const b = w.buf;
+  while (n >= 10) {
+    const q = Math.floor(n / 10);
+    b[--p] = 48 + (n - q * 10);
+    n = q;
+  }
+  b[--p] = 48 + n;
+}
+
+function digitCount(n: number): number {
+  let len = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
+  return len;
+}
+
+/** `$<len>\r\n` */
+function bulkHeader(w: ByteWriter, len: number): void {
+  const b = w.buf;
+  b[w.pos++] = 0x24;
+  digits(w, len);
+  b[w.pos++] = 13;
+  b[w.pos++] = 10;
+}
+
+function bulk(w: ByteWriter, b: Uint8Array): void {
+  const n = b.length;
+  w.ensure(n + 32);
+  bulkHeader(w, n);
+  const out = w.buf;
+  let p = w.pos;
+  if (n <= 64) for (let i = 0; i < n; i++) out[p++] = b[i]!;
+  else {
+    out.set(b, p);
+    p += n;
+  }
+  out[p++] = 13;
+  out[p++] = 10;
+  w.pos = p;
+}
+
+/** A non-negative integer as a bulk string. */
+function bulkInt(w: ByteWriter, n: number): void {
+  w.ensure(48);
+  bulkHeader(w, n > 0xffffffff ? String(n).length : digitCount(n));
+  digits(w, n);
+  w.buf[w.pos++] = 13;
+  w.buf[w.pos++] = 10;
+}
+
+function raw(w: ByteWriter, b: Buffer): void {
+  const n = b.length;
+  w.ensure(n);
+  const out = w.buf;
+  let p = w.pos;
+  // Short constants: a loop beats TypedArray#set's call overhead.
+  for (let i = 0; i < n; i++) out[p++] = b[i]!;
+  w.pos = p;
+}
+
+/** `*<argc>\r\n$7\r\nRESTORE\r\n` for argc 4..8. */
+const RESTORE_HEADS = [4, 5, 6, 7, 8].map((n) => Buffer.from(`*${n}\r\n$7\r\nRESTORE\r\n`, 'latin1'));
+
+/**
+ * Append `RESTORE key ttl <dump payload> [ABSTTL] [REPLACE] [IDLETIME s | FREQ f]` to `w` (`expireAtMs`
+ * absolute, null for none; IDLETIME wins over FREQ, as RESTORE takes only one). The DUMP payload (type,
+ * value bytes, u16le version, CRC64) is assembled in place: no intermediate payload buffer.
+ */
+export function appendRestore(
+  w: ByteWriter,
+  key: Uint8Array,
+  rdbType: number,
+  payload: Uint8Array,
+  footerVersion: number,
+  expireAtMs: number | null,
+  replace = false,
+  idle?: number,
+  freq?: number,
+): void {
+  // ttl 0 means "no expiry" to RESTORE: an expiry at or before the epoch goes as 1 ms (already past).
+  const ttl = expireAtMs === null ? 0 : Math.max(1, expireAtMs);
+  let argc = 4;
+  if (ttl !== 0) argc++;
+  if (replace) argc++;
+  if (idle !== undefined || freq !== undefined) argc += 2;
+  raw(w, RESTORE_HEADS[argc - 4]!);
+  bulk(w, key);
+  bulkInt(w, ttl);
+  const plen = payload.length + 11;
+  w.ensure(plen + 32);
+  bulkHeader(w, plen);
+  const buf = w.buf;
+  const start = w.pos;
+  let p = start;
+  buf[p++] = rdbType;
+  const pl = payload.length;
+  if (pl <= 64) for (let i = 0; i < pl; i++) buf[p++] = payload[i]!;
+  else {
+    buf.set(payload, p);
+    p += pl;
+  }
+  buf[p++] = footerVersion & 0xff;
+  buf[p++] = footerVersion >>> 8;
+  crc64Into(buf, start, p, p);
+  p += 8;
+  buf[p++] = 13;
+  buf[p++] = 10;
+  w.pos = p;
+  if (ttl !== 0) raw(w, ARG_ABSTTL);
+  if (replace) raw(w, ARG_REPLACE);
+  if (idle !== undefined) {
+    raw(w, ARG_IDLETIME);
+    bulkInt(w, idle);
+  } else if (freq !== undefined) {
+    raw(w, ARG_FREQ);
+    bulkInt(w, freq);
+  }
+}
+
+const HDR_EXISTS = Buffer.from('*2\r\n$6\r\nEXISTS\r\n', 'latin1');
+
+function appendExists(w: ByteWriter, key: Uint8Array): void {
+  raw(w, HDR_EXISTS);
+  bulk(w, key);
+}
+
+/** The flavour a target's loader has for RDB purposes (Valkey < 9 speaks Redis RDB 11). */
+export function targetFlavor(info: Pick<TargetInfo, 'maxRdbVersion'>): Flavor {
+  return info.maxRdbVersion >= 80 ? 'valkey' : 'redis';
+}
+
+/**
+ * The DUMP footer version for a payload the target loads verbatim: the source's version when the target
+ * takes it, else the target's own (RESTORE only checks "≤ own version"; Valkey ≥ 9 also refuses 12–79).
+ */
+export function footerVersion(rec: Pick<KeyRecord, 'rdbVersion'>, maxRdbVersion: number, flavor: Flavor): number {
+  let v = Math.min(rec.rdbVersion, maxRdbVersion);
+  if (flavor === 'valkey' && v >= 12 && v < 80) v = 11;
+  return Math.max(1, v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// the unit for one key
+
+export type Outcome =
+  | { kind: 'created' }
+  | { kind: 'replaced' }
+  | { kind: 'skipped' }
+  | { kind: 'empty' }
+  | { kind: 'conflict' }
+  | { kind: 'error'; message: string };
+
+type Phase = 'restore' | 'check' | 'commands';
+
+const CREATED: Outcome = { kind: 'created' };
+const REPLACED: Outcome = { kind: 'replaced' };
+const SKIPPED: Outcome = { kind: 'skipped' };
+const EMPTY: Outcome = { kind: 'empty' };
+const CONFLICT: Outcome = { kind: 'conflict' };
+
+export class KeyUnit extends Unit {
+  phase: Phase;
+  /** Payload to RESTORE (verbatim or down-converted). */
+  rdbType = 0;
+  payload: Buffer | null = null;
+  version = 0;
+  converted = false;
+  viaCommands = false;
+  cmds: Buffer[][] | null = null;
+  private asked = false;
+  done = false;
+
+  constructor(
+    readonly w: TargetWriter,
+    readonly rec: KeyRecord,
+    db: number,
+    /** Position among records the sink received (for the report's migrated_keys list). */
+    readonly index: number,
+    phase: Phase,
+  ) {
+    super(db, rec.key, w.cluster ? keySlot(rec.key) : 0);
+    this.phase = phase;
+  }
+
+  get offset(): number {
+    return this.rec.offset;
+  }
+
+  write(out: ByteWriter, asking: boolean): number {
+    this.asked = asking;
+    const policy = this.w.onConflict;
+    switch (this.phase) {
+      case 'restore': {
+        const replace = policy === 'replace';
+        if (replace) {
+          if (asking) raw(out, CMD_ASKING);
+          appendExists(out, this.key);
+        }
+        if (asking) raw(out, CMD_ASKING);
+        appendRestore(out, this.key, this.rdbType, this.payload!, this.version, this.rec.expireAtMs, replace, this.rec.idle, this.rec.idle === undefined ? this.rec.freq : undefined);
+        return (replace ? 2 : 1) * (asking ? 2 : 1);
+      }
+      case 'check':
+        if (asking) raw(out, CMD_ASKING);
+        appendExists(out, this.key);
+        return asking ? 2 : 1;
+      case 'commands':
+        if (asking) raw(out, CMD_ASKING);
+        return writeTransaction(out, this.cmds!) + (asking ? 1 : 0);
+    }
+  }
+
+  settle(all: Reply[]): 'done' | 'again' {
+    const replies = !this.asked ? all : this.phase !== 'commands' ? all.filter((_, i) => i % 2 === 1) : all.slice(1);
+    const policy = this.w.onConflict;
+    switch (this.phase) {
+      case 'restore': {
+        const r = replies[replies.length - 1];
+        if (r === 'OK') {
+          if (policy === 'replace') return this.finish(replies[0] === 1 ? REPLACED : CREATED);
+          return this.finish(CREATED);
+        }
+        if (r instanceof ReplyError) {
+          if (r.code === 'BUSYKEY') return this.finish(policy === 'fail' ? CONFLICT : SKIPPED);
+          return this.restoreFailed(r);
+        }
+        return this.finish({ kind: 'error', message: `unexpected RESTORE reply ${String(r)}` });
+      }
+      case 'check': {
+        const r = replies[0];
+        if (r instanceof ReplyError) return this.finish({ kind: 'error', message: `EXISTS: ${r.message}` });
+        if (r === 1) return this.finish(policy === 'fail' ? CONFLICT : SKIPPED);
+        this.phase = 'commands';
+        return 'again';
+      }
+      case 'commands': {
+        // MULTI, QUEUED × n, EXEC
+        const exec = replies[replies.length - 1];
+        for (let i = 0; i < replies.length - 1; i++) {
+          const q = replies[i];
+          if (q instanceof ReplyError) return this.finish({ kind: 'error', message: `${commandName(this.cmds, i - 1)}: ${q.message}` });
+        }
+        if (exec instanceof ReplyError) return this.finish({ kind: 'error', message: `EXEC: ${exec.message}` });
+        if (!Array.isArray(exec)) return this.finish({ kind: 'error', message: `EXEC: unexpected reply ${String(exec)}` });
+        for (let i = 0; i < exec.length; i++) {
+          const e = exec[i];
+          if (e instanceof ReplyError) {
+            return this.finish({ kind: 'error', message: `${commandName(this.cmds, i)}: ${e.message} (the key may be partly written)` });
+          }
+        }
+        if (policy === 'replace') return this.finish(exec[0] === 1 ? REPLACED : CREATED);
+        return this.finish(CREATED);
+      }
+    }
+  }
+
+  /** RESTORE refused: in auto mode the value goes as commands (or is dropped when it is an empty collection). */
+  private restoreFailed(r: ReplyError): 'done' | 'again' {
+    const msg = r.message;
+    // Only a refusal of RESTORE itself or of the payload calls for commands; OOM, READONLY, … would fail those too.
+    const refused = /unknown command|NOPERM|payload version or checksum|Bad data format/i.test(msg);
+    if (this.w.mode !== 'auto' || !refused) return this.finish({ kind: 'error', message: `RESTORE: ${msg}` });
+    if (/unknown command|NOPERM/i.test(msg)) this.w.restoreRefused(msg);
+    let value: Value;
+    try {
+      value = this.rec.decode();
+    } catch (e) {
+      return this.finish({ kind: 'error', message: `RESTORE: ${msg}; the value does not decode either: ${(e as Error).message}` });
+    }
+    if (isEmptyCollection(value)) return this.finish(EMPTY);
+    return this.toCommands(value, `RESTORE refused: ${msg}`);
+  }
+
+  /** Switch to commands (from a failed RESTORE); returns 'again' or a finished error. */
+  toCommands(value: Value, why: string): 'done' | 'again' {
+    try {
+      this.cmds = this.w.commandsFor(this.rec, value);
+    } catch (e) {
+      return this.finish({ kind: 'error', message: `${why}; as commands: ${(e as Error).message}` });
+    }
+    this.viaCommands = true;
+    this.w.noteCommandsFallback(this, why);
+    this.phase = this.w.onConflict === 'replace' ? 'commands' : 'check';
+    return 'again';
+  }
+
+  fail(message: string): void {
+    this.finish({ kind: 'error', message });
+  }
+
+  private finish(o: Outcome): 'done' {
+    if (!this.done) {
+      this.done = true;
+      this.payload = null;
+      this.cmds = null;
+      this.w.outcome(this, o);
+    }
+    return 'done';
+  }
+}
+
+function commandName(cmds: Buffer[][] | null, i: number): string {
+  if (i < 0) return 'MULTI';
+  const c = cmds?.[i];
+  return c ? c[0]!.toString('latin1') : 'EXEC';
+}
+
+// ---------------------------------------------------------------------------------------------
+// the sink
+
+export interface TargetWriterOptions {
+  transport: Transport;
+  info: TargetInfo;
+  mode: ImportMode;
+  onConflict: ConflictPolicy;
+  stats: MigrationStats;
+  log: OperationLog;
+  ledger: LedgerWriter | null;
+  /** Every key goes to this db (from --to-db or the URL's /db). */
+  toDb: number | null;
+  /** Drop hash field TTLs the target cannot hold instead of failing the key. */
+  lossy: boolean;
+  /** Stop (exit 1) after this many errors. */
+  maxErrors: number | null;
+  /** Offsets that were in flight when a previous run stopped (resume): existing keys there are "uncertain". */
+  uncertainOffsets?: Set<number>;
+  /** Elements per variadic command in commands mode. */
+  chunk?: number;
+  /** Scrub secrets from messages. */
+  scrub?: (s: string) => string;
+}
+
+export interface WriterCounters {
+  keys: number;
+  created: number;
+  replaced: number;
+  skipped: number;
+  errors: number;
+  empty: number;
+  uncertain: number;
+  restoreVerbatim: number;
+  restoreConverted: number;
+  commands: number;
+  droppedFieldTtls: number;
+  bytes: number;
+  functionsSkipped: number;
+}
+
+/** `--on-conflict fail` met an existing key. */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+}
+
+/** The operator interrupted the run (SIGINT). */
+export class InterruptedError extends Error {
+  override readonly name = 'InterruptedError';
+}
+
+/** More errors than `--max-errors`. */
+export class TooManyErrorsError extends Error {
+  override readonly name = 'TooManyErrorsError';
+}
+
+/**
+ * The fast path: verbatim RESTOREs of many keys answered as one pending operation (no per-key objects).
+ * Anything but OK / BUSYKEY for a key (redirects, retries, refusals) hands that key to a KeyUnit.
+ */
+class RestoreBatch implements OpenBatch {
+  replies = 0;
+  private readonly recs: KeyRecord[] = [];
+  private readonly seqs: number[] = [];
+  private existsReply: Reply = null;
+
+  constructor(
+    private readonly w: TargetWriter,
+    readonly node: Node,
+    readonly db: number,
+    readonly replace: boolean,
+  ) {}
+
+  add(rec: KeyRecord, seq: number): void {
+    this.recs.push(rec);
+    this.seqs.push(seq);
+    this.replies += this.replace ? 2 : 1;
+  }
+
+  onReply(r: Reply, i: number): void {
+    if (this.replace) {
+      if ((i & 1) === 0) {
+        this.existsReply = r;
+        return;
+      }
+      const k = i >> 1;
+      const rec = this.recs[k]!;
+      this.recs[k] = undefined as unknown as KeyRecord;
+      this.w.batchReply(this, rec, this.seqs[k]!, this.existsReply, r);
+      this.existsReply = null;
+      return;
+    }
+    const rec = this.recs[i]!;
+    this.recs[i] = undefined as unknown as KeyRecord;
+    this.w.batchReply(this, rec, this.seqs[i]!, null, r);
+  }
+}
+
+/** Window charge of a verbatim RESTORE (the same estimate when charged and released). */
+function restoreBytes(rec: KeyRecord): number {
+  return rec.payload.length + rec.key.length + 64;
+}
+
+export class TargetWriter implements Sink {
+  readonly mode: ImportMode;
+  readonly onConflict: ConflictPolicy;
+  readonly cluster: boolean;
+  readonly counters: WriterCounters = {
+    keys: 0, created: 0, replaced: 0, skipped: 0, errors: 0, empty: 0, uncertain: 0,
+    restoreVerbatim: 0, restoreConverted: 0, commands: 0, droppedFieldTtls: 0, bytes: 0, functionsSkipped: 0,
+  };
+  /** Indices (< 1000) of received records that did not end up written: removed from the report's list. */
+  readonly notWritten = new Set<number>();
+  private received = 0;
+  /** Every received key in order (its index is its sequence number) until the high-water mark passes it. */
+  private seqRecs: Array<KeyRecord | undefined> = [];
+  /** The key's input offset while pending; -(offset + 1) once done. */
+  private seqOff: number[] = [];
+  private seqBase = 0;
+  private seqHead = 0;
+  private stop: Error | null = null;
+  private restoreOk: boolean;
+  private readonly flavor: Flavor;
+  private readonly scrub: (s: string) => string;
+  private readonly replace: boolean;
+  private fallbackLogged = 0;
+
+  constructor(private readonly o: TargetWriterOptions) {
+    this.mode = o.mode;
+    this.onConflict = o.onConflict;
+    this.replace = o.onConflict === 'replace';
+    this.cluster = o.transport.cluster;
+    this.restoreOk = o.info.restoreCommand !== false && o.info.maxRdbVersion > 0;
+    this.flavor = targetFlavor(o.info);
+    this.scrub = o.scrub ?? ((s) => s);
+    if (!this.restoreOk && o.mode === 'auto') o.log.log('INFO', 'RESTORE is not available on the target: values go as commands');
+  }
+
+  /** False once the target refused RESTORE (renamed, ACL): everything after went as commands. */
+  get restoreAvailable(): boolean {
+    return this.restoreOk;
+  }
+
+  /** Stop submitting (the pipeline then aborts and the ledger records what is in flight). */
+  interrupt(reason: string): void {
+    if (!this.stop) this.stop = new InterruptedError(reason);
+  }
+
+  get transport(): Transport {
+    return this.o.transport;
+  }
+
+  async writeBatch(records: readonly RdbRecord[]): Promise<void> {
+    const t = this.o.transport;
+    const maxRdb = this.o.info.maxRdbVersion;
+    const toDb = this.o.toDb;
+    for (let i = 0; i < records.length; i++) {
+      const rec = records[i]!;
+      if (rec.kind !== 'key') {
+        if (rec.kind === 'function' || rec.kind === 'function-pre-ga') this.counters.functionsSkipped++;
+        continue;
+      }
+      if (this.stop) throw this.stop;
+      const seq = this.received++;
+      this.seqRecs.push(rec);
+      this.seqOff.push(rec.offset);
+      this.counters.keys++;
+      const db = toDb ?? rec.db;
+      // Fast path: a verbatim RESTORE into the open batch of the key's node.
+      if (this.restoreOk && this.mode !== 'commands' && (this.cluster ? db === 0 : db < this.o.info.databases) && loadsVerbatim(rec, maxRdb, this.flavor) && rec.payload.length + 11 <= this.o.info.protoMaxBulkLen) {
+        const slot = this.cluster ? keySlot(rec.key) : 0;
+        let n = t.nodeForKey(slot);
+        if (n !== null) {
+          const bytes = restoreBytes(rec);
+          while (!t.tryCharge(n, bytes)) {
+            await t.waitForRoom(n, bytes);
+            if (this.stop) throw this.stop;
+            n = t.nodeForKey(slot);
+            if (n === null) break;
+          }
+          if (n !== null) {
+            t.selectDb(n, db);
+            let b = n.openBatch as RestoreBatch | null;
+            if (b === null) {
+              b = new RestoreBatch(this, n, db, this.replace);
+              n.openBatch = b;
+              n.sock!.enqueue(b);
+            }
+            b.add(rec, seq);
+            const out = n.sock!.out;
+            if (this.replace) appendExists(out, rec.key);
+            appendRestore(out, rec.key, rec.rdbType, rec.payload, footerVersion(rec, maxRdb, this.flavor), rec.expireAtMs, this.replace, rec.idle, rec.idle === undefined ? rec.freq : undefined);
+            t.maybeFlush(n);
+            continue;
+          }
+        }
+      }
+      const unit = this.plan(rec, db, seq);
+      if (unit === null) continue;
+      const p = t.submit(unit);
+      if (p) await p;
+    }
+    if (this.stop) throw this.stop;
+    t.flushAll();
+  }
+
+  /** A reply for a batched key. */
+  batchReply(b: RestoreBatch, rec: KeyRecord, seq: number, exists: Reply, r: Reply): void {
+    const t = this.o.transport;
+    if (r === 'OK' && (!b.replace || typeof exists === 'number')) {
+      t.releaseKey(b.node, restoreBytes(rec));
+      this.counters.restoreVerbatim++;
+      this.finishKey(rec, b.db, seq, exists === 1 ? REPLACED : CREATED, rec.payload.length);
+      return;
+    }
+    if (!b.replace && r instanceof ReplyError && r.code === 'BUSYKEY') {
+      t.releaseKey(b.node, restoreBytes(rec));
+      this.counters.restoreVerbatim++;
+      this.finishKey(rec, b.db, seq, this.onConflict === 'fail' ? CONFLICT : SKIPPED, 0);
+      return;
+    }
+    // Slow path: the key continues as a unit of its own (redirect, retry, fallback to commands, error).
+    const u = new KeyUnit(this, rec, b.db, seq, 'restore');
+    u.rdbType = rec.rdbType;
+    u.payload = rec.payload;
+    u.version = footerVersion(rec, this.o.info.maxRdbVersion, this.flavor);
+    u.bytes = restoreBytes(rec);
+    t.adopt(u, b.node, u.bytes);
+    u.replies = b.replace ? 2 : 1;
+    t.completed(u, b.replace ? [exists, r] : [r]);
+  }
+
+  /** Build the unit for a key off the fast path (or finish it right away with an error). */
+  private plan(rec: KeyRecord, db: number, seq: number): KeyUnit | null {
+    if (this.cluster && db !== 0) return this.planFailed(db, rec, seq, `db ${db}: a cluster has only db 0 (use --to-db 0 to import other dbs into it)`);
+    if (!this.cluster && db >= this.o.info.databases) return this.planFailed(db, rec, seq, `db ${db}: the target has only ${this.o.info.databases} databases`);
+    let phase: Phase = 'restore';
+    const unit = new KeyUnit(this, rec, db, seq, phase);
+    try {
+      const useRestore = this.mode !== 'commands' && this.restoreOk;
+      if (useRestore && loadsVerbatim(rec, this.o.info.maxRdbVersion, this.flavor)) {
+        unit.rdbType = rec.rdbType;
+        unit.payload = rec.payload;
+        unit.version = footerVersion(rec, this.o.info.maxRdbVersion, this.flavor);
+      } else if (useRestore) {
+        let conv = null;
+        let why = `the target takes RDB ≤ ${this.o.info.maxRdbVersion}, the value needs a newer loader`;
+        try {
+          conv = convertPayload(rec, this.o.info.maxRdbVersion, { lossy: this.o.lossy, flavor: this.flavor });
+        } catch (e) {
+          if (this.mode === 'restore') throw e;
+          why += ` and cannot be converted (${(e as Error).message})`;
+        }
+        if (conv) {
+          unit.rdbType = conv.rdbType;
+          unit.payload = conv.payload;
+          unit.version = this.o.info.maxRdbVersion;
+          unit.converted = true;
+          if (conv.droppedFieldTtls) {
+            this.counters.droppedFieldTtls += conv.droppedFieldTtls;
+            this.o.log.log('WARN', `db ${db} ${displayKey(rec.key)}: ${conv.droppedFieldTtls} hash field TTLs dropped (--lossy)`);
+          }
+        } else {
+          if (this.mode === 'restore') return this.planFailed(db, rec, seq, `RESTORE impossible: ${why}`);
+          const value = rec.decode();
+          if (isEmptyCollection(value)) return this.emptyDropped(db, rec, seq);
+          phase = this.replace ? 'commands' : 'check';
+          unit.cmds = this.commandsFor(rec, value);
+          unit.viaCommands = true;
+        }
+      } else {
+        if (this.mode === 'restore') return this.planFailed(db, rec, seq, 'RESTORE is not available on the target (renamed or refused)');
+        const value = rec.decode();
+        if (isEmptyCollection(value)) return this.emptyDropped(db, rec, seq);
+        phase = this.replace ? 'commands' : 'check';
+        unit.cmds = this.commandsFor(rec, value);
+        unit.viaCommands = true;
+      }
+      if (unit.payload && unit.payload.length + 11 > this.o.info.protoMaxBulkLen) {
+        if (this.mode === 'restore') return this.planFailed(db, rec, seq, `the payload (${unit.payload.length + 11} bytes) is larger than the target's proto-max-bulk-len`);
+        const value = rec.decode();
+        unit.payload = null;
+        unit.cmds = this.commandsFor(rec, value);
+        unit.viaCommands = true;
+        phase = this.replace ? 'commands' : 'check';
+      }
+    } catch (e) {
+      return this.planFailed(db, rec, seq, this.scrub((e as Error).message));
+    }
+    unit.phase = phase;
+    unit.bytes = unit.payload ? unit.payload.length + unit.key.length + 64 : estimateCommandBytes(unit.cmds!);
+    return unit;
+  }
+
+  private planFailed(db: number, rec: KeyRecord, seq: number, msg: string): null {
+    this.finishKey(rec, db, seq, { kind: 'error', message: msg }, 0);
+    return null;
+  }
+
+  private emptyDropped(db: number, rec: KeyRecord, seq: number): null {
+    this.finishKey(rec, db, seq, EMPTY, 0);
+    return null;
+  }
+
+  /** The value as write commands (hash field TTLs dropped under --lossy when the target has no HPEXPIREAT). */
+  commandsFor(rec: KeyRecord, value: Value): Buffer[][] {
+    const r = buildValueCommands(rec.key, value, rec.expireAtMs, {
+      replace: this.replace,
+      chunk: this.o.chunk ?? 1000,
+      fieldTtl: this.o.info.hashFieldTtl,
+      lossy: this.o.lossy,
+    });
+    if (r.droppedFieldTtls) {
+      this.counters.droppedFieldTtls += r.droppedFieldTtls;
+      this.o.log.log('WARN', `${displayKey(rec.key)}: ${r.droppedFieldTtls} hash field TTLs dropped (the target has no HPEXPIREAT; --lossy)`);
+    }
+    return r.commands;
+  }
+
+  restoreRefused(msg: string): void {
+    if (this.restoreOk) {
+      this.restoreOk = false;
+      this.o.log.log('WARN', `RESTORE refused by the target (${this.scrub(msg)}): switching to commands`);
+    }
+  }
+
+  noteCommandsFallback(u: KeyUnit, why: string): void {
+    if (this.fallbackLogged++ < 20) this.o.log.log('INFO', `db ${u.db} ${displayKey(u.key)}: as commands (${this.scrub(why)})`);
+  }
+
+  private notWrittenAt(index: number): void {
+    this.o.stats.migratedSuccessfully--;
+    if (index < 1000) this.notWritten.add(index);
+  }
+
+  private keyError(db: number, rec: KeyRecord, message: string, index: number): void {
+    this.counters.errors++;
+    this.notWrittenAt(index);
+    const msg = this.scrub(message);
+    this.o.stats.error(db, rec.key, msg);
+    this.o.log.log('ERROR', `db ${db} ${displayKey(rec.key)}: ${msg}`);
+    if (this.o.maxErrors !== null && this.counters.errors > this.o.maxErrors && !this.stop) {
+      this.stop = new TooManyErrorsError(`more than ${this.o.maxErrors} errors (--max-errors): stopped`);
+    }
+  }
+
+  /** Called once per KeyUnit when it finished. */
+  outcome(u: KeyUnit, o: Outcome): void {
+    if (o.kind !== 'error' && o.kind !== 'empty' && o.kind !== 'conflict') {
+      if (u.viaCommands) this.counters.commands++;
+      else if (u.converted) this.counters.restoreConverted++;
+      else this.counters.restoreVerbatim++;
+    }
+    this.finishKey(u.rec, u.db, u.index, o, u.bytes);
+  }
+
+  /** Stats, ledger and high-water mark for a finished key. */
+  private finishKey(rec: KeyRecord, db: number, seq: number, o: Outcome, bytes: number): void {
+    const c = this.counters;
+    const ledger = this.o.ledger;
+    const key = rec.key;
+    switch (o.kind) {
+      case 'created':
+      case 'replaced': {
+        const existed = o.kind === 'replaced';
+        c.bytes += bytes;
+        if (existed) {
+          c.replaced++;
+          const uncertain = this.o.uncertainOffsets?.has(rec.offset) === true;
+          if (uncertain) c.uncertain++;
+          ledger?.ack(rec.offset, db, key, false, ACK_REPLACED | (uncertain ? ACK_UNCERTAIN : 0));
+        } else {
+          c.created++;
+          ledger?.ack(rec.offset, db, key, true);
+        }
+        break;
+      }
+      case 'skipped': {
+        const uncertain = this.o.uncertainOffsets?.has(rec.offset) === true;
+        c.skipped++;
+        if (uncertain) c.uncertain++;
+        this.o.stats.skippedExisting++;
+        this.notWrittenAt(seq);
+        ledger?.ack(rec.offset, db, key, false, uncertain ? ACK_UNCERTAIN : 0);
+        break;
+      }
+      case 'empty':
+        c.empty++;
+        this.notWrittenAt(seq);
+        this.o.log.log('WARN', `db ${db} ${displayKey(key)}: empty collection, not written (Redis refuses empty keys)`);
+        break;
+      case 'conflict':
+        this.keyError(db, rec, 'the key exists in the target (--on-conflict fail)', seq);
+        if (!this.stop) this.stop = new ConflictError(`db ${db} ${displayKey(key)} exists in the target (--on-conflict fail): stopped`);
+        break;
+      case 'error':
+        this.keyError(db, rec, o.message, seq);
+        break;
+    }
+    // High-water mark: every key up to here is done.
+    const i = seq - this.seqBase;
+    const off = this.seqOff;
+    off[i] = -rec.offset - 1;
+    this.seqRecs[i] = undefined;
+    let h = this.seqHead;
+    if (h !== i) return;
+    const n = off.length;
+    while (h < n && off[h]! < 0) h++;
+    if (ledger) ledger.hwm(-off[h - 1]! - 1);
+    if (h > 8192 && h * 2 > n) {
+      this.seqRecs.splice(0, h);
+      off.splice(0, h);
+      this.seqBase += h;
+      h = 0;
+    }
+    this.seqHead = h;
+  }
+
+  async close(): Promise<void> {
+    await this.o.transport.whenIdle();
+    if (this.stop) throw this.stop;
+    await this.o.ledger?.flush(true);
+  }
+
+  /**
+   * The run failed: wait a little for in-flight replies (unless the connection is gone), then record what is
+   * still unacknowledged as in flight in the ledger.
+   */
+  async abort(_err: unknown): Promise<void> {
+    const t = this.o.transport;
+    if (!t.fatal) {
+      await Promise.race([t.whenIdle().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    }
+    const ledger = this.o.ledger;
+    if (ledger) {
+      for (let i = this.seqHead; i < this.seqOff.length; i++) {
+        const r = this.seqRecs[i];
+        if (this.seqOff[i]! >= 0 && r) ledger.inflight(r.offset, this.o.toDb ?? r.db, r.key);
+      }
+      await ledger.flush(true).catch(() => undefined);
+    }
+  }
+
+  /** Keys sent and not finished (progress). */
+  get inflight(): number {
+    return this.o.transport.inflight;
+  }
+
+  /** The report's migrated_keys: the pipeline's first 1000, minus keys that were skipped or failed. */
+  migratedKeys(list: ReadonlyArray<{ db: number; old_key: unknown; new_key: unknown; category: string | null }>): unknown[] {
+    return list.filter((_, i) => !this.notWritten.has(i)).map((e) => ({ ...e, db: this.o.toDb ?? e.db }));
+  }
+}
+
+function estimateCommandBytes(cmds: Buffer[][]): number {
+  let n = 32;
+  for (const c of cmds) {
+    n += 16;
+    for (const a of c) n += a.length + 16;
+  }
+  return n;
+}
+
