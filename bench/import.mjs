@@ -191,10 +191,10 @@ const median = (xs) => {
 
 /**
  * Rows: { bench, keys, seconds (median), keys_per_s (median), best_keys_per_s, note }.
- * `rounds` alternations of pipe / import (default window) / import (window `bigWindow`) against one
+ * `rounds` alternations of pipe / import (default window) / import (a smaller window `bigWindow`) against one
  * standalone server (default 3), then one cluster import.
  */
-export async function runImportBench({ rdbPath, rounds = 3, cluster = true, bigWindow = 8000 } = {}) {
+export async function runImportBench({ rdbPath, rounds = 3, cluster = true, bigWindow = 1000 } = {}) {
   if (spawnSync('redis-cli', ['--version']).status !== 0) throw new Error('redis-cli is not on PATH');
   const work = mkdtempSync(join(tmpdir(), 'rekey-bench-import-'));
   const rows = [];

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { benchLargeRdb, benchRdb } from './data.mjs';
 import { markdown as classifyMarkdown, runClassifyBench } from './classify.mjs';
+import { runImportBench } from './import.mjs';
 import { machine, timeMedian, startRedis } from './lib.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -79,10 +80,15 @@ if (process.env.BENCH_LARGE !== '0') {
 }
 
 const classifyRows = await runClassifyBench();
+// Import: into a local redis-server beside redis-cli --pipe of the same RESTORE stream, and a 3-master cluster.
+const importSize = sizes.includes(1_000_000) ? 1_000_000 : sizes[0];
+const importRows = process.env.BENCH_IMPORT === '0' ? [] : await runImportBench({ rdbPath: await benchRdb(importSize), rounds: RUNS });
+const importTable = ['| import | keys | s (median) | keys/s (median) | best keys/s | notes |', '|---|---:|---:|---:|---:|---|',
+  ...importRows.map((r) => `| ${r.bench} | ${r.keys.toLocaleString('en-US')} | ${r.seconds} | ${r.keys_per_s.toLocaleString('en-US')} | ${r.best_keys_per_s.toLocaleString('en-US')} | ${r.note} |`)].join('\n');
 
 const header = '| job | keys | s (median) | keys/s | MB/s | peak RSS | vs baseline |\n|---|---:|---:|---:|---:|---:|---|';
 const table = [header, ...rows.map((r) => `| ${r.job} | ${r.keys.toLocaleString('en-US')} | ${r.seconds} | ${r.keysPerSec} | ${r.mbPerSec} | ${r.rss} | ${r.vs} |`)].join('\n');
-const text = `# rekey benchmark ${new Date().toISOString()}\n\nMachine: ${machine()}. Median of ${RUNS} runs after one warm-up; whole processes.\n\n${table}\n\n## Rules (in-process)\n\n${classifyMarkdown(classifyRows)}\n`;
+const text = `# rekey benchmark ${new Date().toISOString()}\n\nMachine: ${machine()}. Median of ${RUNS} runs after one warm-up; whole processes.\n\n${table}\n\n## Import (in-process, live servers on loopback)\n\n${importTable}\n\n## Rules (in-process)\n\n${classifyMarkdown(classifyRows)}\n`;
 console.log(text);
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}.md`), text);

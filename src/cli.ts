@@ -20,6 +20,10 @@ async function main(): Promise<void> {
     .command(importCommand)
     .command(validateCommand)
     .command(rollbackCommand)
+    // yargs turns a lone `-` positional into an empty string; give stdin back its name.
+    .middleware((argv) => {
+      if (argv.input === '') argv.input = '-';
+    }, true)
     .demandCommand(1, 'Give a command (see --help).')
     .strict()
     .recommendCommands()

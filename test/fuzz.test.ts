@@ -3,18 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRdb } from '../src/rdb/parser.js';
 import { RekeyInputError } from '../src/errors.js';
-
-/** Small deterministic PRNG (mulberry32) so a failing mutant can be reproduced from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../src/analyze/stats.js';
 
 function mutate(src: Buffer, r: () => number): Buffer {
   const b = Buffer.from(src);

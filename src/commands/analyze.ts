@@ -7,7 +7,7 @@ import { fileStamp, toJson, writeReport } from '../report/files.js';
 import { Analyzer, type AnalysisReport } from '../analyze/aggregator.js';
 import { renderText, human } from '../analyze/render-text.js';
 import { renderHtml } from '../analyze/render-html.js';
-import { filterFrom, note, nowFrom, withCommon, type CommonArgs, inputPath } from './common.js';
+import { filterFrom, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
 
 export interface AnalyzeArgs extends CommonArgs {
@@ -67,7 +67,7 @@ export async function analyze(a: AnalyzeArgs): Promise<AnalyzeResult> {
     rules,
     ...(a.rules ? { rulesPath: a.rules } : {}),
   });
-  const input = await openInput(inputPath(a.input), {
+  const input = await openInput(a.input, {
     ignoreChecksum: a['ignore-checksum'],
     allowFutureVersion: a['allow-future-version'],
     skipBadLines: a['skip-bad-lines'] ?? false,

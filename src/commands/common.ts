@@ -63,7 +63,3 @@ export function note(msg: string): void {
   process.stderr.write(msg + '\n');
 }
 
-/** yargs turns a lone `-` positional into an empty string; give stdin back its name. */
-export function inputPath(v: string): string {
-  return v === '' ? '-' : v;
-}

@@ -88,7 +88,8 @@ interface Settings {
 }
 
 function settings(a: ImportArgs): Settings {
-  const window = a.pipeline ?? 1000;
+  // 8000 keys in flight keeps the socket busy enough to match redis-cli --pipe; the MB bound caps big values.
+  const window = a.pipeline ?? 8000;
   if (!(Number.isInteger(window) && window >= 1)) throw new RekeyUsageError(`--pipeline ${a.pipeline}: expected a whole number ≥ 1`);
   const mb = a['pipeline-mb'] ?? 16;
   if (!(mb > 0)) throw new RekeyUsageError(`--pipeline-mb ${a['pipeline-mb']}: expected MB > 0`);
@@ -511,7 +512,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       .option('validate', { type: 'boolean', default: false, describe: 'validate the target against the input afterwards' })
       .option('on-conflict', { choices: ['skip', 'replace', 'fail'] as const, default: 'skip' as const, describe: 'keys already in the target' })
       .option('mode', { choices: ['auto', 'restore', 'commands'] as const, default: 'auto' as const, describe: 'RESTORE payloads, plain commands, or RESTORE with commands where needed' })
-      .option('pipeline', { type: 'number', default: 1000, describe: 'keys in flight per connection' })
+      .option('pipeline', { type: 'number', default: 8000, describe: 'keys in flight per connection' })
       .option('pipeline-mb', { type: 'number', default: 16, describe: 'MB in flight per connection' })
       .option('resume', { type: 'string', describe: 'continue the run recorded in this ledger (migration_ledger_*.jsonl)' })
       .option('expired', { choices: ['drop', 'keep'] as const, default: 'drop' as const, describe: 'keys already expired at --now' })

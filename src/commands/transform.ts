@@ -13,7 +13,7 @@ import type { Sink } from '../sinks/sink.js';
 import type { KeyRecord } from '../records/types.js';
 import { displayKey } from '../records/printable.js';
 import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
-import { filterFrom, humanBytes, inputPath, note, nowFrom, withCommon, type CommonArgs } from './common.js';
+import { filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
 
 interface TransformArgs extends CommonArgs {
@@ -50,7 +50,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
   const log = new OperationLog();
   const stats = new MigrationStats();
   let badLines = 0;
-  const input = await openInput(inputPath(a.input), {
+  const input = await openInput(a.input, {
     ignoreChecksum: a['ignore-checksum'],
     allowFutureVersion: a['allow-future-version'],
     skipBadLines: a['skip-bad-lines'],
