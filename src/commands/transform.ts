@@ -16,7 +16,7 @@ import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js
 import { filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
 
-interface TransformArgs extends CommonArgs {
+export interface TransformArgs extends CommonArgs {
   input: string;
   output: string;
   rules?: string;
