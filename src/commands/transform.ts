@@ -86,7 +86,9 @@ export async function runTransform(a: TransformArgs): Promise<number> {
       expired: a.expired,
       now,
       onCollision: a['on-collision'],
-      guard: new DigestKeyGuard(),
+      // Names can only collide when rules rename keys or the input may repeat a key (JSONL);
+      // an RDB without rules needs no guard, so memory stays flat however many keys it has.
+      guard: rules !== null || input.format !== 'rdb' ? new DigestKeyGuard() : null,
       sinks: [sink],
       stats,
       log,
