@@ -39,7 +39,8 @@ export class Cursor {
   }
 
   error(expected: string, at = this.pos): RekeyInputError {
-    return new RekeyInputError(this.file, this.base + at, expected);
+    // Messages name what was expected: "expected <noun phrase>[, found …]".
+    return new RekeyInputError(this.file, this.base + at, expected.startsWith('expected ') ? expected : `expected ${expected}`);
   }
 
   short(n: number, what: string): never {
@@ -163,16 +164,16 @@ export class Cursor {
       this.special = false;
       const hi = this.buf.readUInt32BE(this.pos + 1);
       const lo = this.buf.readUInt32BE(this.pos + 5);
-      if (hi >= 0x200000) throw this.error(`${what}: 64-bit length ${(BigInt(hi) << 32n) | BigInt(lo)} is beyond any real size`);
+      if (hi >= 0x200000) throw this.error(`${what} below 2^53, found the 64-bit length ${(BigInt(hi) << 32n) | BigInt(lo)}`);
       this.pos += 9;
       return hi * TWO32 + lo;
     }
-    throw this.error(`${what}: unknown length encoding byte 0x${b.toString(16)}`);
+    throw this.error(`${what} as a length, found the unknown length byte 0x${b.toString(16)}`);
   }
 
   len(what: string): number {
     const n = this.lenOrSpecial(what);
-    if (this.special) throw this.error(`${what}: a length, not a special string encoding 0x${(0xc0 | n).toString(16)}`, this.pos - 1);
+    if (this.special) throw this.error(`${what} as a length, found the special string encoding 0x${(0xc0 | n).toString(16)}`, this.pos - 1);
     return n;
   }
 
@@ -213,17 +214,17 @@ export class Cursor {
         const clen = this.len(`${what} (compressed length)`);
         const ulen = this.len(`${what} (uncompressed length)`);
         // A 3-byte LZF back-reference yields at most 264 bytes, so ~88x is the ceiling; more is corruption.
-        if (ulen > clen * 90 + 64) throw this.error(`${what}: LZF string claims ${ulen} bytes from ${clen} compressed`, start);
+        if (ulen > clen * 90 + 64) throw this.error(`${what} as LZF data that can inflate to its length, found ${ulen} bytes claimed from ${clen} compressed`, start);
         const at = this.pos;
         this.skip(clen, `${what} (LZF data)`);
         try {
           return lzfDecompress(this.buf, at, at + clen, ulen);
         } catch (e) {
-          throw this.error(`${what}: corrupt LZF data (${(e as Error).message})`, at);
+          throw this.error(`${what} as valid LZF data (${(e as Error).message})`, at);
         }
       }
       default:
-        throw this.error(`${what}: unknown string encoding 0x${(0xc0 | n).toString(16)}`, start);
+        throw this.error(`${what} as a string, found the unknown encoding 0x${(0xc0 | n).toString(16)}`, start);
     }
   }
 
@@ -245,7 +246,7 @@ export class Cursor {
         return;
       }
       default:
-        throw this.error(`${what}: unknown string encoding 0x${(0xc0 | n).toString(16)}`, this.pos - 1);
+        throw this.error(`${what} as a string, found the unknown encoding 0x${(0xc0 | n).toString(16)}`, this.pos - 1);
     }
   }
 
@@ -257,7 +258,7 @@ export class Cursor {
     if (n === 255) return -Infinity;
     const s = this.bytes(n, what).toString('latin1');
     const v = Number(s);
-    if (Number.isNaN(v) && s.trim().toLowerCase() !== 'nan') throw this.error(`${what}: "${s}" is not a number`, this.pos - n);
+    if (Number.isNaN(v) && s.trim().toLowerCase() !== 'nan') throw this.error(`${what} as a number, found "${s}"`, this.pos - n);
     return v;
   }
 

@@ -167,7 +167,7 @@ export async function openInput(input: string, opts: OpenOptions = {}): Promise<
       try {
         for await (const chunk of gunzip) yield chunk as Buffer;
       } catch (e) {
-        throw new RekeyInputError(name, counted, `valid gzip data (${(e as Error).message})`);
+        throw new RekeyInputError(name, counted, `expected valid gzip data (${(e as Error).message})`);
       }
       await pump;
     })();
@@ -179,7 +179,7 @@ export async function openInput(input: string, opts: OpenOptions = {}): Promise<
     const nl = head.indexOf('\r\n');
     const line = head.subarray(0, nl < 0 ? head.length : nl).toString('latin1');
     if (nl < 0 || !/^\$(EOF:[0-9a-zA-Z]{40}|[0-9]+)$/.test(line)) {
-      throw new RekeyInputError(name, 0, 'an RDB header, or a replication wrapper "$<length>\\r\\n" / "$EOF:<40 chars>\\r\\n"');
+      throw new RekeyInputError(name, 0, 'expected an RDB header, or a replication wrapper "$<length>\\r\\n" / "$EOF:<40 chars>\\r\\n"');
     }
     skip = nl + 2;
     kind = 'rdb';
@@ -187,7 +187,7 @@ export async function openInput(input: string, opts: OpenOptions = {}): Promise<
   }
   const format = opts.format ?? (kind === 'rdb' || kind === 'jsonl' ? kind : null);
   if (format === null) {
-    throw new RekeyInputError(name, 0, `an RDB file (REDIS/VALKEY magic), a JSONL dump, or gzip of either; found bytes ${head.subarray(0, 8).toString('hex')}`);
+    throw new RekeyInputError(name, 0, `expected an RDB file (REDIS/VALKEY magic), a JSONL dump, or gzip of either; found bytes ${head.subarray(0, 8).toString('hex')}`);
   }
   const body = skip > 0 ? skipPrefix(rest, skip) : rest;
   const batches =

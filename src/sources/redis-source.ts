@@ -350,24 +350,24 @@ export async function openRedisSource(url: string, opts: RedisSourceOptions = {}
   /** A DUMP reply → a record (or an input error when the payload is not a valid DUMP). */
   const toRecord = (db: number, key: Buffer, dump: Buffer, expireAtMs: number | null): RdbKeyRecord => {
     const where = `${spec.display}${cluster ? '' : ` db ${db}`} DUMP ${displayKey(key)}`;
-    if (dump.length < 11) throw new RekeyInputError(where, 0, `a DUMP payload of at least 11 bytes (type, value, RDB version, CRC64), got ${dump.length}`);
+    if (dump.length < 11) throw new RekeyInputError(where, 0, `expected a DUMP payload of at least 11 bytes (type, value, RDB version, CRC64), got ${dump.length}`);
     const end = dump.length - 10;
     const rdbVersion = dump.readUInt16LE(end);
     const crc = dump.subarray(end + 2);
     if (!opts.ignoreChecksum && crc.some((b) => b !== 0)) {
       const computed = crc64(dump, 0, end + 2);
       if (!computed.equals(crc)) {
-        throw new RekeyInputError(where, end + 2, `CRC64 ${computed.toString('hex')} (computed over the DUMP payload), found ${crc.toString('hex')}: the payload is corrupt (--ignore-checksum reads it anyway)`);
+        throw new RekeyInputError(where, end + 2, `expected CRC64 ${computed.toString('hex')} (computed over the DUMP payload), found ${crc.toString('hex')}: the payload is corrupt (--ignore-checksum reads it anyway)`);
       }
     }
     const flavor: Flavor = valkey9 && rdbVersion >= 80 ? 'valkey' : 'redis';
     const max = flavor === 'valkey' ? MAX_VALKEY_VERSION : MAX_REDIS_VERSION;
     if (rdbVersion > max && !opts.allowFutureVersion) {
-      throw new RekeyInputError(where, end, `a DUMP RDB version up to ${max}, found ${rdbVersion} (newer than rekey knows; --allow-future-version tries anyway)`);
+      throw new RekeyInputError(where, end, `expected a DUMP RDB version up to ${max}, found ${rdbVersion} (newer than rekey knows; --allow-future-version tries anyway)`);
     }
     const rdbType = dump[0]!;
     const d = describeType(rdbType, flavor);
-    if (d === null) throw new RekeyInputError(where, 0, `a value type byte, found 0x${rdbType.toString(16).padStart(2, '0')}`);
+    if (d === null) throw new RekeyInputError(where, 0, `expected a value type byte, found 0x${rdbType.toString(16).padStart(2, '0')}`);
     return new RdbKeyRecord(db, key, d.type, rdbType, d.encoding, flavor, rdbVersion, expireAtMs, dump.subarray(1, end), stats.keys++, 1, where);
   };
 
@@ -378,7 +378,7 @@ export async function openRedisSource(url: string, opts: RedisSourceOptions = {}
   const keyError = (db: number, key: Buffer, e: Error): void => {
     stats.keyErrors++;
     const msg = spec.redactor.message(e);
-    if (!opts.onKeyError) throw new RekeyInputError(`${spec.display}${cluster ? '' : ` db ${db}`} DUMP ${displayKey(key)}`, 0, `a DUMP reply, got the error "${msg}"`);
+    if (!opts.onKeyError) throw new RekeyInputError(`${spec.display}${cluster ? '' : ` db ${db}`} DUMP ${displayKey(key)}`, 0, `expected a DUMP reply, got the error "${msg}"`);
     opts.onKeyError(db, key, msg);
   };
 
