@@ -176,7 +176,7 @@ export async function readRulesFile(path: string): Promise<RulesDoc> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new RulesFileError([
-      { severity: 'error', source: path, message: `cannot read rules file: ${e.code ?? ''} ${e.message}`.trim() },
+      { severity: 'error', source: path, message: `cannot read rules file (${e.code ?? e.message})` },
     ]);
   }
   return parseRulesText(text, path);
