@@ -76,8 +76,23 @@ export function canonicalInt32(buf: Uint8Array): number | null {
 }
 
 /** Decimal ASCII of an integer; the inverse of canonicalIntValue. */
+/**
+ * Decimal text of small integers, made once: decoded values hold millions of small integer elements
+ * (list items, intset members, scores, counters). Decoded Buffers are read-only views by contract
+ * (most alias the input), so sharing them is safe.
+ */
+const SMALL_MIN = -1024;
+const SMALL_MAX = 65536;
+const SMALL: Array<Buffer | undefined> = new Array(SMALL_MAX - SMALL_MIN);
+
 export function intToBuffer(v: number | bigint): Buffer {
-  return Buffer.from(typeof v === 'number' ? String(v) : v.toString(), 'latin1');
+  if (typeof v === 'number') {
+    if (v >= SMALL_MIN && v < SMALL_MAX && Number.isInteger(v)) {
+      return (SMALL[v - SMALL_MIN] ??= Buffer.from(String(v), 'latin1'));
+    }
+    return Buffer.from(String(v), 'latin1');
+  }
+  return Buffer.from(v.toString(), 'latin1');
 }
 
 /**

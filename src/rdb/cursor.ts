@@ -1,5 +1,6 @@
 import { RekeyInputError } from '../errors.js';
 import { lzfDecompress } from './lzf.js';
+import { intToBuffer } from '../codec/int-text.js';
 
 /**
  * Thrown (as this one shared object, no allocation) when a streaming read runs past the bytes
@@ -196,19 +197,19 @@ export class Cursor {
     switch (n) {
       case 0: {
         if (this.pos >= this.end) this.short(1, what);
-        return Buffer.from(String(this.buf.readInt8(this.pos++)), 'latin1');
+        return intToBuffer(this.buf.readInt8(this.pos++));
       }
       case 1: {
         if (this.end - this.pos < 2) this.short(2, what);
         const v = this.buf.readInt16LE(this.pos);
         this.pos += 2;
-        return Buffer.from(String(v), 'latin1');
+        return intToBuffer(v);
       }
       case 2: {
         if (this.end - this.pos < 4) this.short(4, what);
         const v = this.buf.readInt32LE(this.pos);
         this.pos += 4;
-        return Buffer.from(String(v), 'latin1');
+        return intToBuffer(v);
       }
       case 3: {
         const clen = this.len(`${what} (compressed length)`);

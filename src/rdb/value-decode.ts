@@ -7,6 +7,7 @@ import { itemToBuffer, listpackDecode, type LpItem } from '../codec/listpack.js'
 import { ziplistDecode } from '../codec/ziplist.js';
 import { zipmapDecode } from '../codec/zipmap.js';
 import { decodeStreamNode } from '../codec/stream-node.js';
+import { intToBuffer } from '../codec/int-text.js';
 import { skipStreamIdmp } from './value-skip.js';
 
 /** Decode a value's serialized bytes (everything after the type byte) into its logical form. */
@@ -94,7 +95,7 @@ function decodeAt(c: Cursor, rdbType: number, flavor: Flavor): Value {
     case T.LIST_ZIPLIST:
       return { type: 'list', items: blob(c, 'ziplist', (b) => ziplistDecode(b)).map(itemToBuffer) };
     case T.SET_INTSET:
-      return { type: 'set', members: blob(c, 'intset', (b) => intsetDecode(b)).map((v) => Buffer.from(String(v), 'latin1')) };
+      return { type: 'set', members: blob(c, 'intset', (b) => intsetDecode(b)).map(intToBuffer) };
     case T.ZSET_ZIPLIST:
       return { type: 'zset', entries: scorePairs(blob(c, 'ziplist', (b) => ziplistDecode(b)), c, 'zset ziplist') };
     case T.HASH_ZIPLIST:
