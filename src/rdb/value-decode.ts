@@ -22,7 +22,7 @@ export function decodeValue(payload: Buffer, rdbType: number, flavor: Flavor, fi
 }
 
 /** Run a blob decoder and turn its blob-relative error into a file-relative one. */
-function blob<R>(c: Cursor, what: string, fn: (b: Buffer) => R): R {
+export function blob<R>(c: Cursor, what: string, fn: (b: Buffer) => R): R {
   const at = c.pos;
   const b = c.string(what);
   try {

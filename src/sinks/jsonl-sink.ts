@@ -1,5 +1,6 @@
 import { AtomicOutput } from '../io/atomic-file.js';
 import { keyToJsonLine, metaToJsonLine } from '../records/json-value.js';
+import { keyToJsonPieces } from '../records/json-stream.js';
 import type { RdbRecord } from '../records/types.js';
 import type { Sink } from './sink.js';
 
@@ -46,6 +47,13 @@ export class JsonlSink implements Sink {
       const r = records[i]!;
       let line: string | null;
       if (r.kind === 'key') {
+        const pieces = keyToJsonPieces(r);
+        if (pieces !== null) {
+          // A big collection: write what is pending, then the value piece by piece.
+          this.keys++;
+          parts.push('');
+          return this.writePieces(parts.length > 1 ? parts.join('\n') : null, pieces).then(() => this.writeFrom(records, i + 1));
+        }
         line = keyToJsonLine(r);
         this.keys++;
       } else {
@@ -67,6 +75,11 @@ export class JsonlSink implements Sink {
     if (parts.length === 0) return;
     parts.push('');
     return this.out.write(parts.join('\n'));
+  }
+
+  private async writePieces(pending: string | null, pieces: Iterable<string>): Promise<void> {
+    if (pending !== null) await this.out.write(pending);
+    for (const piece of pieces) await this.out.write(piece);
   }
 
   async close(): Promise<void> {

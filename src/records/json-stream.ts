@@ -1,0 +1,88 @@
+import type { KeyRecord } from './types.js';
+import { Cursor } from '../rdb/cursor.js';
+import { T } from '../rdb/constants.js';
+import { blob } from '../rdb/value-decode.js';
+import { RdbKeyRecord } from '../rdb/parser.js';
+import { KeyView } from './rewrite.js';
+import { itemToBuffer, listpackDecode } from '../codec/listpack.js';
+import { ziplistDecode } from '../codec/ziplist.js';
+import { bytesToJson, scoreToJson } from './json-value.js';
+
+/** Values whose serialized form is at least this big are written element by element. */
+export const STREAM_JSON_MIN_BYTES = 8 * 1024 * 1024;
+
+/** Pieces are cut at about this many characters. */
+const PIECE = 1 << 20;
+
+const STREAMABLE = new Set<number>([T.LIST, T.SET, T.ZSET, T.ZSET_2, T.HASH, T.LIST_QUICKLIST, T.LIST_QUICKLIST_2]);
+
+/**
+ * The JSONL line of a big collection as a sequence of string pieces, decoded one element at a time
+ * from the value's bytes, so a 2M-field hash costs its serialized size plus one piece instead of
+ * millions of decoded Buffers and one giant string. Only the plain layouts (elements stored one by
+ * one; quicklists node by node) qualify; blob encodings are small by construction (< 1 GiB
+ * listpacks, Redis' conversion thresholds). A big hash is written in the pairs form
+ * `[[field, value], …]`, which product.md allows for any hash. Returns null when `rec` is not such a
+ * value.
+ */
+export function keyToJsonPieces(rec: KeyRecord): Generator<string> | null {
+  const src = rec instanceof KeyView ? rec.base : rec;
+  if (!(src instanceof RdbKeyRecord) || !STREAMABLE.has(src.rdbType) || src.payload.length < STREAM_JSON_MIN_BYTES) return null;
+  return pieces(rec, src);
+}
+
+function* pieces(rec: KeyRecord, src: RdbKeyRecord): Generator<string> {
+  const c = new Cursor(src.file, src.payload);
+  c.base = src.payloadOffset;
+  let s = '{"db":' + rec.db + ',"key":' + bytesToJson(rec.key) + ',"type":"' + rec.type + '","expire_at_ms":' +
+    (rec.expireAtMs === null ? 'null' : rec.expireAtMs) + ',"value":[';
+  let first = true;
+  const sep = (): string => {
+    if (first) {
+      first = false;
+      return '';
+    }
+    return ',';
+  };
+  const t = src.rdbType;
+  if (t === T.LIST_QUICKLIST || t === T.LIST_QUICKLIST_2) {
+    const nodes = c.count(c.len('quicklist node count'), 1, 'quicklist node count');
+    for (let i = 0; i < nodes; i++) {
+      if (t === T.LIST_QUICKLIST_2) {
+        const at = c.pos;
+        const container = c.len('quicklist node container');
+        if (container === 1) {
+          s += sep() + bytesToJson(c.string('quicklist plain node'));
+          if (s.length >= PIECE) s = yield* flush(s);
+          continue;
+        }
+        if (container !== 2) throw c.error(`quicklist node container 1 (plain) or 2 (packed), found ${container}`, at);
+      }
+      const items = t === T.LIST_QUICKLIST_2 ? blob(c, 'listpack', (b) => listpackDecode(b)) : blob(c, 'ziplist', (b) => ziplistDecode(b));
+      for (const it of items) {
+        s += sep() + bytesToJson(itemToBuffer(it));
+        if (s.length >= PIECE) s = yield* flush(s);
+      }
+    }
+  } else {
+    const n = c.count(c.len('element count'), 1, 'element count');
+    for (let i = 0; i < n; i++) {
+      const a = c.string(t === T.HASH ? 'hash field' : t === T.ZSET || t === T.ZSET_2 ? 'zset member' : 'element');
+      if (t === T.HASH) s += sep() + '[' + bytesToJson(a) + ',' + bytesToJson(c.string('hash value')) + ']';
+      else if (t === T.ZSET) s += sep() + '[' + bytesToJson(a) + ',' + scoreToJson(c.textDouble('zset score')) + ']';
+      else if (t === T.ZSET_2) s += sep() + '[' + bytesToJson(a) + ',' + scoreToJson(c.f64le('zset score')) + ']';
+      else s += sep() + bytesToJson(a);
+      if (s.length >= PIECE) s = yield* flush(s);
+    }
+  }
+  if (c.pos !== c.end) throw c.error(`the value to end here, but ${c.end - c.pos} more bytes follow`);
+  s += ']';
+  if (rec.idle !== undefined) s += ',"idle":' + rec.idle;
+  if (rec.freq !== undefined) s += ',"freq":' + rec.freq;
+  yield s + '}\n';
+}
+
+function* flush(s: string): Generator<string, string> {
+  yield s;
+  return '';
+}
