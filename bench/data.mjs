@@ -83,23 +83,26 @@ function* commandsFor(i, r) {
   if (ttl) yield enc(['PEXPIRE', key, String(ttl)]);
 }
 
-/** Path of the cached n-key dump, generating it when missing. */
-export async function benchRdb(n) {
-  const path = join(CACHE, `mixed-${n}.rdb`);
+/**
+ * Cache `name` in CACHE: when missing, start a redis-server, let `feed(send)` stream RESP commands
+ * into redis-cli --pipe, SAVE, and keep the dump (renamed into place only when complete).
+ */
+async function cachedDump(name, what, feed) {
+  const path = join(CACHE, name);
   if (existsSync(path)) return path;
-  process.stderr.write(`bench: generating ${n}-key dump with redis-server (cached in ${CACHE})\n`);
+  process.stderr.write(`bench: generating ${what} with redis-server (cached in ${CACHE})\n`);
   const srv = await startRedis();
   try {
     const cli = spawn('redis-cli', ['-p', String(srv.port), '--pipe'], { stdio: ['pipe', 'ignore', 'inherit'] });
-    const r = rng(42);
     let buf = '';
-    for (let i = 0; i < n; i++) {
-      for (const c of commandsFor(i, r)) buf += c;
-      if (buf.length > 1 << 20) {
-        if (!cli.stdin.write(buf)) await new Promise((res) => cli.stdin.once('drain', res));
-        buf = '';
-      }
-    }
+    const send = async (s) => {
+      buf += s;
+      if (buf.length < 1 << 20) return;
+      const out = buf;
+      buf = '';
+      if (!cli.stdin.write(out)) await new Promise((res) => cli.stdin.once('drain', res));
+    };
+    await feed(send);
     cli.stdin.end(buf);
     await new Promise((res, rej) => cli.once('exit', (code) => (code === 0 ? res() : rej(new Error(`redis-cli --pipe exited ${code}`)))));
     const save = spawn('redis-cli', ['-p', String(srv.port), 'SAVE'], { stdio: 'ignore' });
@@ -112,17 +115,17 @@ export async function benchRdb(n) {
   return path;
 }
 
+/** Path of the cached n-key mixed dump, generating it when missing. */
+export function benchRdb(n) {
+  return cachedDump(`mixed-${n}.rdb`, `${n}-key dump`, async (send) => {
+    const r = rng(42);
+    for (let i = 0; i < n; i++) for (const c of commandsFor(i, r)) await send(c);
+  });
+}
+
 /** A dump of a few very large values: a 200 MB string, a 2M-field hash, a 1M-entry stream. */
-export async function benchLargeRdb() {
-  const path = join(CACHE, 'large-values.rdb');
-  if (existsSync(path)) return path;
-  process.stderr.write(`bench: generating the large-value dump with redis-server (cached in ${CACHE})\n`);
-  const srv = await startRedis();
-  try {
-    const cli = spawn('redis-cli', ['-p', String(srv.port), '--pipe'], { stdio: ['pipe', 'ignore', 'inherit'] });
-    const send = async (s) => {
-      if (!cli.stdin.write(s)) await new Promise((res) => cli.stdin.once('drain', res));
-    };
+export function benchLargeRdb() {
+  return cachedDump('large-values.rdb', 'the large-value dump', async (send) => {
     // 200 MB string, appended in 1 MB pieces of varied bytes (not trivially compressible).
     const r = rng(7);
     for (let i = 0; i < 200; i++) {
@@ -135,22 +138,8 @@ export async function benchLargeRdb() {
       for (let j = i; j < i + 1000; j++) args.push(`field:${j}`, `value-${j * 7}`);
       await send(enc(args));
     }
-    let batch = '';
     for (let i = 1; i <= 1_000_000; i++) {
-      batch += enc(['XADD', 'big:stream', `${1700000000000 + i}-0`, 'n', String(i), 'kind', i % 3 ? 'view' : 'click']);
-      if (batch.length > 1 << 20) {
-        await send(batch);
-        batch = '';
-      }
+      await send(enc(['XADD', 'big:stream', `${1700000000000 + i}-0`, 'n', String(i), 'kind', i % 3 ? 'view' : 'click']));
     }
-    cli.stdin.end(batch);
-    await new Promise((res, rej) => cli.once('exit', (code) => (code === 0 ? res() : rej(new Error(`redis-cli --pipe exited ${code}`)))));
-    const save = spawn('redis-cli', ['-p', String(srv.port), 'SAVE'], { stdio: 'ignore' });
-    await new Promise((res) => save.once('exit', res));
-    copyFileSync(join(srv.dir, 'dump.rdb'), path + '.tmp');
-    renameSync(path + '.tmp', path);
-  } finally {
-    await srv.stop();
-  }
-  return path;
+  });
 }
