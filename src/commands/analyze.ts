@@ -1,11 +1,11 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import cliProgress from 'cli-progress';
+import { startProgress } from '../report/progress.js';
 import { EXIT_OK, EXIT_PROBLEM, RekeyUsageError } from '../errors.js';
 import { openInput } from '../sources/open.js';
 import { loadRules, type CompiledRules } from '../rules/index.js';
 import { fileStamp, toJson, writeReport } from '../report/files.js';
 import { Analyzer, type AnalysisReport } from '../analyze/aggregator.js';
-import { renderText, human } from '../analyze/render-text.js';
+import { renderText } from '../analyze/render-text.js';
 import { renderHtml } from '../analyze/render-html.js';
 import { filterFrom, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
@@ -31,7 +31,6 @@ export interface AnalyzeResult {
 }
 
 /** Inputs at least this big get a progress bar (when stderr is a terminal). */
-const PROGRESS_MIN_BYTES = 16 * 1024 * 1024;
 
 function positiveInt(v: unknown, flag: string, min = 0): number {
   const n = Number(v);
@@ -77,35 +76,16 @@ export async function analyze(a: AnalyzeArgs): Promise<AnalyzeResult> {
     ...liveSourceOptions(a),
   });
 
-  const wantBar = a.progress ?? (process.stderr.isTTY === true && (input.fileSize ?? 0) >= PROGRESS_MIN_BYTES);
-  const total = input.fileSize ?? 0;
-  let bar: cliProgress.SingleBar | null = null;
-  if (wantBar && total > 0) {
-    bar = new cliProgress.SingleBar(
-      {
-        stream: process.stderr,
-        format: 'analyze [{bar}] {percentage}% | {done} / {size} | {keys} keys | ETA {eta_formatted}',
-        hideCursor: true,
-        clearOnComplete: true,
-        etaBuffer: 50,
-        fps: 5,
-        noTTYOutput: false,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(total, 0, { done: human(0), size: human(total), keys: 0 });
-  }
+  const progress = startProgress({
+    label: 'analyze',
+    flag: a.progress,
+    input,
+    snapshot: () => ({ keys: analyzer.keys, bytes: input.bytesRead(), errors: 0 }),
+  });
   try {
-    for await (const batch of input.batches) {
-      analyzer.addBatch(batch);
-      if (bar) {
-        const done = Math.min(total, input.bytesRead());
-        bar.update(done, { done: human(done), size: human(total), keys: analyzer.keys.toLocaleString('en-US') });
-      }
-    }
-    if (bar) bar.update(total, { done: human(total), size: human(total), keys: analyzer.keys.toLocaleString('en-US') });
+    for await (const batch of input.batches) analyzer.addBatch(batch);
   } finally {
-    bar?.stop();
+    progress?.stop();
   }
 
   const report = analyzer.report({

@@ -19,7 +19,7 @@ import { countTargetKeys, openTransport, probeTarget, type TargetSession } from 
 import { ConflictError, InterruptedError, TargetWriter, TooManyErrorsError, type ConflictPolicy, type ImportMode } from '../target/restore-writer.js';
 import { DryRunSink } from '../target/dry-run.js';
 import { LedgerWriter, readResumeState, type LedgerHeader, type ResumeState } from '../target/ledger.js';
-import { Progress } from '../target/progress.js';
+import { Progress } from '../report/progress.js';
 import type { Transport } from '../target/transport.js';
 import type { ValidationResult } from '../target/validate.js';
 import { printValidation, validateInput } from './validate.js';

@@ -13,6 +13,7 @@ import type { Sink } from '../sinks/sink.js';
 import type { KeyRecord } from '../records/types.js';
 import { displayKey } from '../records/printable.js';
 import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
+import { startProgress } from '../report/progress.js';
 import { filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
 
@@ -30,6 +31,7 @@ export interface TransformArgs extends CommonArgs {
   compress: boolean;
   commands: boolean;
   'skip-bad-lines': boolean;
+  progress?: boolean;
 }
 
 function formatFor(output: string, given?: string): 'rdb' | 'jsonl' | 'resp' {
@@ -78,6 +80,13 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     sink = new JsonlSink({ path: a.output });
   }
   const unmatched = a.unmatched ?? rules?.unmatched ?? 'keep';
+  const progress = startProgress({
+    label: 'transform',
+    flag: a.progress,
+    input,
+    snapshot: () => ({ keys: stats.totalKeysFound, bytes: input.bytesRead(), errors: stats.migrationErrors }),
+    log,
+  });
   try {
     await runPipeline(input.batches, {
       filter: filterFrom(a),
@@ -94,10 +103,12 @@ export async function runTransform(a: TransformArgs): Promise<number> {
       log,
     });
   } catch (e) {
+    progress?.stop();
     log.log('ERROR', (e as Error).message);
     await log.write(a['out-dir'], stamp).catch(() => undefined);
     throw e;
   }
+  progress?.stop();
   const seconds = (Date.now() - started.getTime()) / 1000;
   const report = {
     migration_stats: stats.toJSON(),
@@ -147,6 +158,7 @@ export const transformCommand: CommandModule<object, TransformArgs> = {
       .option('lossy', { type: 'boolean', default: false, describe: 'drop what the target version cannot hold (hash field TTLs) instead of failing' })
       .option('compress', { type: 'boolean', default: true, describe: 'LZF-compress strings that re-encoded values write (verbatim values keep their bytes)' })
       .option('commands', { type: 'boolean', default: false, describe: 'RESP output as plain commands instead of RESTORE' })
+      .option('progress', { type: 'boolean', describe: 'progress bar (default: on for inputs of 16 MiB or more on a terminal)' })
       .option('skip-bad-lines', { type: 'boolean', default: false, describe: 'JSONL input: skip and count bad lines' }) as unknown as Argv<TransformArgs>,
   handler: async (a: ArgumentsCamelCase<TransformArgs>) => {
     process.exitCode = await runTransform(a);

@@ -1,5 +1,5 @@
 /**
- * Import progress: a bar on an interactive terminal (keys, MB, keys/s, ETA from the input bytes read,
+ * Progress of a long run (import, transform, analyze): a bar on an interactive terminal (keys, MB, keys/s, ETA from the input bytes read,
  * errors), periodic log lines otherwise (stderr and the operation log).
  */
 import cliProgress from 'cli-progress';
@@ -89,4 +89,33 @@ export class Progress {
       this.bar = null;
     }
   }
+}
+
+/** Inputs smaller than this finish before a bar is worth drawing. */
+export const PROGRESS_MIN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Start the progress display a command shows by default: a bar on a terminal for inputs of 16 MiB
+ * or more; `flag` forces it on (lines when stderr is not a terminal) or off. Null when off.
+ */
+export function startProgress(o: {
+  label: string;
+  flag: boolean | undefined;
+  input: { fileSize?: number; bytesRead(): number };
+  snapshot: () => ProgressSnapshot;
+  log?: OperationLog;
+}): Progress | null {
+  const total = o.input.fileSize ?? 0;
+  const tty = process.stderr.isTTY === true && total > 0;
+  if (!(o.flag ?? (tty && total >= PROGRESS_MIN_BYTES))) return null;
+  const p = new Progress({
+    label: o.label,
+    tty,
+    ...(total > 0 ? { totalBytes: total } : {}),
+    inputBytesRead: () => o.input.bytesRead(),
+    snapshot: o.snapshot,
+    ...(o.log ? { log: o.log } : {}),
+  });
+  p.start();
+  return p;
 }
