@@ -11,7 +11,7 @@ import { startRedis } from './helpers/redis-server.js';
 import { runCli } from './helpers/cli.js';
 import { seededRandom } from '../src/analyze/stats.js';
 
-/** Big collections in Redis' plain layouts (hashtable hash, skiplist zset, hashtable set, quicklist). */
+/** Big values: collections in Redis' plain layouts (hash, zset, set, quicklist, stream) and huge strings. */
 function bigCommands(): Buffer {
   const parts: string[] = [];
   const cmd = (args: string[]) => {
@@ -39,9 +39,20 @@ function bigCommands(): Buffer {
     cmd(st);
     cmd(l);
   }
+  // A big stream with a consumer group, pending entries and a deleted entry.
+  for (let i = 1; i <= 190_000; i++) cmd(['XADD', 'big:stream', `${1700000000000 + i}-0`, 'v', noise() + noise() + noise() + noise()]);
+  cmd(['XDEL', 'big:stream', '1700000000005-0']);
+  cmd(['XGROUP', 'CREATE', 'big:stream', 'g', '0']);
+  cmd(['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '50', 'STREAMS', 'big:stream', '>']);
   cmd(['RPUSH', 'big:list', 'y'.repeat(100_000)]); // a PLAIN node in 7.0 only past 1 GB; a big packed element otherwise
-  cmd(['SAVE']);
-  return Buffer.from(parts.join(''));
+  // Huge strings: UTF-8 text with multi-byte characters, and bytes that are not UTF-8.
+  let text = '';
+  while (text.length < 10_000_000) text += `${noise()}${noise()}${noise()}é€😀"\\\n`;
+  cmd(['SET', 'big:text', text]);
+  const bin = Buffer.alloc(9_000_000);
+  for (let i = 0; i < bin.length; i++) bin[i] = Math.floor(r() * 256);
+  const setBin = Buffer.concat([Buffer.from(`*3\r\n$3\r\nSET\r\n$7\r\nbig:bin\r\n$${bin.length}\r\n`), bin, Buffer.from('\r\n')]);
+  return Buffer.concat([Buffer.from(parts.join('')), setBin, Buffer.from('*1\r\n$4\r\nSAVE\r\n')]);
 }
 
 let dir: string;

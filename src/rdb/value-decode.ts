@@ -1,4 +1,4 @@
-import type { Flavor, StreamEntry, StreamConsumer, StreamGroup, StreamId, StreamPendingEntry, Value } from '../records/types.js';
+import type { Flavor, StreamEntry, StreamValue, StreamConsumer, StreamGroup, StreamId, StreamPendingEntry, Value } from '../records/types.js';
 import { BlobError } from '../errors.js';
 import { Cursor } from './cursor.js';
 import { moduleNameFromId, T, VALKEY_HASH_2 } from './constants.js';
@@ -204,8 +204,17 @@ function rawStreamId(c: Cursor, what: string): StreamId {
 }
 
 function decodeStream(c: Cursor, rdbType: number): Value {
-  const nodes = c.count(c.len('stream node count'), 2, 'stream node count');
   const entries: StreamEntry[] = [];
+  for (const node of streamNodes(c)) for (const e of node) entries.push(e);
+  return { type: 'stream', entries, ...streamTail(c, rdbType, entries[0]?.id ?? null) };
+}
+
+/**
+ * A stream's entries node by node (each node's live entries as one array), so a writer can emit a
+ * big stream without holding all of it. The cursor then stands at the stream's tail (streamTail).
+ */
+export function* streamNodes(c: Cursor): Generator<StreamEntry[]> {
+  const nodes = c.count(c.len('stream node count'), 2, 'stream node count');
   let prevMaster: Buffer | null = null;
   for (let i = 0; i < nodes; i++) {
     const at = c.pos;
@@ -214,12 +223,18 @@ function decodeStream(c: Cursor, rdbType: number): Value {
     if (prevMaster && Buffer.compare(prevMaster, nodeKey) >= 0) throw c.error('stream node keys in ascending order', at);
     prevMaster = nodeKey;
     const master: StreamId = { ms: nodeKey.readBigUInt64BE(0), seq: nodeKey.readBigUInt64BE(8) };
+    const out: StreamEntry[] = [];
     blob(c, 'stream listpack', (b) => {
       const items = listpackDecode(b);
       if (items.length === 0) throw new BlobError(0, 'a non-empty stream listpack');
-      decodeStreamNode(items, master, entries);
+      decodeStreamNode(items, master, out);
     });
+    yield out;
   }
+}
+
+/** Everything after a stream's nodes: length, IDs, v2 counters, groups; `firstEntry` is for v1's derivation. */
+export function streamTail(c: Cursor, rdbType: number, firstEntry: StreamId | null): Omit<StreamValue, 'type' | 'entries'> {
   const length = c.len('stream length');
   const lastId = streamIdFromLen(c, 'stream last id');
   const v2 = rdbType >= T.STREAM_LISTPACKS_2;
@@ -232,7 +247,7 @@ function decodeStream(c: Cursor, rdbType: number): Value {
     entriesAdded = c.lenBig('stream entries added');
   } else {
     // What Redis derives when it loads a v1 stream (streamGetEdgeID: max ID when there is no entry).
-    firstId = entries.length > 0 ? entries[0]!.id : { ms: U64_MAX, seq: U64_MAX };
+    firstId = firstEntry ?? { ms: U64_MAX, seq: U64_MAX };
     maxDeletedId = { ms: 0n, seq: 0n };
     entriesAdded = BigInt(length);
   }
@@ -281,5 +296,5 @@ function decodeStream(c: Cursor, rdbType: number): Value {
   const version = rdbType === T.STREAM_LISTPACKS ? 1 : rdbType === T.STREAM_LISTPACKS_2 ? 2 : rdbType === T.STREAM_LISTPACKS_3 ? 3 : 4;
   // The IDMP tail (producer dedup state) has no place in the logical value; step over it.
   if (rdbType === T.STREAM_LISTPACKS_4) skipStreamIdmp(c);
-  return { type: 'stream', entries, length, lastId, firstId, maxDeletedId, entriesAdded, groups, version };
+  return { length, lastId, firstId, maxDeletedId, entriesAdded, groups, version };
 }

@@ -1,12 +1,14 @@
+import { isUtf8 } from 'node:buffer';
 import type { KeyRecord } from './types.js';
 import { Cursor } from '../rdb/cursor.js';
 import { T } from '../rdb/constants.js';
-import { blob } from '../rdb/value-decode.js';
+import { blob, streamNodes, streamTail } from '../rdb/value-decode.js';
 import { RdbKeyRecord } from '../rdb/parser.js';
 import { KeyView } from './rewrite.js';
 import { itemToBuffer, listpackDecode } from '../codec/listpack.js';
 import { ziplistDecode } from '../codec/ziplist.js';
-import { bytesToJson, scoreToJson } from './json-value.js';
+import { bytesToJson, scoreToJson, streamEntryJson, streamTailJson } from './json-value.js';
+import type { StreamId } from './types.js';
 
 /** Values whose serialized form is at least this big are written element by element. */
 export const STREAM_JSON_MIN_BYTES = 8 * 1024 * 1024;
@@ -14,13 +16,14 @@ export const STREAM_JSON_MIN_BYTES = 8 * 1024 * 1024;
 /** Pieces are cut at about this many characters. */
 const PIECE = 1 << 20;
 
-const STREAMABLE = new Set<number>([T.LIST, T.SET, T.ZSET, T.ZSET_2, T.HASH, T.LIST_QUICKLIST, T.LIST_QUICKLIST_2]);
+const STREAMS = new Set<number>([T.STREAM_LISTPACKS, T.STREAM_LISTPACKS_2, T.STREAM_LISTPACKS_3, T.STREAM_LISTPACKS_4]);
+const STREAMABLE = new Set<number>([T.STRING, T.LIST, T.SET, T.ZSET, T.ZSET_2, T.HASH, T.LIST_QUICKLIST, T.LIST_QUICKLIST_2, ...STREAMS]);
 
 /**
  * The JSONL line of a big collection as a sequence of string pieces, decoded one element at a time
  * from the value's bytes, so a 2M-field hash costs its serialized size plus one piece instead of
- * millions of decoded Buffers and one giant string. Only the plain layouts (elements stored one by
- * one; quicklists node by node) qualify; blob encodings are small by construction (< 1 GiB
+ * millions of decoded Buffers and one giant string. The plain layouts qualify (elements stored one
+ * by one; quicklists and streams node by node); blob encodings are small by construction (< 1 GiB
  * listpacks, Redis' conversion thresholds). A big hash is written in the pairs form
  * `[[field, value], …]`, which product.md allows for any hash. Returns null when `rec` is not such a
  * value.
@@ -45,6 +48,38 @@ function* pieces(rec: KeyRecord, src: RdbKeyRecord): Generator<string> {
     return ',';
   };
   const t = src.rdbType;
+  if (t === T.STRING) {
+    // A huge string: the bytes must be whole (LZF), but the JSON text is cut into pieces.
+    const v = c.string('string value');
+    if (c.pos !== c.end) throw c.error(`the value to end here, but ${c.end - c.pos} more bytes follow`);
+    s = s.slice(0, -1);
+    yield* flush(s);
+    yield* stringPieces(v);
+    s = '';
+    if (rec.idle !== undefined) s += ',"idle":' + rec.idle;
+    if (rec.freq !== undefined) s += ',"freq":' + rec.freq;
+    yield s + '}\n';
+    return;
+  }
+  if (STREAMS.has(t)) {
+    // Entries node by node, then the tail (groups, PEL, consumers) in the usual stream JSON.
+    s = s.slice(0, -1) + '{"entries":[';
+    let firstEntry: StreamId | null = null;
+    for (const node of streamNodes(c)) {
+      for (const e of node) {
+        firstEntry ??= e.id;
+        s += sep() + streamEntryJson(e);
+      }
+      if (s.length >= PIECE) s = yield* flush(s);
+    }
+    const tail = streamTail(c, t, firstEntry);
+    if (c.pos !== c.end) throw c.error(`the value to end here, but ${c.end - c.pos} more bytes follow`);
+    s += ']' + streamTailJson(tail) + ',"stream_version":' + tail.version;
+    if (rec.idle !== undefined) s += ',"idle":' + rec.idle;
+    if (rec.freq !== undefined) s += ',"freq":' + rec.freq;
+    yield s + '}\n';
+    return;
+  }
   if (t === T.LIST_QUICKLIST || t === T.LIST_QUICKLIST_2) {
     const nodes = c.count(c.len('quicklist node count'), 1, 'quicklist node count');
     for (let i = 0; i < nodes; i++) {
@@ -85,4 +120,23 @@ function* pieces(rec: KeyRecord, src: RdbKeyRecord): Generator<string> {
 function* flush(s: string): Generator<string, string> {
   yield s;
   return '';
+}
+
+/** A byte string's JSON (as bytesToJson writes it) in pieces: UTF-8 text cut at character starts, else base64. */
+function* stringPieces(v: Buffer): Generator<string> {
+  if (isUtf8(v)) {
+    yield '"';
+    for (let a = 0; a < v.length; ) {
+      let b = Math.min(v.length, a + PIECE);
+      while (b < v.length && (v[b]! & 0xc0) === 0x80) b--; // never split a UTF-8 sequence
+      yield JSON.stringify(v.toString('utf8', a, b)).slice(1, -1);
+      a = b;
+    }
+    yield '"';
+    return;
+  }
+  yield '{"base64":"';
+  const step = PIECE - (PIECE % 3); // whole 3-byte groups: no padding inside
+  for (let a = 0; a < v.length; a += step) yield v.toString('base64', a, Math.min(v.length, a + step));
+  yield '"}';
 }

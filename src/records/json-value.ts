@@ -204,17 +204,24 @@ function hashJson(entries: ReadonlyArray<[Buffer, Buffer]>, expires: ReadonlyArr
 function streamJson(v: StreamValue): string {
   let s = '{"entries":[';
   const entries = v.entries;
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
-    s += (i === 0 ? '["' : ',["') + e.id.ms + '-' + e.id.seq + '",[';
-    const f = e.fields;
-    for (let j = 0; j < f.length; j++) {
-      const p = f[j]!;
-      s += (j === 0 ? '[' : ',[') + bytesToJson(p[0]) + ',' + bytesToJson(p[1]) + ']';
-    }
-    s += ']]';
+  for (let i = 0; i < entries.length; i++) s += (i === 0 ? '' : ',') + streamEntryJson(entries[i]!);
+  return s + ']' + streamTailJson(v);
+}
+
+/** One stream entry: `["ms-seq",[[field,value],...]]`. */
+export function streamEntryJson(e: StreamEntry): string {
+  let s = '["' + e.id.ms + '-' + e.id.seq + '",[';
+  const f = e.fields;
+  for (let j = 0; j < f.length; j++) {
+    const p = f[j]!;
+    s += (j === 0 ? '[' : ',[') + bytesToJson(p[0]) + ',' + bytesToJson(p[1]) + ']';
   }
-  s += '],"length":' + v.length;
+  return s + ']]';
+}
+
+/** Everything of a stream's JSON after its entries array: `,"length":…,"groups":[…]}`. */
+export function streamTailJson(v: Omit<StreamValue, 'type' | 'entries'>): string {
+  let s = ',"length":' + v.length;
   s += ',"last_generated_id":"' + streamIdToString(v.lastId) + '"';
   s += ',"max_deleted_entry_id":"' + streamIdToString(v.maxDeletedId) + '"';
   s += ',"entries_added":' + (v.entriesAdded <= TWO_POW_53 ? String(v.entriesAdded) : '"' + v.entriesAdded + '"');
