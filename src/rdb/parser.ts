@@ -72,178 +72,184 @@ export async function* parseRdb(source: AsyncIterable<Buffer>, opts: ParseOption
   let sawHeader = false;
   let finished = false;
 
-  while (!finished) {
-    // Fill: keep what is unconsumed and add chunks until `want` bytes are buffered or input ends.
-    if (c.end - c.pos < want && !done) {
-      const parts: Buffer[] = [c.buf.subarray(c.pos, c.end)];
-      let total = parts[0]!.length;
-      const target = Math.max(want, MIN_READ);
-      while (total < target) {
-        const r = await it.next();
-        if (r.done) {
-          done = true;
-          break;
+  try {
+    while (!finished) {
+      // Fill: keep what is unconsumed and add chunks until `want` bytes are buffered or input ends.
+      if (c.end - c.pos < want && !done) {
+        const parts: Buffer[] = [c.buf.subarray(c.pos, c.end)];
+        let total = parts[0]!.length;
+        const target = Math.max(want, MIN_READ);
+        while (total < target) {
+          const r = await it.next();
+          if (r.done) {
+            done = true;
+            break;
+          }
+          parts.push(r.value);
+          total += r.value.length;
         }
-        parts.push(r.value);
-        total += r.value.length;
+        c.base += c.pos;
+        c.buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+        c.pos = 0;
+        c.end = total;
       }
-      c.base += c.pos;
-      c.buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
-      c.pos = 0;
-      c.end = total;
-    }
-    c.streaming = !done;
-    c.beyond = done ? 0 : opts.size !== undefined ? Math.max(0, opts.size - c.base - c.end) : Infinity;
+      c.streaming = !done;
+      c.beyond = done ? 0 : opts.size !== undefined ? Math.max(0, opts.size - c.base - c.end) : Infinity;
 
-    const batch: RdbRecord[] = [];
-    let committed = c.pos;
-    try {
-      if (!sawHeader) {
-        const h = readHeader(c, opts);
-        version = h.rdbVersion;
-        flavor = h.flavor;
-        sawHeader = true;
-        batch.push(h);
-        crc.update(c.buf, committed, c.pos);
-        committed = c.pos;
-      }
-      for (;;) {
-        const start = c.pos;
-        const op = c.u8('an opcode or value type');
-        switch (op) {
-          case OP.EOF: {
-            crc.update(c.buf, committed, c.pos);
-            let checksum: Buffer | null = null;
-            let checksumOk: boolean | null = null;
-            if (version >= 5) {
-              checksum = c.bytes(8, 'the CRC64 checksum after EOF');
-              if (checksum.readBigUInt64LE(0) === 0n) checksumOk = null; // saved with rdbchecksum no
-              else {
-                const computed = crc.digestLE();
-                checksumOk = computed.equals(checksum);
-                if (!checksumOk && !opts.ignoreChecksum) {
-                  throw c.error(`CRC64 ${computed.toString('hex')} (computed over the file), found ${checksum.toString('hex')}: the file is corrupt (--ignore-checksum reads it anyway)`, c.pos - 8);
+      const batch: RdbRecord[] = [];
+      let committed = c.pos;
+      try {
+        if (!sawHeader) {
+          const h = readHeader(c, opts);
+          version = h.rdbVersion;
+          flavor = h.flavor;
+          sawHeader = true;
+          batch.push(h);
+          crc.update(c.buf, committed, c.pos);
+          committed = c.pos;
+        }
+        for (;;) {
+          const start = c.pos;
+          const op = c.u8('an opcode or value type');
+          switch (op) {
+            case OP.EOF: {
+              crc.update(c.buf, committed, c.pos);
+              let checksum: Buffer | null = null;
+              let checksumOk: boolean | null = null;
+              if (version >= 5) {
+                checksum = c.bytes(8, 'the CRC64 checksum after EOF');
+                if (checksum.readBigUInt64LE(0) === 0n) checksumOk = null; // saved with rdbchecksum no
+                else {
+                  const computed = crc.digestLE();
+                  checksumOk = computed.equals(checksum);
+                  if (!checksumOk && !opts.ignoreChecksum) {
+                    throw c.error(`CRC64 ${computed.toString('hex')} (computed over the file), found ${checksum.toString('hex')}: the file is corrupt (--ignore-checksum reads it anyway)`, c.pos - 8);
+                  }
                 }
               }
-            }
-            batch.push({ kind: 'eof', checksum, checksumOk, offset: c.base + start });
-            committed = c.pos;
-            finished = true;
-            break;
-          }
-          case OP.SELECTDB:
-            db = c.len('database number');
-            batch.push({ kind: 'selectdb', db, offset: c.base + start });
-            break;
-          case OP.EXPIRETIME:
-            expireAtMs = c.i32le('expire time (seconds)') * 1000;
-            continue;
-          case OP.EXPIRETIME_MS:
-            expireAtMs = c.i64le('expire time (ms)');
-            continue;
-          case OP.IDLE:
-            idle = c.len('LRU idle time');
-            continue;
-          case OP.FREQ:
-            freq = c.u8('LFU frequency');
-            continue;
-          case OP.RESIZEDB: {
-            const dbSize = c.len('RESIZEDB db size');
-            const expiresSize = c.len('RESIZEDB expires size');
-            batch.push({ kind: 'resizedb', db, dbSize, expiresSize, offset: c.base + start });
-            break;
-          }
-          case OP.AUX: {
-            const key = c.string('AUX field name');
-            const value = c.string('AUX field value');
-            batch.push({ kind: 'aux', key, value, offset: c.base + start });
-            break;
-          }
-          case OP.MODULE_AUX: {
-            const bodyStart = c.pos;
-            const moduleId = c.lenBig('module id');
-            const whenOp = c.len('MODULE_AUX when-opcode');
-            if (whenOp !== 2) throw c.error(`MODULE_AUX when-opcode 2 (UINT), found ${whenOp}`);
-            const when = c.len('MODULE_AUX when');
-            skipModuleOpcodes(c);
-            batch.push({ kind: 'module-aux', moduleId, moduleName: moduleNameFromId(moduleId).name, when, raw: c.buf.subarray(bodyStart, c.pos), offset: c.base + start });
-            break;
-          }
-          case OP.FUNCTION_PRE_GA: {
-            const name = c.string('function name');
-            const engine = c.string('function engine');
-            const hasDesc = c.len('function has-description flag');
-            const description = hasDesc ? c.string('function description') : null;
-            const code = c.string('function code');
-            batch.push({ kind: 'function-pre-ga', name, engine, description, code, offset: c.base + start });
-            break;
-          }
-          case OP.FUNCTION2:
-            batch.push({ kind: 'function', code: c.string('function library code'), offset: c.base + start });
-            break;
-          case OP.SLOT_INFO: {
-            const slot = c.len('slot number');
-            const slotSize = c.len('slot key count');
-            const expiresSlotSize = c.len('slot expires count');
-            batch.push({ kind: 'slot-info', slot, slotSize, expiresSlotSize, offset: c.base + start });
-            break;
-          }
-          case OP.KEY_META: {
-            if (flavor === 'valkey') {
-              // SLOT_IMPORT (Valkey 9): job name, then slot ranges. Only meaningful to a cluster loading it.
-              c.skipString('slot import job name');
-              const n = c.count(c.len('slot range count'), 2, 'slot range count');
-              for (let i = 0; i < n; i++) {
-                c.len('slot range start');
-                c.len('slot range end');
-              }
+              batch.push({ kind: 'eof', checksum, checksumOk, offset: c.base + start });
+              committed = c.pos;
+              finished = true;
               break;
             }
-            const metaStart = start;
-            const classes = c.len('key metadata class count');
-            if (classes > 7) throw c.error(`at most 7 key metadata classes, found ${classes}`);
-            for (let i = 0; i < classes; i++) {
-              c.skip(4, 'key metadata class spec');
+            case OP.SELECTDB:
+              db = c.len('database number');
+              batch.push({ kind: 'selectdb', db, offset: c.base + start });
+              break;
+            case OP.EXPIRETIME:
+              expireAtMs = c.i32le('expire time (seconds)') * 1000;
+              continue;
+            case OP.EXPIRETIME_MS:
+              expireAtMs = c.i64le('expire time (ms)');
+              continue;
+            case OP.IDLE:
+              idle = c.len('LRU idle time');
+              continue;
+            case OP.FREQ:
+              freq = c.u8('LFU frequency');
+              continue;
+            case OP.RESIZEDB: {
+              const dbSize = c.len('RESIZEDB db size');
+              const expiresSize = c.len('RESIZEDB expires size');
+              batch.push({ kind: 'resizedb', db, dbSize, expiresSize, offset: c.base + start });
+              break;
+            }
+            case OP.AUX: {
+              const key = c.string('AUX field name');
+              const value = c.string('AUX field value');
+              batch.push({ kind: 'aux', key, value, offset: c.base + start });
+              break;
+            }
+            case OP.MODULE_AUX: {
+              const bodyStart = c.pos;
+              const moduleId = c.lenBig('module id');
+              const whenOp = c.len('MODULE_AUX when-opcode');
+              if (whenOp !== 2) throw c.error(`MODULE_AUX when-opcode 2 (UINT), found ${whenOp}`);
+              const when = c.len('MODULE_AUX when');
               skipModuleOpcodes(c);
+              batch.push({ kind: 'module-aux', moduleId, moduleName: moduleNameFromId(moduleId).name, when, raw: c.buf.subarray(bodyStart, c.pos), offset: c.base + start });
+              break;
             }
-            keyMeta = c.buf.subarray(metaStart, c.pos);
-            continue;
-          }
-          default: {
-            const d = describeType(op, flavor);
-            if (d === null) {
-              throw c.error(`an opcode or value type, found byte 0x${op.toString(16).padStart(2, '0')}${op === 107 || op === 121 ? ' (a Redis Enterprise opcode, not part of open-source RDB)' : ''}`, start);
+            case OP.FUNCTION_PRE_GA: {
+              const name = c.string('function name');
+              const engine = c.string('function engine');
+              const hasDesc = c.len('function has-description flag');
+              const description = hasDesc ? c.string('function description') : null;
+              const code = c.string('function code');
+              batch.push({ kind: 'function-pre-ga', name, engine, description, code, offset: c.base + start });
+              break;
             }
-            const key = c.string('key');
-            const payloadStart = c.pos;
-            skipValue(c, op, flavor);
-            const rec = new RdbKeyRecord(db, key, d.type, op, d.encoding, flavor, version, expireAtMs,
-              c.buf.subarray(payloadStart, c.pos), c.base + start, c.base + payloadStart, opts.file);
-            if (idle !== undefined) rec.idle = idle;
-            if (freq !== undefined) rec.freq = freq;
-            if (keyMeta !== undefined) rec.keyMeta = keyMeta;
-            batch.push(rec);
-            expireAtMs = null;
-            idle = freq = undefined;
-            keyMeta = undefined;
+            case OP.FUNCTION2:
+              batch.push({ kind: 'function', code: c.string('function library code'), offset: c.base + start });
+              break;
+            case OP.SLOT_INFO: {
+              const slot = c.len('slot number');
+              const slotSize = c.len('slot key count');
+              const expiresSlotSize = c.len('slot expires count');
+              batch.push({ kind: 'slot-info', slot, slotSize, expiresSlotSize, offset: c.base + start });
+              break;
+            }
+            case OP.KEY_META: {
+              if (flavor === 'valkey') {
+                // SLOT_IMPORT (Valkey 9): job name, then slot ranges. Only meaningful to a cluster loading it.
+                c.skipString('slot import job name');
+                const n = c.count(c.len('slot range count'), 2, 'slot range count');
+                for (let i = 0; i < n; i++) {
+                  c.len('slot range start');
+                  c.len('slot range end');
+                }
+                break;
+              }
+              const metaStart = start;
+              const classes = c.len('key metadata class count');
+              if (classes > 7) throw c.error(`at most 7 key metadata classes, found ${classes}`);
+              for (let i = 0; i < classes; i++) {
+                c.skip(4, 'key metadata class spec');
+                skipModuleOpcodes(c);
+              }
+              keyMeta = c.buf.subarray(metaStart, c.pos);
+              continue;
+            }
+            default: {
+              const d = describeType(op, flavor);
+              if (d === null) {
+                throw c.error(`an opcode or value type, found byte 0x${op.toString(16).padStart(2, '0')}${op === 107 || op === 121 ? ' (a Redis Enterprise opcode, not part of open-source RDB)' : ''}`, start);
+              }
+              const key = c.string('key');
+              const payloadStart = c.pos;
+              skipValue(c, op, flavor);
+              const rec = new RdbKeyRecord(db, key, d.type, op, d.encoding, flavor, version, expireAtMs,
+                c.buf.subarray(payloadStart, c.pos), c.base + start, c.base + payloadStart, opts.file);
+              if (idle !== undefined) rec.idle = idle;
+              if (freq !== undefined) rec.freq = freq;
+              if (keyMeta !== undefined) rec.keyMeta = keyMeta;
+              batch.push(rec);
+              expireAtMs = null;
+              idle = freq = undefined;
+              keyMeta = undefined;
+            }
           }
+          if (finished) break;
+          // Commit only at entry boundaries: a prefix opcode without its key is re-read with it.
+          crc.update(c.buf, committed, c.pos);
+          committed = c.pos;
         }
-        if (finished) break;
-        // Commit only at entry boundaries: a prefix opcode without its key is re-read with it.
-        crc.update(c.buf, committed, c.pos);
-        committed = c.pos;
+      } catch (e) {
+        if (e !== NEED_MORE) throw e;
+        // Roll back to the last complete entry (prefix opcodes are re-read with their key).
+        expireAtMs = null;
+        idle = freq = undefined;
+        keyMeta = undefined;
+        const entryBuffered = c.end - committed;
+        c.pos = committed;
+        want = Math.max(NEED_MORE.need - committed, entryBuffered * 2);
       }
-    } catch (e) {
-      if (e !== NEED_MORE) throw e;
-      // Roll back to the last complete entry (prefix opcodes are re-read with their key).
-      expireAtMs = null;
-      idle = freq = undefined;
-      keyMeta = undefined;
-      const entryBuffered = c.end - committed;
-      c.pos = committed;
-      want = Math.max(NEED_MORE.need - committed, entryBuffered * 2);
+      if (batch.length > 0) yield batch;
     }
-    if (batch.length > 0) yield batch;
+  } finally {
+    // Stop reading at EOF or on error: close the file or socket behind the chunks (an AOF
+    // preamble or a replication stream goes on after the RDB).
+    await it.return?.();
   }
 }
 

@@ -71,12 +71,17 @@ async function peek(source: AsyncIterable<Buffer>, n: number): Promise<{ head: B
   }
   const head = Buffer.concat(got, total);
   const rest = (async function* () {
-    if (head.length > 0) yield head;
-    if (ended) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
+    try {
+      if (head.length > 0) yield head;
+      if (ended) return;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      // A reader that stops early (EOF reached, an error) closes what is behind us.
+      await it.return?.();
     }
   })();
   return { head, rest };
@@ -158,7 +163,10 @@ export async function openInput(input: string, opts: OpenOptions = {}): Promise<
     const piped = (async function* () {
       const pump = (async () => {
         try {
-          for await (const chunk of src) if (!gunzip.write(chunk)) await new Promise((r) => gunzip.once('drain', r));
+          for await (const chunk of src) {
+            if (gunzip.destroyed) break; // the reader stopped early: stop reading the file too
+            if (!gunzip.write(chunk)) await new Promise((r) => (gunzip.once('drain', r), gunzip.once('close', r)));
+          }
           gunzip.end();
         } catch (e) {
           gunzip.destroy(e as Error);
@@ -168,6 +176,8 @@ export async function openInput(input: string, opts: OpenOptions = {}): Promise<
         for await (const chunk of gunzip) yield chunk as Buffer;
       } catch (e) {
         throw new RekeyInputError(name, counted, `expected valid gzip data (${(e as Error).message})`);
+      } finally {
+        gunzip.destroy();
       }
       await pump;
     })();
