@@ -29,7 +29,7 @@
 import type { KeyRecord } from '../records/types.js';
 import { Cursor } from '../rdb/cursor.js';
 import { canonicalIntValue } from '../codec/int-text.js';
-import { backlenSize, listpackDecode, type LpItem } from '../codec/listpack.js';
+import { backlenSize, intEncSize, listpackDecode, type LpItem } from '../codec/listpack.js';
 import { ziplistDecode } from '../codec/ziplist.js';
 import { countFromPayload, readStringHeader } from './element-count.js';
 
@@ -175,13 +175,8 @@ const EMBSTR_LIMIT = 44;
 
 /** Bytes a listpack uses for an integer element. */
 export function lpIntSize(v: number | bigint): number {
-  if (typeof v === 'bigint') return v >= -2147483648n && v <= 2147483647n ? lpIntSize(Number(v)) : 9;
-  if (v >= 0 && v <= 127) return 1;
-  if (v >= -4096 && v <= 4095) return 2;
-  if (v >= -32768 && v <= 32767) return 3;
-  if (v >= -8388608 && v <= 8388607) return 4;
-  if (v >= -2147483648 && v <= 2147483647) return 5;
-  return 9;
+  if (typeof v === 'bigint') return v >= -2147483648n && v <= 2147483647n ? intEncSize(Number(v)) : 9;
+  return intEncSize(v);
 }
 
 /** Bytes of one listpack element (encoding + data + backlen) for a string of `len` bytes, or an integer. */

@@ -179,7 +179,7 @@ export function listpackForEach(
 // Encoding
 
 /** Size of the integer encoding+data that lpEncodeIntegerGetType picks for a safe integer. */
-function intEncSize(v: number): number {
+export function intEncSize(v: number): number {
   if (v >= 0 && v <= 127) return 1;
   if (v >= -4096 && v <= 4095) return 2;
   if (v >= -32768 && v <= 32767) return 3;

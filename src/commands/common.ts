@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
 import { RekeyUsageError } from '../errors.js';
 import { buildFilter, type KeyFilter } from '../pipeline/filters.js';
@@ -63,3 +64,14 @@ export function note(msg: string): void {
   process.stderr.write(msg + '\n');
 }
 
+
+/** Ask a yes/no question on the terminal (stdin, prompt on stderr); only "y"/"yes" is yes. */
+export async function confirmOnTerminal(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await new Promise<string>((resolve) => rl.question(question, resolve));
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}

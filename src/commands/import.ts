@@ -2,7 +2,6 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { EXIT_OK, EXIT_PROBLEM, RekeyUsageError } from '../errors.js';
 import type { OpenedInput } from '../sources/open.js';
 import { openInput } from '../sources/open.js';
@@ -12,7 +11,7 @@ import { MigrationStats } from '../pipeline/stats.js';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import type { RdbRecord } from '../records/types.js';
 import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
-import { filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
+import { confirmOnTerminal, filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
 import { TargetConnectionError } from '../target/connect.js';
 import { countTargetKeys, openTransport, probeTarget, type TargetSession } from '../target/session.js';
@@ -117,16 +116,6 @@ function freeStamp(outDir: string, base: string): string {
   }
 }
 
-async function askOnTerminal(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await new Promise<string>((resolve) => rl.question(question, resolve));
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
-}
-
 /** Input records at or below the ledger's high-water mark, or acknowledged after it, are left out. */
 async function* skipDone(batches: AsyncIterable<RdbRecord[]>, state: ResumeState, counter: { skipped: number }): AsyncGenerator<RdbRecord[]> {
   for await (const batch of batches) {
@@ -210,7 +199,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
   if (live && !a.yes) {
     const interactive = hooks.confirm !== undefined || (process.stdin.isTTY === true && process.stderr.isTTY === true);
     if (interactive) {
-      const ask = hooks.confirm ?? askOnTerminal;
+      const ask = hooks.confirm ?? confirmOnTerminal;
       const ok = await ask(`Import ${input.name} into ${targetLine}${a.resume ? ` (resuming ${a.resume})` : ''}? Existing keys: ${s.onConflict}. [y/N] `);
       if (!ok) {
         note('rekey import: not confirmed; nothing written');

@@ -1,12 +1,11 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { mkdir } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { EXIT_OK, EXIT_PROBLEM, RekeyUsageError } from '../errors.js';
 import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
 import { displayKey, toPrintable } from '../records/printable.js';
 import type { ByteWriter } from '../encode/rdb-primitives.js';
 import { appendCommand } from '../encode/resp.js';
-import { note } from './common.js';
+import { confirmOnTerminal, note } from './common.js';
 import { TargetConnectionError } from '../target/connect.js';
 import { openTransport, probeTarget } from '../target/session.js';
 import { readLedger } from '../target/ledger.js';
@@ -73,16 +72,6 @@ class KeyCommandUnit extends Unit {
   }
   fail(message: string): void {
     this.done(new ReplyError(message));
-  }
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await new Promise<string>((resolve) => rl.question(question, resolve));
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
   }
 }
 
@@ -165,7 +154,7 @@ export async function runRollback(a: RollbackArgs, hooks: { confirm?: (q: string
   const live = a.live === true;
   if (live && !a.yes) {
     const interactive = hooks.confirm !== undefined || (process.stdin.isTTY === true && process.stderr.isTTY === true);
-    if (interactive && !(await (hooks.confirm ?? confirm)(`Delete the keys ${a.ledger} lists as created from ${spec.display}? [y/N] `))) {
+    if (interactive && !(await (hooks.confirm ?? confirmOnTerminal)(`Delete the keys ${a.ledger} lists as created from ${spec.display}? [y/N] `))) {
       note('rekey rollback: not confirmed; nothing deleted');
       return EXIT_PROBLEM;
     }

@@ -38,6 +38,26 @@ export class ByteWriter {
     this.buf = next;
   }
 
+  /** Decimal ASCII of an integer, written without making a string (RESP lengths, ledger lines). */
+  decimal(n: number): this {
+    this.ensure(24);
+    if (!(n >= 0 && n <= 0xffffffff)) {
+      this.pos += this.buf.write(String(n), this.pos, 'latin1');
+      return this;
+    }
+    let len = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
+    let p = this.pos + len;
+    this.pos = p;
+    const b = this.buf;
+    do {
+      const q = Math.floor(n / 10);
+      b[--p] = 48 + n - q * 10;
+      n = q;
+    } while (n > 0);
+    return this;
+  }
+
   u8(v: number): this {
     if (this.pos >= this.buf.length) this.ensure(1);
     this.buf[this.pos++] = v;

@@ -148,9 +148,9 @@ export class LedgerWriter {
     const w = this.buf;
     w.ensure(key.length * 2 + 128);
     put(w, T_OFFSET);
-    digits(w, offset);
+    w.decimal(offset);
     put(w, T_DB);
-    digits(w, db);
+    w.decimal(db);
     put(w, T_KEY);
     base64Into(w, key);
     put(w, created ? T_CREATED_TRUE : T_CREATED_FALSE);
@@ -221,23 +221,6 @@ function put(w: ByteWriter, b: Buffer): void {
   let p = w.pos;
   for (let i = 0; i < b.length; i++) out[p++] = b[i]!;
   w.pos = p;
-}
-
-function digits(w: ByteWriter, n: number): void {
-  if (!(n >= 0 && n <= 0xffffffff)) {
-    w.pos += w.buf.write(String(n), w.pos, 'latin1');
-    return;
-  }
-  let len = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
-  let p = w.pos + len;
-  w.pos = p;
-  const b = w.buf;
-  do {
-    const q = Math.floor(n / 10);
-    b[--p] = 48 + n - q * 10;
-    n = q;
-  } while (n > 0);
 }
 
 /** Standard base64 (with padding) of `src`, written into `w` (room ensured by the caller). */

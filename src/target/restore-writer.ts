@@ -36,29 +36,6 @@ const ARG_IDLETIME = Buffer.from('$8\r\nIDLETIME\r\n', 'latin1');
 const ARG_FREQ = Buffer.from('$4\r\nFREQ\r\n', 'latin1');
 const CMD_ASKING = Buffer.from('*1\r\n$6\r\nASKING\r\n', 'latin1');
 
-/** Decimal digits of a non-negative safe integer, written without a string. */
-function digits(w: ByteWriter, n: number): void {
-  if (n < 10) {
-    w.buf[w.pos++] = 48 + n;
-    return;
-  }
-  if (n > 0xffffffff) {
-    w.pos += w.buf.write(String(n), w.pos, 'latin1');
-    return;
-  }
-  let len = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
-  let p = w.pos + len;
-  w.pos = p;
-  const b = w.buf;
-  while (n >= 10) {
-    const q = Math.floor(n / 10);
-    b[--p] = 48 + (n - q * 10);
-    n = q;
-  }
-  b[--p] = 48 + n;
-}
-
 function digitCount(n: number): number {
   let len = 1;
   for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
@@ -67,11 +44,10 @@ function digitCount(n: number): number {
 
 /** `$<len>\r\n` */
 function bulkHeader(w: ByteWriter, len: number): void {
-  const b = w.buf;
-  b[w.pos++] = 0x24;
-  digits(w, len);
-  b[w.pos++] = 13;
-  b[w.pos++] = 10;
+  w.buf[w.pos++] = 0x24;
+  w.decimal(len);
+  w.buf[w.pos++] = 13;
+  w.buf[w.pos++] = 10;
 }
 
 function bulk(w: ByteWriter, b: Uint8Array): void {
@@ -94,7 +70,7 @@ function bulk(w: ByteWriter, b: Uint8Array): void {
 function bulkInt(w: ByteWriter, n: number): void {
   w.ensure(48);
   bulkHeader(w, n > 0xffffffff ? String(n).length : digitCount(n));
-  digits(w, n);
+  w.decimal(n);
   w.buf[w.pos++] = 13;
   w.buf[w.pos++] = 10;
 }
