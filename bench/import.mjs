@@ -202,7 +202,7 @@ export async function runImportBench({ rdbPath, rounds = 3, cluster = true, bigW
   try {
     const info = await rawCommand(server.port, ['INFO', 'server']);
     const version = /redis_version:([\d.]+)/.exec(info)?.[1] ?? '0';
-    const { redisRdbVersion } = await import(join(DIST, 'target', 'target-info.js'));
+    const { redisRdbVersion } = await import(join(DIST, 'redis', 'server-info.js'));
     const stream = join(work, 'restore.resp');
     const streamKeys = await writeRestoreStream(rdbPath, stream, redisRdbVersion(version));
     const pipeS = [];

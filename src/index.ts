@@ -4,7 +4,8 @@
  */
 export type * from './records/types.js';
 export { RekeyInputError, RekeyUsageError, BlobError, EXIT_OK, EXIT_PROBLEM, EXIT_BAD_INPUT } from './errors.js';
-export { openInput, openRecords, redactUrl, type OpenOptions, type OpenedInput, type InputFormat } from './sources/open.js';
+export { redactUrl } from './redis/redact.js';
+export { openInput, openRecords, type OpenOptions, type OpenedInput, type InputFormat } from './sources/open.js';
 export { parseRdb, RdbKeyRecord, type ParseOptions } from './rdb/parser.js';
 export { decodeValue } from './rdb/value-decode.js';
 export { typeName, describeType, moduleNameFromId } from './rdb/constants.js';
@@ -30,7 +31,7 @@ export { parseJsonl, JsonKeyRecord } from './sources/jsonl-source.js';
 export { valueToCommands } from './encode/value-commands.js';
 export { convertPayload } from './encode/down-convert.js';
 export { readValue, valuesEqual, normalizeValue } from './target/read-value.js';
-export { keySlot } from './target/slot.js';
+export { keySlot } from './redis/slot.js';
 export { analyze, runAnalyze, type AnalyzeArgs } from './commands/analyze.js';
 export { Analyzer } from './analyze/aggregator.js';
 export { runTransform, type TransformArgs } from './commands/transform.js';

@@ -103,9 +103,12 @@ export class LogHistogram {
       const k = lo === 0 ? -1 : Math.floor(Math.log2(lo));
       coarse.set(k, (coarse.get(k) ?? 0) + c);
     }
-    const ks = [...coarse.keys()];
-    const lo = Math.min(...ks);
-    const hi = Math.max(...ks);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const k of coarse.keys()) {
+      if (k < lo) lo = k;
+      if (k > hi) hi = k;
+    }
     const out: HistogramBucket[] = [];
     for (let k = lo; k <= hi; k++) {
       const from = k < 0 ? 0 : 2 ** k;

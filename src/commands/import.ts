@@ -13,7 +13,7 @@ import type { RdbRecord } from '../records/types.js';
 import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
 import { confirmOnTerminal, filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
-import { TargetConnectionError } from '../target/connect.js';
+import { TargetConnectionError } from '../redis/connect.js';
 import { countTargetKeys, openTransport, probeTarget, type TargetSession } from '../target/session.js';
 import { ConflictError, InterruptedError, TargetWriter, TooManyErrorsError, type ConflictPolicy, type ImportMode } from '../target/restore-writer.js';
 import { DryRunSink } from '../target/dry-run.js';

@@ -6,12 +6,12 @@ import { displayKey, toPrintable } from '../records/printable.js';
 import type { ByteWriter } from '../encode/rdb-primitives.js';
 import { appendCommand } from '../encode/resp.js';
 import { confirmOnTerminal, note } from './common.js';
-import { TargetConnectionError } from '../target/connect.js';
+import { TargetConnectionError } from '../redis/connect.js';
 import { openTransport, probeTarget } from '../target/session.js';
 import { readLedger } from '../target/ledger.js';
 import { ReplyError, type Reply } from '../target/resp-socket.js';
 import { Unit, type Transport } from '../target/transport.js';
-import { keySlot } from '../target/slot.js';
+import { keySlot } from '../redis/slot.js';
 
 export interface RollbackArgs {
   ledger: string;

@@ -447,8 +447,8 @@ export async function runRulesTest(o: RulesTestOptions): Promise<{ exitCode: num
       perRuleLost[s.rule] = s.lost;
     }
     const staticShadowed = new Set(st.shadowed.map((s) => s.rule));
-    report.shadowed.push(...obs.shadowed.filter((s) => !staticShadowed.has(s.rule)).map(shadowJson));
-    report.overlaps.push(...obs.overlaps.map((x) => overlapJson(x, 'observed')));
+    for (const x of obs.shadowed.filter((s) => !staticShadowed.has(s.rule)).map(shadowJson)) report.shadowed.push(x);
+    for (const x of obs.overlaps) report.overlaps.push(overlapJson(x, 'observed'));
     report.never_matched = obs.neverMatched.map(label);
     if (obs.shadowed.length > 0 || obs.neverMatched.length > 0) warningsSeen = true;
     const sources: string[] = [];
@@ -589,7 +589,7 @@ export function formatRulesTestReport(r: RulesTestReport, color: boolean): strin
   }
   if (r.collisions.tests.total > 0) {
     out.push(st.bad(`collisions among the test keys: ${r.collisions.tests.total}`));
-    out.push(...collisionLines(r.collisions.tests, st));
+    for (const l of collisionLines(r.collisions.tests, st)) out.push(l);
   }
 
   if (r.keys) {
@@ -606,7 +606,7 @@ export function formatRulesTestReport(r: RulesTestReport, color: boolean): strin
       out.push(st.ok(`collisions: none`) + st.dim(` (${num(c.candidates)} digest candidates, ${num(c.false_positives)} false; ${mem})`));
     } else {
       out.push(st.bad(`collisions: ${num(c.total)}${c.confirmed ? '' : ' (unconfirmed digest matches)'}`) + st.dim(` (${mem})`));
-      out.push(...collisionLines(c, st));
+      for (const l of collisionLines(c, st)) out.push(l);
     }
     if (c.duplicate_sources > 0) out.push(st.warn(`  ${num(c.duplicate_sources)} duplicate key line(s) in the input`));
   }

@@ -565,7 +565,7 @@ export function regexPrefixes(src: string, depth = 0): Buffer[] {
   const alts = splitTopLevel(src);
   if (alts.length > 1) {
     const out: Buffer[] = [];
-    for (const a of alts) out.push(...regexPrefixes(a, depth + 1));
+    for (const a of alts) for (const p of regexPrefixes(a, depth + 1)) out.push(p);
     return dedupePrefixes(out);
   }
   let i = src[0] === '^' ? 1 : 0;

@@ -220,8 +220,3 @@ export async function* openRecords(input: string, opts: OpenOptions = {}): Async
   const opened = await openInput(input, opts);
   for await (const batch of opened.batches) yield* batch;
 }
-
-/** Replace the password (and user) of a redis:// URL so it can be printed. */
-export function redactUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/)([^@/]*)@/i, (_m, scheme: string, cred: string) => `${scheme}${cred.includes(':') ? cred.split(':')[0] + ':***' : '***'}@`);
-}

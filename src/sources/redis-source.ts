@@ -23,9 +23,9 @@ import { describeType, MAX_REDIS_VERSION, MAX_VALKEY_VERSION } from '../rdb/cons
 import { crc64 } from '../rdb/crc64.js';
 import { displayKey } from '../records/printable.js';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
-import { tlsOptions } from '../target/connect.js';
-import { parseRedisUrl, type TargetSpec } from '../io/redis-url.js';
-import { parseInfo, redisRdbVersion, valkeyRdbVersion } from '../target/target-info.js';
+import { tlsOptions } from '../redis/tls.js';
+import { parseRedisUrl, type TargetSpec } from '../redis/endpoint.js';
+import { parseInfo, redisRdbVersion, valkeyRdbVersion } from '../redis/server-info.js';
 import type { OpenedInput } from './open.js';
 
 export interface RedisSourceOptions {

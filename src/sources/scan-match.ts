@@ -61,7 +61,7 @@ export function rulesLiteralPrefix(rules: CompiledRules): Buffer {
   for (const r of rules.rules) {
     const spec = r.spec;
     if (spec.match !== null) heads.push(literalPrefix(spec.match.segments));
-    else if (spec.regex !== null) heads.push(...(spec.regex.prefixes.length > 0 ? spec.regex.prefixes : [Buffer.alloc(0)]));
+    else if (spec.regex !== null) for (const p of spec.regex.prefixes.length > 0 ? spec.regex.prefixes : [Buffer.alloc(0)]) heads.push(p);
     else heads.push(Buffer.alloc(0));
   }
   return commonPrefix(heads);

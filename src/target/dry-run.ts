@@ -12,8 +12,8 @@ import { loadsVerbatim } from '../encode/down-convert.js';
 import { toPrintable } from '../records/printable.js';
 import { ReplyError, type Reply } from './resp-socket.js';
 import { Transport, Unit } from './transport.js';
-import type { TargetInfo } from './target-info.js';
-import { keySlot } from './slot.js';
+import type { TargetInfo } from '../redis/server-info.js';
+import { keySlot } from '../redis/slot.js';
 import { targetFlavor, type ConflictPolicy, type ImportMode } from './restore-writer.js';
 
 const CMD_ASKING = Buffer.from('*1\r\n$6\r\nASKING\r\n', 'latin1');

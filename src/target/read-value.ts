@@ -197,7 +197,7 @@ async function readList(client: CommandClient, key: Buffer, chunk: number): Prom
   const out: Buffer[] = [];
   for (let start = 0; ; start += chunk) {
     const part = arr(await cmd(client, 'LRANGE', key, start, start + chunk - 1)).map(buf);
-    out.push(...part);
+    for (const x of part) out.push(x);
     if (part.length < chunk) break;
   }
   return out;
@@ -232,7 +232,7 @@ async function readZset(client: CommandClient, key: Buffer, chunk: number): Prom
   const out: Array<[Buffer, number]> = [];
   for (let start = 0; ; start += chunk) {
     const part = pairsToZset(arr(await cmd(client, 'ZRANGE', key, start, start + chunk - 1, 'WITHSCORES')));
-    out.push(...part);
+    for (const x of part) out.push(x);
     if (part.length < chunk) break;
   }
   return out;
@@ -256,7 +256,8 @@ async function readHash(client: CommandClient, key: Buffer, chunk: number, field
         seen.set(f.toString('latin1'), [f, buf(a[i + 1]!)]);
       }
     } while (cursor !== '0');
-    entries.push(...seen.values());
+    // a loop, not push(...): a spread of 190k fields overflows the call stack
+    for (const e of seen.values()) entries.push(e);
   }
   const value: Value = { type: 'hash', entries };
   if (fieldTtl && entries.length > 0) {
@@ -288,7 +289,7 @@ async function readStream(client: CommandClient, key: Buffer, chunk: number): Pr
   let start = '-';
   for (;;) {
     const part = arr(await cmd(client, 'XRANGE', key, start, '+', 'COUNT', chunk)).map(parseEntry);
-    entries.push(...part);
+    for (const e of part) entries.push(e);
     if (part.length < chunk) break;
     start = formatStreamId(nextId(part[part.length - 1]!.id));
   }

@@ -19,9 +19,9 @@ import { convertPayload, loadsVerbatim } from '../encode/down-convert.js';
 import { displayKey } from '../records/printable.js';
 import { ReplyError, type Reply } from './resp-socket.js';
 import { Transport, Unit, type Node, type OpenBatch } from './transport.js';
-import type { TargetInfo } from './target-info.js';
+import type { TargetInfo } from '../redis/server-info.js';
 import { ACK_REPLACED, ACK_UNCERTAIN, type LedgerWriter } from './ledger.js';
-import { keySlot } from './slot.js';
+import { keySlot } from '../redis/slot.js';
 import { buildValueCommands, isEmptyCollection, writeTransaction } from './command-writer.js';
 
 export type ImportMode = 'auto' | 'restore' | 'commands';

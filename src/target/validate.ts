@@ -16,8 +16,9 @@ import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import { displayKey, toPrintable } from '../records/printable.js';
 import { loadsVerbatim } from '../encode/down-convert.js';
 import { normalizeValue, readValue, valuesEqual, formatStreamId, type CommandClient } from './read-value.js';
-import { clusterClient, connectClient, standaloneClient, type TargetSpec } from './connect.js';
-import type { TargetInfo } from './target-info.js';
+import { clusterClient, connectClient, standaloneClient } from '../redis/connect.js';
+import type { TargetSpec } from '../redis/endpoint.js';
+import type { TargetInfo } from '../redis/server-info.js';
 import { isEmptyCollection } from './command-writer.js';
 import { targetFlavor } from './restore-writer.js';
 

@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import { startCluster, type ClusterHandle } from '../helpers/redis-server.js';
 import { importWithOutcome, type ImportArgs } from '../../src/commands/import.js';
 import { runValidate } from '../../src/commands/validate.js';
-import { keySlot } from '../../src/target/slot.js';
+import { keySlot } from '../../src/redis/slot.js';
 import type { TargetWriter } from '../../src/target/restore-writer.js';
 import { fillMixed, gatedInput, makeRdb, until } from './helpers.js';
 

@@ -11,7 +11,7 @@ import { freePort, startRedis } from '../helpers/redis-server.js';
 import { importWithOutcome, type ImportArgs } from '../../src/commands/import.js';
 import { runValidate } from '../../src/commands/validate.js';
 import { runRollback } from '../../src/commands/rollback.js';
-import { parseTargetUrl } from '../../src/target/connect.js';
+import { parseTargetUrl } from '../../src/redis/connect.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIXTURE = join(ROOT, 'fixtures', 'dump.rdb');

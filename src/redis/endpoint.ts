@@ -1,11 +1,13 @@
 /**
- * Redis connection URLs for both ends of a migration: `redis://[user:pass@]host:port[/db]` and
+ * One Redis endpoint, for either end of a migration: `redis://[user:pass@]host:port[/db]` and
  * `rediss://` (TLS, with an optional CA file), ACL user/password, REKEY_TARGET_* / REKEY_SOURCE_*
- * environment variables, and redaction so a password never reaches output, logs, reports or errors.
+ * environment variables. Secrets are scrubbed by the endpoint's Redactor (redact.ts).
  */
 import { readFileSync } from 'node:fs';
 import { RekeyUsageError } from '../errors.js';
-import { redactUrl } from '../sources/open.js';
+import { Redactor, redactUrl } from './redact.js';
+
+export { Redactor, redactUrl };
 
 export interface TargetSpec {
   /** The URL with its password replaced (safe to print). */
@@ -28,28 +30,6 @@ export interface TargetUrlOptions {
   env?: NodeJS.ProcessEnv;
   /** Which end of a migration this URL is: names the flags and environment variables used. */
   role?: 'target' | 'source';
-}
-
-/** Replaces known secrets (and their percent-encoded forms) by `***`. */
-export class Redactor {
-  private readonly secrets: string[] = [];
-
-  add(secret: string | null | undefined): void {
-    if (!secret || secret.length < 1) return;
-    for (const s of new Set([secret, encodeURIComponent(secret)])) if (!this.secrets.includes(s)) this.secrets.push(s);
-    this.secrets.sort((a, b) => b.length - a.length);
-  }
-
-  scrub(text: string): string {
-    let out = redactUrl(text.replace(/(rediss?:\/\/[^\s@/]*@)/gi, (m) => redactUrl(m)));
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join('***');
-    return out;
-  }
-
-  /** The message of an error (or anything thrown), scrubbed. */
-  message(e: unknown): string {
-    return this.scrub(e instanceof Error ? e.message : String(e));
-  }
 }
 
 /**

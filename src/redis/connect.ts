@@ -1,28 +1,16 @@
 /**
- * Target connections: clients for standalone and cluster targets, TLS options. URL parsing and
- * secret redaction live in io/redis-url.ts (shared with live sources).
+ * ioredis clients for an endpoint (standalone and cluster), connected with errors scrubbed of
+ * secrets. URL parsing is endpoint.ts, TLS options tls.ts.
  */
 import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
-import type { ConnectionOptions } from 'node:tls';
-import { redactUrl } from '../sources/open.js';
-import { parseRedisUrl, Redactor, type TargetSpec, type TargetUrlOptions } from '../io/redis-url.js';
-
-export { redactUrl, Redactor, type TargetSpec, type TargetUrlOptions };
+import { parseRedisUrl, type TargetSpec, type TargetUrlOptions } from './endpoint.js';
+import { tlsOptions } from './tls.js';
 
 /** Parse a --target URL (see parseRedisUrl). */
 export function parseTargetUrl(url: string, opts: TargetUrlOptions = {}): TargetSpec {
   return parseRedisUrl(url, { ...opts, role: 'target' });
 }
 
-
-/** Node TLS options for a spec (null for plain TCP). */
-export function tlsOptions(spec: TargetSpec, host = spec.host): ConnectionOptions | null {
-  if (!spec.tls) return null;
-  const o: ConnectionOptions = {};
-  if (spec.tlsCa) o.ca = spec.tlsCa;
-  if (!/^[\d.]+$|:/.test(host)) o.servername = host;
-  return o;
-}
 
 function baseOptions(spec: TargetSpec): RedisOptions {
   const o: RedisOptions = {

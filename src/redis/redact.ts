@@ -1,0 +1,32 @@
+/**
+ * Secrets out of text: the userinfo of anything that looks like a redis URL, and the known passwords
+ * of an endpoint (and their percent-encoded forms), replaced by `***` before any error, log line,
+ * report or ledger sees them.
+ */
+
+/** Replace the password (and user) of a redis:// URL so it can be printed. */
+export function redactUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/)([^@/]*)@/i, (_m, scheme: string, cred: string) => `${scheme}${cred.includes(':') ? cred.split(':')[0] + ':***' : '***'}@`);
+}
+
+/** Replaces known secrets (and their percent-encoded forms) by `***`. */
+export class Redactor {
+  private readonly secrets: string[] = [];
+
+  add(secret: string | null | undefined): void {
+    if (!secret || secret.length < 1) return;
+    for (const s of new Set([secret, encodeURIComponent(secret)])) if (!this.secrets.includes(s)) this.secrets.push(s);
+    this.secrets.sort((a, b) => b.length - a.length);
+  }
+
+  scrub(text: string): string {
+    let out = redactUrl(text.replace(/(rediss?:\/\/[^\s@/]*@)/gi, (m) => redactUrl(m)));
+    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join('***');
+    return out;
+  }
+
+  /** The message of an error (or anything thrown), scrubbed. */
+  message(e: unknown): string {
+    return this.scrub(e instanceof Error ? e.message : String(e));
+  }
+}
