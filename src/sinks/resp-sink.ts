@@ -10,9 +10,8 @@
 import type { KeyRecord, RdbRecord } from '../records/types.js';
 import { RekeyUsageError } from '../errors.js';
 import { AtomicOutput } from '../io/atomic-file.js';
-import { dumpPayload } from '../encode/dump-payload.js';
 import { convertPayload } from '../encode/down-convert.js';
-import { RespBatchWriter, type RespArg } from '../encode/resp.js';
+import { appendRestore, RespBatchWriter, type RespArg } from '../encode/resp.js';
 import { valueToCommands } from '../encode/value-commands.js';
 import { preGaFunctionCode } from '../records/json-value.js';
 import type { Sink } from './sink.js';
@@ -47,12 +46,14 @@ export interface RespSinkStats {
 }
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
-const RESTORE = b('RESTORE');
-const ABSTTL = b('ABSTTL');
 const REPLACE = b('REPLACE');
-const IDLETIME = b('IDLETIME');
-const FREQ = b('FREQ');
-const ZERO = b('0');
+
+/** The payload a key's RESTORE carries (framed by encode/resp.ts appendRestore). */
+interface Restore {
+  rdbType: number;
+  payload: Buffer;
+  version: number;
+}
 
 export class RespSink implements Sink {
   readonly stats: RespSinkStats = { keys: 0, commands: 0, bytes: 0, convertedKeys: 0, droppedFieldTtls: 0, skippedKeys: 0, functions: 0 };
@@ -83,9 +84,11 @@ export class RespSink implements Sink {
   }
 
   private writeKey(rec: KeyRecord): void {
-    let cmds: RespArg[][];
+    let cmds: RespArg[][] | null = null;
+    let restore: Restore | null = null;
     try {
-      cmds = this.opts.mode === 'restore' ? [this.restoreArgs(rec)] : valueToCommands(rec.key, rec.decode(), rec.expireAtMs, { replace: this.opts.replace, chunk: this.opts.chunk });
+      if (this.opts.mode === 'restore') restore = this.restorePlan(rec);
+      else cmds = valueToCommands(rec.key, rec.decode(), rec.expireAtMs, { replace: this.opts.replace, chunk: this.opts.chunk });
     } catch (e) {
       if (e instanceof RekeyUsageError || !this.opts.onKeyError) throw e;
       this.stats.skippedKeys++;
@@ -96,11 +99,15 @@ export class RespSink implements Sink {
       this.db = rec.db;
       this.writer.add([b('SELECT'), b(String(rec.db))]);
     }
-    for (const c of cmds) this.writer.add(c);
+    if (restore) {
+      const r = restore;
+      const replace = this.opts.replace === true;
+      this.writer.append((w) => appendRestore(w, rec.key, r.rdbType, r.payload, r.version, rec.expireAtMs, replace, rec.idle, rec.idle === undefined ? rec.freq : undefined));
+    } else for (const c of cmds!) this.writer.add(c);
     this.stats.keys++;
   }
 
-  private restoreArgs(rec: KeyRecord): RespArg[] {
+  private restorePlan(rec: KeyRecord): Restore {
     let rdbType = rec.rdbType;
     let payload = rec.payload;
     let version = rec.rdbVersion;
@@ -115,14 +122,7 @@ export class RespSink implements Sink {
       }
       version = target;
     }
-    // ttl 0 means "no expiry" to RESTORE, so an expiry at or before the epoch is sent as 1 ms (already past).
-    const ttl = rec.expireAtMs === null ? null : Math.max(1, rec.expireAtMs);
-    const args: RespArg[] = [RESTORE, rec.key, ttl === null ? ZERO : b(String(ttl)), dumpPayload(rdbType, payload, version)];
-    if (ttl !== null) args.push(ABSTTL);
-    if (this.opts.replace) args.push(REPLACE);
-    if (rec.idle !== undefined) args.push(IDLETIME, b(String(rec.idle)));
-    else if (rec.freq !== undefined) args.push(FREQ, b(String(rec.freq)));
-    return args;
+    return { rdbType, payload, version };
   }
 
   private syncStats(): void {

@@ -4,8 +4,6 @@
  * RDB version, RESTORE renamed or refused, values above proto-max-bulk-len) and for `--mode commands`.
  */
 import type { Value } from '../records/types.js';
-import type { ByteWriter } from '../encode/rdb-primitives.js';
-import { appendCommand } from '../encode/resp.js';
 import { valueToCommands } from '../encode/value-commands.js';
 import { RekeyUsageError } from '../errors.js';
 
@@ -52,15 +50,4 @@ export function buildValueCommands(key: Buffer, value: Value, expireAtMs: number
     }
   }
   return { commands: valueToCommands(key, v, expireAtMs, { replace: o.replace, chunk: o.chunk }), droppedFieldTtls: dropped };
-}
-
-const MULTI = Buffer.from('*1\r\n$5\r\nMULTI\r\n', 'latin1');
-const EXEC = Buffer.from('*1\r\n$4\r\nEXEC\r\n', 'latin1');
-
-/** Append MULTI, the commands, EXEC; returns the number of replies (MULTI + one QUEUED each + EXEC). */
-export function writeTransaction(out: ByteWriter, cmds: readonly Buffer[][]): number {
-  out.bytes(MULTI);
-  for (const c of cmds) appendCommand(out, c);
-  out.bytes(EXEC);
-  return cmds.length + 2;
 }

@@ -4,20 +4,18 @@
  * and works out how the live run would send it (RESTORE verbatim, RESTORE of a down-converted payload,
  * or commands), so the plan shows conflicts, paths and the estimated size before anything happens.
  */
-import type { Flavor, KeyRecord, RdbRecord } from '../records/types.js';
+import type { KeyRecord, RdbRecord } from '../records/types.js';
 import type { Sink } from '../sinks/sink.js';
 import type { MigrationStats } from '../pipeline/stats.js';
 import type { ByteWriter } from '../encode/rdb-primitives.js';
-import { loadsVerbatim } from '../encode/down-convert.js';
+import { appendAsking, appendExists } from '../encode/resp.js';
 import { toPrintable } from '../records/printable.js';
 import { ReplyError, type Reply } from './resp-socket.js';
 import { Transport, Unit } from './transport.js';
 import type { TargetInfo } from '../redis/server-info.js';
 import { keySlot } from '../redis/slot.js';
-import { targetFlavor, type ConflictPolicy, type ImportMode } from './restore-writer.js';
-
-const CMD_ASKING = Buffer.from('*1\r\n$6\r\nASKING\r\n', 'latin1');
-const HDR_EXISTS = Buffer.from('*2\r\n$6\r\nEXISTS\r\n', 'latin1');
+import type { ConflictPolicy } from './restore-writer.js';
+import { planKey, targetFlavor, type ImportMode, type PlanContext } from './key-plan.js';
 
 class ExistsUnit extends Unit {
   private asked = false;
@@ -34,12 +32,8 @@ class ExistsUnit extends Unit {
 
   write(out: ByteWriter, asking: boolean): number {
     this.asked = asking;
-    if (asking) out.bytes(CMD_ASKING);
-    out.bytes(HDR_EXISTS);
-    out.ensure(this.key.length + 24);
-    out.pos += out.buf.write(`$${this.key.length}\r\n`, out.pos, 'latin1');
-    out.bytes(this.key);
-    out.u8(13).u8(10);
+    if (asking) appendAsking(out);
+    appendExists(out, this.key);
     return asking ? 2 : 1;
   }
 
@@ -62,6 +56,7 @@ export interface DryRunOptions {
   onConflict: ConflictPolicy;
   stats: MigrationStats;
   toDb: number | null;
+  lossy?: boolean;
 }
 
 export interface DryRunPlan {
@@ -69,11 +64,11 @@ export interface DryRunPlan {
   /** Keys already in the target under their (new) names. */
   existing: number;
   existing_samples: unknown[];
-  /** How the live run would send the keys. */
+  /** How the live run would send the keys (the same per-key plan it uses: key-plan.ts). */
   restore_verbatim: number;
-  restore_converted_or_commands: number;
+  restore_converted: number;
   commands: number;
-  /** Keys the live run would refuse (db > 0 on a cluster, db beyond `databases`). */
+  /** Keys the live run would refuse (db > 0 on a cluster, db beyond `databases`, no possible RESTORE in restore mode). */
   refused: number;
   refused_samples: Array<{ db: number; key: unknown; reason: string }>;
   /** Key + serialized value bytes (the RDB form; memory use on the target is typically 1.5–3×). */
@@ -85,16 +80,23 @@ export interface DryRunPlan {
 
 export class DryRunSink implements Sink {
   readonly plan: DryRunPlan = {
-    keys: 0, existing: 0, existing_samples: [], restore_verbatim: 0, restore_converted_or_commands: 0, commands: 0,
+    keys: 0, existing: 0, existing_samples: [], restore_verbatim: 0, restore_converted: 0, commands: 0,
     refused: 0, refused_samples: [], serialized_bytes: 0, by_db: {}, exists_errors: 0, functions_not_imported: 0,
   };
-  private readonly flavor: Flavor;
+  private readonly ctx: PlanContext;
   private received = 0;
   /** Indices (< 1000) of records that the live run would not write (existing under skip, refused). */
   readonly notWritten = new Set<number>();
 
   constructor(private readonly o: DryRunOptions) {
-    this.flavor = targetFlavor(o.info);
+    this.ctx = {
+      info: o.info,
+      flavor: targetFlavor(o.info),
+      mode: o.mode,
+      cluster: o.transport.cluster,
+      restoreOk: o.info.restoreCommand !== false && o.info.maxRdbVersion > 0,
+      lossy: o.lossy ?? false,
+    };
   }
 
   async writeBatch(records: readonly RdbRecord[]): Promise<void> {
@@ -110,28 +112,22 @@ export class DryRunSink implements Sink {
       p.keys++;
       p.by_db[db] = (p.by_db[db] ?? 0) + 1;
       p.serialized_bytes += rec.key.length + safePayloadLength(rec);
-      const refuse = t.cluster && db !== 0 ? 'a cluster has only db 0 (use --to-db 0)' : !t.cluster && db >= this.o.info.databases ? `the target has ${this.o.info.databases} databases` : null;
-      if (refuse) {
+      const plan = planKey(rec, db, this.ctx);
+      if (plan.kind === 'refused') {
         p.refused++;
         this.notWrittenAt(index);
-        this.o.stats.error(db, rec.key, refuse);
-        if (p.refused_samples.length < 20) p.refused_samples.push({ db, key: toPrintable(rec.key), reason: refuse });
+        this.o.stats.error(db, rec.key, plan.reason);
+        if (p.refused_samples.length < 20) p.refused_samples.push({ db, key: toPrintable(rec.key), reason: plan.reason });
         continue;
       }
-      this.classify(rec);
+      if (plan.kind === 'verbatim') p.restore_verbatim++;
+      else if (plan.kind === 'converted') p.restore_converted++;
+      else p.commands++;
       const u = new ExistsUnit(this, db, rec.key, t.cluster ? keySlot(rec.key) : 0, index);
       const w = t.submit(u);
       if (w) await w;
     }
     t.flushAll();
-  }
-
-  private classify(rec: KeyRecord): void {
-    const p = this.plan;
-    const restoreOk = this.o.mode !== 'commands' && this.o.info.restoreCommand !== false && this.o.info.maxRdbVersion > 0;
-    if (!restoreOk) p.commands++;
-    else if (loadsVerbatim(rec, this.o.info.maxRdbVersion, this.flavor)) p.restore_verbatim++;
-    else p.restore_converted_or_commands++;
   }
 
   private notWrittenAt(index: number): void {

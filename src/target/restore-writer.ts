@@ -9,162 +9,27 @@
  * acknowledged key is appended to the ledger; the ledger's high-water mark is the input offset up to which
  * every record is done, which `--resume` relies on.
  */
-import type { Flavor, KeyRecord, RdbRecord, Value } from '../records/types.js';
+import type { KeyRecord, RdbRecord, Value } from '../records/types.js';
 import type { Sink } from '../sinks/sink.js';
 import type { MigrationStats } from '../pipeline/stats.js';
 import type { OperationLog } from '../report/files.js';
-import { ByteWriter } from '../encode/rdb-primitives.js';
-import { crc64Into } from '../rdb/crc64.js';
-import { convertPayload, loadsVerbatim } from '../encode/down-convert.js';
+import type { ByteWriter } from '../encode/rdb-primitives.js';
+import { appendAsking, appendExists, appendRestore, appendTransaction } from '../encode/resp.js';
 import { displayKey } from '../records/printable.js';
 import { ReplyError, type Reply } from './resp-socket.js';
 import { Transport, Unit, type Node, type OpenBatch } from './transport.js';
 import type { TargetInfo } from '../redis/server-info.js';
 import { ACK_REPLACED, ACK_UNCERTAIN, type LedgerWriter } from './ledger.js';
 import { keySlot } from '../redis/slot.js';
-import { buildValueCommands, isEmptyCollection, writeTransaction } from './command-writer.js';
+import { buildValueCommands, isEmptyCollection } from './command-writer.js';
+import { AckWindow } from './ack-window.js';
+import { footerVersion, isVerbatim, planKey, targetFlavor, type ImportMode, type PlanContext } from './key-plan.js';
 
-export type ImportMode = 'auto' | 'restore' | 'commands';
+export type { ImportMode } from './key-plan.js';
+export { footerVersion, targetFlavor } from './key-plan.js';
+/** Kept here for bench/import.mjs, which frames the same RESTORE stream. */
+export { appendRestore } from '../encode/resp.js';
 export type ConflictPolicy = 'skip' | 'replace' | 'fail';
-
-// ---------------------------------------------------------------------------------------------
-// RESTORE encoding
-
-const ARG_ABSTTL = Buffer.from('$6\r\nABSTTL\r\n', 'latin1');
-const ARG_REPLACE = Buffer.from('$7\r\nREPLACE\r\n', 'latin1');
-const ARG_IDLETIME = Buffer.from('$8\r\nIDLETIME\r\n', 'latin1');
-const ARG_FREQ = Buffer.from('$4\r\nFREQ\r\n', 'latin1');
-const CMD_ASKING = Buffer.from('*1\r\n$6\r\nASKING\r\n', 'latin1');
-
-function digitCount(n: number): number {
-  let len = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
-  return len;
-}
-
-/** `$<len>\r\n` */
-function bulkHeader(w: ByteWriter, len: number): void {
-  w.buf[w.pos++] = 0x24;
-  w.decimal(len);
-  w.buf[w.pos++] = 13;
-  w.buf[w.pos++] = 10;
-}
-
-function bulk(w: ByteWriter, b: Uint8Array): void {
-  const n = b.length;
-  w.ensure(n + 32);
-  bulkHeader(w, n);
-  const out = w.buf;
-  let p = w.pos;
-  if (n <= 64) for (let i = 0; i < n; i++) out[p++] = b[i]!;
-  else {
-    out.set(b, p);
-    p += n;
-  }
-  out[p++] = 13;
-  out[p++] = 10;
-  w.pos = p;
-}
-
-/** A non-negative integer as a bulk string. */
-function bulkInt(w: ByteWriter, n: number): void {
-  w.ensure(48);
-  bulkHeader(w, n > 0xffffffff ? String(n).length : digitCount(n));
-  w.decimal(n);
-  w.buf[w.pos++] = 13;
-  w.buf[w.pos++] = 10;
-}
-
-function raw(w: ByteWriter, b: Buffer): void {
-  const n = b.length;
-  w.ensure(n);
-  const out = w.buf;
-  let p = w.pos;
-  // Short constants: a loop beats TypedArray#set's call overhead.
-  for (let i = 0; i < n; i++) out[p++] = b[i]!;
-  w.pos = p;
-}
-
-/** `*<argc>\r\n$7\r\nRESTORE\r\n` for argc 4..8. */
-const RESTORE_HEADS = [4, 5, 6, 7, 8].map((n) => Buffer.from(`*${n}\r\n$7\r\nRESTORE\r\n`, 'latin1'));
-
-/**
- * Append `RESTORE key ttl <dump payload> [ABSTTL] [REPLACE] [IDLETIME s | FREQ f]` to `w` (`expireAtMs`
- * absolute, null for none; IDLETIME wins over FREQ, as RESTORE takes only one). The DUMP payload (type,
- * value bytes, u16le version, CRC64) is assembled in place: no intermediate payload buffer.
- */
-export function appendRestore(
-  w: ByteWriter,
-  key: Uint8Array,
-  rdbType: number,
-  payload: Uint8Array,
-  footerVersion: number,
-  expireAtMs: number | null,
-  replace = false,
-  idle?: number,
-  freq?: number,
-): void {
-  // ttl 0 means "no expiry" to RESTORE: an expiry at or before the epoch goes as 1 ms (already past).
-  const ttl = expireAtMs === null ? 0 : Math.max(1, expireAtMs);
-  let argc = 4;
-  if (ttl !== 0) argc++;
-  if (replace) argc++;
-  if (idle !== undefined || freq !== undefined) argc += 2;
-  raw(w, RESTORE_HEADS[argc - 4]!);
-  bulk(w, key);
-  bulkInt(w, ttl);
-  const plen = payload.length + 11;
-  w.ensure(plen + 32);
-  bulkHeader(w, plen);
-  const buf = w.buf;
-  const start = w.pos;
-  let p = start;
-  buf[p++] = rdbType;
-  const pl = payload.length;
-  if (pl <= 64) for (let i = 0; i < pl; i++) buf[p++] = payload[i]!;
-  else {
-    buf.set(payload, p);
-    p += pl;
-  }
-  buf[p++] = footerVersion & 0xff;
-  buf[p++] = footerVersion >>> 8;
-  crc64Into(buf, start, p, p);
-  p += 8;
-  buf[p++] = 13;
-  buf[p++] = 10;
-  w.pos = p;
-  if (ttl !== 0) raw(w, ARG_ABSTTL);
-  if (replace) raw(w, ARG_REPLACE);
-  if (idle !== undefined) {
-    raw(w, ARG_IDLETIME);
-    bulkInt(w, idle);
-  } else if (freq !== undefined) {
-    raw(w, ARG_FREQ);
-    bulkInt(w, freq);
-  }
-}
-
-const HDR_EXISTS = Buffer.from('*2\r\n$6\r\nEXISTS\r\n', 'latin1');
-
-function appendExists(w: ByteWriter, key: Uint8Array): void {
-  raw(w, HDR_EXISTS);
-  bulk(w, key);
-}
-
-/** The flavour a target's loader has for RDB purposes (Valkey < 9 speaks Redis RDB 11). */
-export function targetFlavor(info: Pick<TargetInfo, 'maxRdbVersion'>): Flavor {
-  return info.maxRdbVersion >= 80 ? 'valkey' : 'redis';
-}
-
-/**
- * The DUMP footer version for a payload the target loads verbatim: the source's version when the target
- * takes it, else the target's own (RESTORE only checks "≤ own version"; Valkey ≥ 9 also refuses 12–79).
- */
-export function footerVersion(rec: Pick<KeyRecord, 'rdbVersion'>, maxRdbVersion: number, flavor: Flavor): number {
-  let v = Math.min(rec.rdbVersion, maxRdbVersion);
-  if (flavor === 'valkey' && v >= 12 && v < 80) v = 11;
-  return Math.max(1, v);
-}
 
 // ---------------------------------------------------------------------------------------------
 // the unit for one key
@@ -220,20 +85,20 @@ export class KeyUnit extends Unit {
       case 'restore': {
         const replace = policy === 'replace';
         if (replace) {
-          if (asking) raw(out, CMD_ASKING);
+          if (asking) appendAsking(out);
           appendExists(out, this.key);
         }
-        if (asking) raw(out, CMD_ASKING);
+        if (asking) appendAsking(out);
         appendRestore(out, this.key, this.rdbType, this.payload!, this.version, this.rec.expireAtMs, replace, this.rec.idle, this.rec.idle === undefined ? this.rec.freq : undefined);
         return (replace ? 2 : 1) * (asking ? 2 : 1);
       }
       case 'check':
-        if (asking) raw(out, CMD_ASKING);
+        if (asking) appendAsking(out);
         appendExists(out, this.key);
         return asking ? 2 : 1;
       case 'commands':
-        if (asking) raw(out, CMD_ASKING);
-        return writeTransaction(out, this.cmds!) + (asking ? 1 : 0);
+        if (asking) appendAsking(out);
+        return appendTransaction(out, this.cmds!) + (asking ? 1 : 0);
     }
   }
 
@@ -445,16 +310,10 @@ export class TargetWriter implements Sink {
   };
   /** Indices (< 1000) of received records that did not end up written: removed from the report's list. */
   readonly notWritten = new Set<number>();
-  private received = 0;
-  /** Every received key in order (its index is its sequence number) until the high-water mark passes it. */
-  private seqRecs: Array<KeyRecord | undefined> = [];
-  /** The key's input offset while pending; -(offset + 1) once done. */
-  private seqOff: number[] = [];
-  private seqBase = 0;
-  private seqHead = 0;
+  private readonly acks = new AckWindow();
   private stop: Error | null = null;
-  private restoreOk: boolean;
-  private readonly flavor: Flavor;
+  /** The shared per-key decision (restoreOk turns false once the target refused RESTORE). */
+  private readonly ctx: PlanContext;
   private readonly scrub: (s: string) => string;
   private readonly replace: boolean;
   private fallbackLogged = 0;
@@ -464,15 +323,21 @@ export class TargetWriter implements Sink {
     this.onConflict = o.onConflict;
     this.replace = o.onConflict === 'replace';
     this.cluster = o.transport.cluster;
-    this.restoreOk = o.info.restoreCommand !== false && o.info.maxRdbVersion > 0;
-    this.flavor = targetFlavor(o.info);
+    this.ctx = {
+      info: o.info,
+      flavor: targetFlavor(o.info),
+      mode: o.mode,
+      cluster: this.cluster,
+      restoreOk: o.info.restoreCommand !== false && o.info.maxRdbVersion > 0,
+      lossy: o.lossy,
+    };
     this.scrub = o.scrub ?? ((s) => s);
-    if (!this.restoreOk && o.mode === 'auto') o.log.log('INFO', 'RESTORE is not available on the target: values go as commands');
+    if (!this.ctx.restoreOk && o.mode === 'auto') o.log.log('INFO', 'RESTORE is not available on the target: values go as commands');
   }
 
   /** False once the target refused RESTORE (renamed, ACL): everything after went as commands. */
   get restoreAvailable(): boolean {
-    return this.restoreOk;
+    return this.ctx.restoreOk;
   }
 
   /** Stop submitting (the pipeline then aborts and the ledger records what is in flight). */
@@ -486,7 +351,7 @@ export class TargetWriter implements Sink {
 
   async writeBatch(records: readonly RdbRecord[]): Promise<void> {
     const t = this.o.transport;
-    const maxRdb = this.o.info.maxRdbVersion;
+    const ctx = this.ctx;
     const toDb = this.o.toDb;
     for (let i = 0; i < records.length; i++) {
       const rec = records[i]!;
@@ -495,13 +360,11 @@ export class TargetWriter implements Sink {
         continue;
       }
       if (this.stop) throw this.stop;
-      const seq = this.received++;
-      this.seqRecs.push(rec);
-      this.seqOff.push(rec.offset);
+      const seq = this.acks.push(rec);
       this.counters.keys++;
       const db = toDb ?? rec.db;
       // Fast path: a verbatim RESTORE into the open batch of the key's node.
-      if (this.restoreOk && this.mode !== 'commands' && (this.cluster ? db === 0 : db < this.o.info.databases) && loadsVerbatim(rec, maxRdb, this.flavor) && rec.payload.length + 11 <= this.o.info.protoMaxBulkLen) {
+      if (isVerbatim(rec, db, ctx)) {
         const slot = this.cluster ? keySlot(rec.key) : 0;
         let n = t.nodeForKey(slot);
         if (n !== null) {
@@ -523,7 +386,7 @@ export class TargetWriter implements Sink {
             b.add(rec, seq);
             const out = n.sock!.out;
             if (this.replace) appendExists(out, rec.key);
-            appendRestore(out, rec.key, rec.rdbType, rec.payload, footerVersion(rec, maxRdb, this.flavor), rec.expireAtMs, this.replace, rec.idle, rec.idle === undefined ? rec.freq : undefined);
+            appendRestore(out, rec.key, rec.rdbType, rec.payload, footerVersion(rec, ctx.info.maxRdbVersion, ctx.flavor), rec.expireAtMs, this.replace, rec.idle, rec.idle === undefined ? rec.freq : undefined);
             t.maybeFlush(n);
             continue;
           }
@@ -557,7 +420,7 @@ export class TargetWriter implements Sink {
     const u = new KeyUnit(this, rec, b.db, seq, 'restore');
     u.rdbType = rec.rdbType;
     u.payload = rec.payload;
-    u.version = footerVersion(rec, this.o.info.maxRdbVersion, this.flavor);
+    u.version = footerVersion(rec, this.ctx.info.maxRdbVersion, this.ctx.flavor);
     u.bytes = restoreBytes(rec);
     t.adopt(u, b.node, u.bytes);
     u.replies = b.replace ? 2 : 1;
@@ -566,63 +429,31 @@ export class TargetWriter implements Sink {
 
   /** Build the unit for a key off the fast path (or finish it right away with an error). */
   private plan(rec: KeyRecord, db: number, seq: number): KeyUnit | null {
-    if (this.cluster && db !== 0) return this.planFailed(db, rec, seq, `db ${db}: a cluster has only db 0 (use --to-db 0 to import other dbs into it)`);
-    if (!this.cluster && db >= this.o.info.databases) return this.planFailed(db, rec, seq, `db ${db}: the target has only ${this.o.info.databases} databases`);
-    let phase: Phase = 'restore';
-    const unit = new KeyUnit(this, rec, db, seq, phase);
+    const p = planKey(rec, db, this.ctx);
+    if (p.kind === 'refused') return this.planFailed(db, rec, seq, this.scrub(p.reason));
+    const unit = new KeyUnit(this, rec, db, seq, 'restore');
+    if (p.kind === 'verbatim' || p.kind === 'converted') {
+      unit.rdbType = p.rdbType;
+      unit.payload = p.payload;
+      unit.version = p.version;
+      unit.converted = p.kind === 'converted';
+      if (p.kind === 'converted' && p.droppedFieldTtls) {
+        this.counters.droppedFieldTtls += p.droppedFieldTtls;
+        this.o.log.log('WARN', `db ${db} ${displayKey(rec.key)}: ${p.droppedFieldTtls} hash field TTLs dropped (--lossy)`);
+      }
+      unit.bytes = unit.payload.length + unit.key.length + 64;
+      return unit;
+    }
     try {
-      const useRestore = this.mode !== 'commands' && this.restoreOk;
-      if (useRestore && loadsVerbatim(rec, this.o.info.maxRdbVersion, this.flavor)) {
-        unit.rdbType = rec.rdbType;
-        unit.payload = rec.payload;
-        unit.version = footerVersion(rec, this.o.info.maxRdbVersion, this.flavor);
-      } else if (useRestore) {
-        let conv = null;
-        let why = `the target takes RDB ≤ ${this.o.info.maxRdbVersion}, the value needs a newer loader`;
-        try {
-          conv = convertPayload(rec, this.o.info.maxRdbVersion, { lossy: this.o.lossy, flavor: this.flavor });
-        } catch (e) {
-          if (this.mode === 'restore') throw e;
-          why += ` and cannot be converted (${(e as Error).message})`;
-        }
-        if (conv) {
-          unit.rdbType = conv.rdbType;
-          unit.payload = conv.payload;
-          unit.version = this.o.info.maxRdbVersion;
-          unit.converted = true;
-          if (conv.droppedFieldTtls) {
-            this.counters.droppedFieldTtls += conv.droppedFieldTtls;
-            this.o.log.log('WARN', `db ${db} ${displayKey(rec.key)}: ${conv.droppedFieldTtls} hash field TTLs dropped (--lossy)`);
-          }
-        } else {
-          if (this.mode === 'restore') return this.planFailed(db, rec, seq, `RESTORE impossible: ${why}`);
-          const value = rec.decode();
-          if (isEmptyCollection(value)) return this.emptyDropped(db, rec, seq);
-          phase = this.replace ? 'commands' : 'check';
-          unit.cmds = this.commandsFor(rec, value);
-          unit.viaCommands = true;
-        }
-      } else {
-        if (this.mode === 'restore') return this.planFailed(db, rec, seq, 'RESTORE is not available on the target (renamed or refused)');
-        const value = rec.decode();
-        if (isEmptyCollection(value)) return this.emptyDropped(db, rec, seq);
-        phase = this.replace ? 'commands' : 'check';
-        unit.cmds = this.commandsFor(rec, value);
-        unit.viaCommands = true;
-      }
-      if (unit.payload && unit.payload.length + 11 > this.o.info.protoMaxBulkLen) {
-        if (this.mode === 'restore') return this.planFailed(db, rec, seq, `the payload (${unit.payload.length + 11} bytes) is larger than the target's proto-max-bulk-len`);
-        const value = rec.decode();
-        unit.payload = null;
-        unit.cmds = this.commandsFor(rec, value);
-        unit.viaCommands = true;
-        phase = this.replace ? 'commands' : 'check';
-      }
+      const value = rec.decode();
+      if (isEmptyCollection(value)) return this.emptyDropped(db, rec, seq);
+      unit.cmds = this.commandsFor(rec, value);
     } catch (e) {
       return this.planFailed(db, rec, seq, this.scrub((e as Error).message));
     }
-    unit.phase = phase;
-    unit.bytes = unit.payload ? unit.payload.length + unit.key.length + 64 : estimateCommandBytes(unit.cmds!);
+    unit.viaCommands = true;
+    unit.phase = this.replace ? 'commands' : 'check';
+    unit.bytes = estimateCommandBytes(unit.cmds);
     return unit;
   }
 
@@ -652,8 +483,8 @@ export class TargetWriter implements Sink {
   }
 
   restoreRefused(msg: string): void {
-    if (this.restoreOk) {
-      this.restoreOk = false;
+    if (this.ctx.restoreOk) {
+      this.ctx.restoreOk = false;
       this.o.log.log('WARN', `RESTORE refused by the target (${this.scrub(msg)}): switching to commands`);
     }
   }
@@ -731,23 +562,8 @@ export class TargetWriter implements Sink {
         this.keyError(db, rec, o.message, seq);
         break;
     }
-    // High-water mark: every key up to here is done.
-    const i = seq - this.seqBase;
-    const off = this.seqOff;
-    off[i] = -rec.offset - 1;
-    this.seqRecs[i] = undefined;
-    let h = this.seqHead;
-    if (h !== i) return;
-    const n = off.length;
-    while (h < n && off[h]! < 0) h++;
-    if (ledger) ledger.hwm(-off[h - 1]! - 1);
-    if (h > 8192 && h * 2 > n) {
-      this.seqRecs.splice(0, h);
-      off.splice(0, h);
-      this.seqBase += h;
-      h = 0;
-    }
-    this.seqHead = h;
+    const mark = this.acks.done(seq);
+    if (mark >= 0 && ledger) ledger.hwm(mark);
   }
 
   async close(): Promise<void> {
@@ -767,10 +583,7 @@ export class TargetWriter implements Sink {
     }
     const ledger = this.o.ledger;
     if (ledger) {
-      for (let i = this.seqHead; i < this.seqOff.length; i++) {
-        const r = this.seqRecs[i];
-        if (this.seqOff[i]! >= 0 && r) ledger.inflight(r.offset, this.o.toDb ?? r.db, r.key);
-      }
+      for (const r of this.acks.pending()) ledger.inflight(r.offset, this.o.toDb ?? r.db, r.key);
       await ledger.flush(true).catch(() => undefined);
     }
   }

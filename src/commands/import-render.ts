@@ -1,0 +1,87 @@
+/**
+ * `rekey import`, part 3: what the operator reads — the dry run's plan and the live run's summary on
+ * stderr (the JSON report is written by the run).
+ */
+import type { MigrationStats } from '../pipeline/stats.js';
+import type { TargetSession } from '../target/session.js';
+import type { DryRunPlan } from '../target/dry-run.js';
+import type { ConflictPolicy, WriterCounters } from '../target/restore-writer.js';
+import type { ValidationResult } from '../target/validate.js';
+import { humanBytes, note } from './common.js';
+import { printValidation } from './validate.js';
+
+export interface DryRunView {
+  inputName: string;
+  targetLine: string;
+  plan: DryRunPlan;
+  /** Keys the ledger had done already (resume), or null. */
+  resumeSkipped: number | null;
+  onConflict: ConflictPolicy;
+  estimate: number;
+  headroom: number | null;
+  fits: boolean;
+  stats: MigrationStats;
+  reportPath: string;
+}
+
+export function renderDryRun(v: DryRunView): void {
+  const p = v.plan;
+  const { stats } = v;
+  note(`rekey import (DRY RUN, nothing written): ${v.inputName} -> ${v.targetLine}`);
+  note(`  keys to import: ${p.keys}${v.resumeSkipped !== null ? ` (${v.resumeSkipped} already done per the ledger)` : ''}; already in the target: ${p.existing} (${v.onConflict === 'skip' ? 'would be skipped' : v.onConflict === 'replace' ? 'would be replaced' : 'the live run would stop at the first'})`);
+  note(`  as RESTORE: ${p.restore_verbatim}; RESTORE of converted payloads: ${p.restore_converted}; as commands: ${p.commands}${p.refused ? `; refused: ${p.refused}` : ''}`);
+  note(`  size: ${humanBytes(p.serialized_bytes)} serialized (≈ ${humanBytes(v.estimate)} in memory)` + (v.headroom !== null ? `; headroom ${humanBytes(Math.max(0, v.headroom))}${v.fits ? '' : ' — NOT ENOUGH'}` : '; no maxmemory set'));
+  if (stats.unmatchedKeys) note(`  unmatched: ${stats.unmatchedKeys}${stats.unmatchedDropped ? ` (${stats.unmatchedDropped} dropped)` : ' (kept)'}`);
+  if (stats.expiredDropped) note(`  expired (would be dropped): ${stats.expiredDropped}`);
+  for (const [cat, n] of stats.perCategory) note(`  category ${cat}: ${n}`);
+  note(`  report: ${v.reportPath}`);
+  note('  run again with --live to import');
+}
+
+export interface LiveView {
+  inputName: string;
+  display: string;
+  counters: WriterCounters;
+  seconds: number;
+  resumeLedger: string | null;
+  resumeSkipped: number;
+  stats: MigrationStats;
+  /** Why the run stopped early (scrubbed), or null. */
+  stopped: string | null;
+  validation: (ValidationResult & { performed: true }) | { performed: false; reason: string };
+  ledgerPath: string;
+  reportPath: string;
+}
+
+export function renderLive(v: LiveView): void {
+  const c = v.counters;
+  const { stats } = v;
+  const written = c.created + c.replaced;
+  note(`rekey import: ${v.inputName} -> ${v.display}: ${written} written (${c.created} created${c.replaced ? `, ${c.replaced} replaced` : ''}), ${c.skipped} already there (skipped), ${c.errors} errors in ${v.seconds.toFixed(2)}s`);
+  if (v.resumeLedger !== null) note(`  resumed: ${v.resumeSkipped} input keys were already done per ${v.resumeLedger}`);
+  if (c.commands || c.restoreConverted) note(`  as RESTORE: ${c.restoreVerbatim}, RESTORE of converted payloads: ${c.restoreConverted}, as commands: ${c.commands}`);
+  if (stats.expiredDropped) note(`  expired (dropped): ${stats.expiredDropped}`);
+  if (stats.unmatchedKeys) note(`  unmatched: ${stats.unmatchedKeys}${stats.unmatchedDropped ? ` (${stats.unmatchedDropped} dropped)` : ' (kept)'}`);
+  if (c.empty) note(`  empty collections (not written): ${c.empty}`);
+  if (c.uncertain) note(`  keys written by the interrupted run or already there (uncertain, see the ledger): ${c.uncertain}`);
+  for (const [cat, n] of stats.perCategory) note(`  category ${cat}: ${n}`);
+  if (v.stopped !== null) note(`  STOPPED: ${v.stopped}; continue with --resume ${v.ledgerPath}`);
+  if (v.validation.performed) printValidation(v.validation);
+  note(`  ledger: ${v.ledgerPath}`);
+  note(`  report: ${v.reportPath}`);
+}
+
+export function targetReport(s: TargetSession): Record<string, unknown> {
+  return {
+    url: s.spec.display,
+    server: s.info.server,
+    version: s.info.valkeyVersion ?? s.info.redisVersion,
+    max_rdb_version: s.info.maxRdbVersion,
+    cluster: s.cluster,
+    masters: s.masters,
+    keys_before: s.keysBefore,
+    restore_available: s.info.restoreCommand !== false,
+    proto_max_bulk_len: s.info.protoMaxBulkLen,
+  };
+}
+

@@ -1,0 +1,284 @@
+/**
+ * `rekey import`, part 2: the run — the dry run (EXISTS for every key through the import's transport, the
+ * per-key plan) or the live run (the writer, the ledger, the optional validation), each producing the
+ * report that part 3 (import-render.ts) shows.
+ */
+import { join } from 'node:path';
+import { EXIT_OK, EXIT_PROBLEM } from '../errors.js';
+import type { OpenedInput } from '../sources/open.js';
+import { openInput } from '../sources/open.js';
+import type { CompiledRules, UnmatchedMode } from '../rules/index.js';
+import { CollisionError, runPipeline, type PipelineOptions } from '../pipeline/run.js';
+import type { MigrationStats } from '../pipeline/stats.js';
+import type { RdbRecord } from '../records/types.js';
+import { OperationLog, toJson, writeReport } from '../report/files.js';
+import { filterFrom, humanBytes, note } from './common.js';
+import { liveSourceOptions } from '../sources/redis-source-cli.js';
+import { TargetConnectionError } from '../redis/connect.js';
+import type { TargetSpec } from '../redis/endpoint.js';
+import { countTargetKeys, type TargetSession } from '../target/session.js';
+import { ConflictError, InterruptedError, TargetWriter, TooManyErrorsError } from '../target/restore-writer.js';
+import { DryRunSink } from '../target/dry-run.js';
+import { LedgerWriter, type LedgerHeader, type ResumeState } from '../target/ledger.js';
+import type { TargetInfo } from '../redis/server-info.js';
+import { Progress } from '../report/progress.js';
+import type { Transport } from '../target/transport.js';
+import type { ValidationResult } from '../target/validate.js';
+import { validateInput } from './validate.js';
+import type { Settings } from './import-plan.js';
+import { renderDryRun, renderLive, targetReport } from './import-render.js';
+import type { ImportArgs, ImportHooks, ImportOutcome } from './import.js';
+
+/** Everything the plan settled, handed to the run. */
+export interface RunContext {
+  a: ImportArgs;
+  hooks: ImportHooks;
+  s: Settings;
+  started: Date;
+  outDir: string;
+  stamp: string;
+  now: number;
+  log: OperationLog;
+  rules: CompiledRules | null;
+  unmatched: UnmatchedMode;
+  session: TargetSession;
+  spec: TargetSpec;
+  info: TargetInfo;
+  cluster: boolean;
+  scrub: (t: string) => string;
+  toDb: number | null;
+  targetLine: string;
+  resume: ResumeState | null;
+  input: OpenedInput;
+  openOptions: Record<string, unknown>;
+  resumeCounter: { skipped: number };
+  batches: AsyncIterable<RdbRecord[]>;
+  transport: Transport;
+  pipelineBase: Omit<PipelineOptions, 'sinks'>;
+  stats: MigrationStats;
+  failEarly: (msg: string) => Promise<ImportOutcome>;
+}
+
+export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
+  const { a, s, started, outDir, stamp, log, session, info, scrub, toDb, targetLine, resume, input, resumeCounter, batches, transport, pipelineBase, stats, failEarly } = ctx;
+  const sink = new DryRunSink({ transport, info, mode: s.mode, onConflict: s.onConflict, stats, toDb, lossy: a.lossy ?? false });
+  try {
+    await runPipeline(batches, { ...pipelineBase, sinks: [sink] });
+  } catch (e) {
+    transport.destroy();
+    log.log('ERROR', scrub((e as Error).message));
+    await log.write(outDir, stamp).catch(() => undefined);
+    if (e instanceof TargetConnectionError || e instanceof CollisionError) {
+      note(`rekey import: ${scrub((e as Error).message)}`);
+      return { exitCode: EXIT_PROBLEM, reportPath: null, ledgerPath: null, report: {} };
+    }
+    if (isConnectionLoss(e)) return failEarly(scrub((e as Error).message));
+    throw e;
+  }
+  await transport.close();
+  const p = sink.plan;
+  const estimate = p.serialized_bytes * 2;
+  const headroom = session.maxmemory > 0 ? session.maxmemory - session.usedMemory : null;
+  const memory = {
+    maxmemory: session.maxmemory,
+    used_memory: session.usedMemory,
+    headroom,
+    estimated_bytes: estimate,
+    fits: headroom === null ? true : estimate <= headroom,
+  };
+  if (!memory.fits) log.log('WARN', `the estimated size (${humanBytes(estimate)}) exceeds the target's memory headroom (${humanBytes(headroom!)})`);
+  const seconds = (Date.now() - started.getTime()) / 1000;
+  const report = {
+    migration_stats: stats.toJSON(),
+    migrated_keys: sink.migratedKeys(stats.migratedKeys),
+    error_keys: stats.errorKeys,
+    dry_run: true,
+    timestamp: started.toISOString(),
+    validation: { performed: false, reason: 'dry run' },
+    plan: { ...p, memory, on_conflict: s.onConflict, mode: s.mode, would_fail_on_conflict: s.onConflict === 'fail' && p.existing > 0 },
+    target: targetReport(session),
+    input: { path: input.name, format: input.format, gzip: input.gzip },
+    ...(resume ? { resume: { ledger: a.resume, hwm: resume.hwm, already_done: resumeCounter.skipped } } : {}),
+    seconds,
+  };
+  log.log('INFO', `dry run: ${toJson(report.migration_stats)}; plan ${toJson({ ...p, existing_samples: undefined, refused_samples: undefined })}`);
+  const reportPath = await writeReport(outDir, 'migration_report', stamp, report);
+  await log.write(outDir, stamp);
+  if (a.json) process.stdout.write(toJson(report, 2) + '\n');
+  else {
+    renderDryRun({ inputName: input.name, targetLine, plan: p, resumeSkipped: resume ? resumeCounter.skipped : null, onConflict: s.onConflict, estimate, headroom, fits: memory.fits, stats, reportPath });
+  }
+  const problem = stats.migrationErrors > 0 || (s.onConflict === 'fail' && p.existing > 0);
+  return { exitCode: problem ? EXIT_PROBLEM : EXIT_OK, reportPath, ledgerPath: null, report };
+}
+
+export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
+  const { a, hooks, s, started, outDir, stamp, now, log, rules, unmatched, session, spec, info, cluster, scrub, toDb, resume, input, openOptions, resumeCounter, batches, transport, pipelineBase, stats } = ctx;
+  // 5b. live
+  const ledgerPath = a.resume ?? join(outDir, `migration_ledger_${stamp}.jsonl`);
+  const header: LedgerHeader = {
+    $: 'ledger',
+    version: 1,
+    started: started.toISOString(),
+    input: input.name,
+    input_format: input.format,
+    ...(input.size !== undefined ? { input_size: input.size } : {}),
+    target: spec.display,
+    mode: s.mode,
+    on_conflict: s.onConflict,
+    rules: a.rules ?? null,
+    to_db: toDb,
+  };
+  let ledger: LedgerWriter;
+  try {
+    ledger = a.resume
+      ? await LedgerWriter.append(a.resume, { started: started.toISOString(), input: input.name, target: spec.display, on_conflict: s.onConflict, mode: s.mode })
+      : await LedgerWriter.create(ledgerPath, header);
+  } catch (e) {
+    transport.destroy();
+    throw e;
+  }
+  const writer = new TargetWriter({
+    transport,
+    info,
+    mode: s.mode,
+    onConflict: s.onConflict,
+    stats,
+    log,
+    ledger,
+    toDb,
+    lossy: a.lossy ?? false,
+    maxErrors: s.maxErrors,
+    ...(resume ? { uncertainOffsets: resume.inflight } : {}),
+    chunk: s.chunk,
+    scrub,
+  });
+  hooks.onStart?.(writer);
+  const progress = new Progress({
+    label: 'import',
+    tty: hooks.tty ?? process.stderr.isTTY === true,
+    ...(input.fileSize !== undefined ? { totalBytes: input.fileSize } : {}),
+    inputBytesRead: () => input.bytesRead(),
+    snapshot: () => ({ keys: writer.counters.created + writer.counters.replaced + writer.counters.skipped, bytes: writer.counters.bytes, errors: writer.counters.errors }),
+    log,
+    quiet: a.progress === false || a.json === true,
+  });
+  const onSigint = (): void => writer.interrupt('interrupted (SIGINT)');
+  process.once('SIGINT', onSigint);
+  progress.start();
+  let failure: unknown = null;
+  try {
+    await runPipeline(batches, { ...pipelineBase, sinks: [writer] });
+  } catch (e) {
+    failure = e;
+  } finally {
+    progress.stop();
+    process.removeListener('SIGINT', onSigint);
+  }
+  const c = writer.counters;
+  if (failure) log.log('ERROR', `import stopped: ${scrub((failure as Error).message)}`);
+  await ledger
+    .close({
+      complete: failure === null,
+      ...(failure ? { error: scrub((failure as Error).message) } : {}),
+      created: c.created,
+      replaced: c.replaced,
+      skipped_existing: c.skipped,
+      errors: c.errors,
+    })
+    .catch((e: unknown) => log.log('ERROR', (e as Error).message));
+  let keysAfter: number | null = null;
+  if (!transport.fatal) keysAfter = await countTargetKeys(transport).catch(() => null);
+  if (failure) transport.destroy();
+  else await transport.close();
+
+  // 6. validation
+  let validation: (ValidationResult & { performed: true }) | { performed: false; reason: string } = { performed: false, reason: 'not requested (--validate)' };
+  if (a.validate && failure === null) {
+    const vin = hooks.input
+      ? hooks.reopenInput
+        ? await hooks.reopenInput()
+        : null
+      : await openInput(a.input, { ...openOptions, ...liveSourceOptions(a, { rules, unmatched, log, target: a.target, toDb }) });
+    if (vin === null) validation = { performed: false, reason: 'the input cannot be read a second time' };
+    else {
+      try {
+        const v = await validateInput({
+          input: vin,
+          spec,
+          info,
+          cluster,
+          rules,
+          filter: filterFrom(a),
+          unmatched,
+          expired: s.expired,
+          now,
+          toDb,
+          sample: s.sample,
+          ttlTolerance: s.tolerance,
+          streamTimes: s.mode === 'commands' || !writer.restoreAvailable ? false : 'auto',
+          log,
+          ignoreFieldTtls: a.lossy === true,
+        });
+        validation = { performed: true, ...v };
+        log.log('INFO', `validation: ${v.checked} compared, ${v.mismatched} mismatches`);
+      } catch (e) {
+        log.log('ERROR', `validation failed: ${scrub((e as Error).message)}`);
+        validation = { performed: false, reason: `failed: ${scrub((e as Error).message)}` };
+      }
+    }
+  } else if (a.validate) validation = { performed: false, reason: 'the import did not finish' };
+
+  const seconds = (Date.now() - started.getTime()) / 1000;
+  const written = c.created + c.replaced;
+  const report: Record<string, unknown> = {
+    migration_stats: { ...stats.toJSON(), ...(resume ? { resumed_already_done: resumeCounter.skipped } : {}) },
+    migrated_keys: writer.migratedKeys(stats.migratedKeys),
+    error_keys: stats.errorKeys,
+    dry_run: false,
+    timestamp: started.toISOString(),
+    validation,
+    import: {
+      created: c.created,
+      replaced: c.replaced,
+      skipped_existing: c.skipped,
+      errors: c.errors,
+      empty_collections_dropped: c.empty,
+      uncertain_after_resume: c.uncertain,
+      via_restore: c.restoreVerbatim,
+      via_restore_converted: c.restoreConverted,
+      via_commands: c.commands,
+      hash_field_ttls_dropped: c.droppedFieldTtls,
+      functions_not_imported: c.functionsSkipped,
+      cluster_redirects: transport.redirectsSeen,
+      bytes: c.bytes,
+      seconds,
+      keys_per_second: Math.round((written + c.skipped) / Math.max(seconds, 1e-6)),
+      mode: s.mode,
+      on_conflict: s.onConflict,
+      window: { keys: s.window, bytes: s.windowBytes },
+      ...(failure ? { stopped: scrub((failure as Error).message) } : {}),
+    },
+    target: { ...targetReport(session), keys_after: keysAfter },
+    input: { path: input.name, format: input.format, gzip: input.gzip },
+    ledger: ledger.path,
+    ...(resume ? { resume: { ledger: a.resume, hwm: resume.hwm, already_done: resumeCounter.skipped } } : {}),
+  };
+  log.log('INFO', `done: ${toJson(report.migration_stats)}`);
+  const reportPath = await writeReport(outDir, 'migration_report', stamp, report);
+  await log.write(outDir, stamp);
+  if (a.json) process.stdout.write(toJson(report, 2) + '\n');
+  else {
+    renderLive({ inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, validation, ledgerPath: ledger.path, reportPath });
+  }
+  // Input errors keep their own exit code (2) and anything unexpected stays visible: rethrow (the report,
+  // log and ledger are written already).
+  if (failure && !(failure instanceof ConflictError || failure instanceof TooManyErrorsError || failure instanceof CollisionError || isConnectionLoss(failure))) throw failure;
+  const problem = failure !== null || stats.migrationErrors > 0 || (validation.performed && validation.mismatched > 0);
+  return { exitCode: problem ? EXIT_PROBLEM : EXIT_OK, reportPath, ledgerPath: ledger.path, report };
+}
+
+function isConnectionLoss(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'ConnectionLostError' || e.name === 'TargetConnectionError' || e instanceof InterruptedError);
+}
+

@@ -1,0 +1,105 @@
+/**
+ * How one key goes to the target — the single decision the live import, its dry run (and later validate)
+ * share, so the dry run can never promise a path the live run will not take:
+ *
+ *   verbatim   RESTORE of the record's own payload (the target's loader takes it, it fits proto-max-bulk-len)
+ *   converted  RESTORE of a payload down-converted to the target's RDB version
+ *   commands   the value as write commands in one MULTI/EXEC (no usable RESTORE, or the payload is too big)
+ *   refused    nothing can be sent (db the target lacks, --mode restore without a usable RESTORE, …)
+ */
+import type { Flavor, KeyRecord } from '../records/types.js';
+import { convertPayload, loadsVerbatim } from '../encode/down-convert.js';
+import { DUMP_ENVELOPE } from '../encode/resp.js';
+import type { TargetInfo } from '../redis/server-info.js';
+
+export type ImportMode = 'auto' | 'restore' | 'commands';
+
+export type KeyPlan =
+  | { kind: 'verbatim'; rdbType: number; payload: Buffer; version: number }
+  | { kind: 'converted'; rdbType: number; payload: Buffer; version: number; droppedFieldTtls: number }
+  | { kind: 'commands'; why: string }
+  | { kind: 'refused'; reason: string };
+
+export interface PlanContext {
+  info: Pick<TargetInfo, 'maxRdbVersion' | 'databases' | 'protoMaxBulkLen'>;
+  flavor: Flavor;
+  mode: ImportMode;
+  cluster: boolean;
+  /** RESTORE is usable on the target (not renamed/refused, RDB version known). */
+  restoreOk: boolean;
+  lossy: boolean;
+}
+
+/** The flavour a target's loader has for RDB purposes (Valkey < 9 speaks Redis RDB 11). */
+export function targetFlavor(info: Pick<TargetInfo, 'maxRdbVersion'>): Flavor {
+  return info.maxRdbVersion >= 80 ? 'valkey' : 'redis';
+}
+
+/**
+ * The DUMP footer version for a payload the target loads verbatim: the source's version when the target
+ * takes it, else the target's own (verifyDumpPayload only checks "≤ own version"; Valkey ≥ 9 also refuses 12–79).
+ */
+export function footerVersion(rec: Pick<KeyRecord, 'rdbVersion'>, maxRdbVersion: number, flavor: Flavor): number {
+  let v = Math.min(rec.rdbVersion, maxRdbVersion);
+  if (flavor === 'valkey' && v >= 12 && v < 80) v = 11;
+  return Math.max(1, v);
+}
+
+/** Why the target cannot hold `db` at all (null: it can). */
+export function dbRefusal(db: number, ctx: Pick<PlanContext, 'cluster' | 'info'>): string | null {
+  if (ctx.cluster && db !== 0) return `db ${db}: a cluster has only db 0 (use --to-db 0 to import other dbs into it)`;
+  if (!ctx.cluster && db >= ctx.info.databases) return `db ${db}: the target has only ${ctx.info.databases} databases`;
+  return null;
+}
+
+/** The payload plus its DUMP envelope fits one bulk string on the target (processMultibulkBuffer's limit). */
+export function fitsBulk(payloadLength: number, info: Pick<TargetInfo, 'protoMaxBulkLen'>): boolean {
+  return payloadLength + DUMP_ENVELOPE <= info.protoMaxBulkLen;
+}
+
+/** The fast path's test: a verbatim RESTORE (kept cheap: it runs once per key). */
+export function isVerbatim(rec: KeyRecord, db: number, ctx: PlanContext): boolean {
+  return (
+    ctx.restoreOk &&
+    ctx.mode !== 'commands' &&
+    (ctx.cluster ? db === 0 : db < ctx.info.databases) &&
+    loadsVerbatim(rec, ctx.info.maxRdbVersion, ctx.flavor) &&
+    fitsBulk(rec.payload.length, ctx.info)
+  );
+}
+
+/** The full decision for one key (conversion errors are a refusal in restore mode, commands otherwise). */
+export function planKey(rec: KeyRecord, db: number, ctx: PlanContext): KeyPlan {
+  const dbBad = dbRefusal(db, ctx);
+  if (dbBad) return { kind: 'refused', reason: dbBad };
+  const max = ctx.info.maxRdbVersion;
+  const useRestore = ctx.mode !== 'commands' && ctx.restoreOk;
+  if (!useRestore) {
+    if (ctx.mode === 'restore') return { kind: 'refused', reason: 'RESTORE is not available on the target (renamed or refused)' };
+    return { kind: 'commands', why: ctx.mode === 'commands' ? '--mode commands' : 'RESTORE is not available on the target' };
+  }
+  let plan: KeyPlan;
+  if (loadsVerbatim(rec, max, ctx.flavor)) {
+    plan = { kind: 'verbatim', rdbType: rec.rdbType, payload: rec.payload, version: footerVersion(rec, max, ctx.flavor) };
+  } else {
+    let why = `the target takes RDB ≤ ${max}, the value needs a newer loader`;
+    let conv = null;
+    try {
+      conv = convertPayload(rec, max, { lossy: ctx.lossy, flavor: ctx.flavor });
+    } catch (e) {
+      if (ctx.mode === 'restore') return { kind: 'refused', reason: (e as Error).message };
+      why += ` and cannot be converted (${(e as Error).message})`;
+    }
+    if (conv === null) {
+      if (ctx.mode === 'restore') return { kind: 'refused', reason: `RESTORE impossible: ${why}` };
+      return { kind: 'commands', why };
+    }
+    plan = { kind: 'converted', rdbType: conv.rdbType, payload: conv.payload, version: max, droppedFieldTtls: conv.droppedFieldTtls ?? 0 };
+  }
+  if (!fitsBulk(plan.payload.length, ctx.info)) {
+    const why = `the payload (${plan.payload.length + DUMP_ENVELOPE} bytes) is larger than the target's proto-max-bulk-len (${ctx.info.protoMaxBulkLen})`;
+    if (ctx.mode === 'restore') return { kind: 'refused', reason: why };
+    return { kind: 'commands', why };
+  }
+  return plan;
+}
