@@ -31,6 +31,8 @@ export interface ImportArgs extends CommonArgs, LiveSourceArgs {
   /** In-flight window per connection, in MB. */
   'pipeline-mb'?: number;
   resume?: string;
+  /** Where the ledger goes (default: out-dir/migration_ledger_<stamp>.jsonl). */
+  ledger?: string;
   expired?: 'drop' | 'keep';
   cluster?: boolean;
   'to-db'?: number;
@@ -184,6 +186,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       .option('mode', { choices: ['auto', 'restore', 'commands'] as const, default: 'auto' as const, describe: 'RESTORE payloads, plain commands, or RESTORE with commands where needed' })
       .option('pipeline', { type: 'number', default: 8000, describe: 'keys in flight per connection' })
       .option('pipeline-mb', { type: 'number', default: 16, describe: 'MB in flight per connection' })
+      .option('ledger', { type: 'string', describe: 'write the ledger here (default: <out-dir>/migration_ledger_<stamp>.jsonl)' })
       .option('resume', { type: 'string', describe: 'continue the run recorded in this ledger (migration_ledger_*.jsonl)' })
       .option('expired', { choices: ['drop', 'keep'] as const, default: 'drop' as const, describe: 'keys already expired at --now' })
       .option('cluster', { type: 'boolean', default: false, describe: 'the target is a Redis Cluster (detected anyway)' })

@@ -60,8 +60,11 @@ export class RespSocket {
   private readonly spare: Buffer[] = [];
   /** Called once when the connection fails or closes unexpectedly. */
   onFatal: ((err: Error) => void) | null = null;
-  /** Called before buffered bytes go to the socket (the transport closes its open batch here). */
-  beforeFlush: (() => void) | null = null;
+  /**
+   * Called before buffered bytes go to the socket (the transport closes its open batch and the ledger
+   * records the intent here); false keeps the bytes unsent.
+   */
+  beforeFlush: (() => boolean) | null = null;
 
   private readonly queue: PendingOp[] = [];
   private head = 0;
@@ -181,7 +184,7 @@ export class RespSocket {
   flush(): void {
     const w = this.out;
     if (w.pos === 0 || this.failed) return;
-    this.beforeFlush?.();
+    if (this.beforeFlush !== null && !this.beforeFlush()) return;
     const buf = w.buf;
     const chunk = buf.subarray(0, w.pos);
     w.buf = this.spare.pop() ?? Buffer.allocUnsafe(OUT_BUFFER);

@@ -137,6 +137,8 @@ export class Transport {
   private timers = new Set<NodeJS.Timeout>();
   fatal: Error | null = null;
   onFatal: ((e: Error) => void) | null = null;
+  /** Called before any bytes go to a socket; false: send nothing (the ledger cannot record the intent). */
+  beforeSend: (() => boolean) | null = null;
   redirectsSeen = { moved: 0, ask: 0, retries: 0 };
   private readonly lowCount: number;
   private readonly lowBytes: number;
@@ -212,6 +214,7 @@ export class Transport {
         sock.onFatal = (e) => this.setFatal(new ConnectionLostError(this.spec.redactor.scrub(e.message)));
         sock.beforeFlush = () => {
           n.openBatch = null;
+          return this.beforeSend === null || this.beforeSend();
         };
         n.sock = sock;
         const parked = n.parked;
