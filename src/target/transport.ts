@@ -18,6 +18,8 @@ export interface WindowOptions {
   count: number;
   /** Bytes in flight per connection (a single larger unit is still allowed alone). */
   bytes: number;
+  /** Give a connection up when its requests get no reply byte for this long (ms; 0/undefined: never). */
+  requestTimeoutMs?: number;
 }
 
 /** Socket buffer size that triggers an immediate write (also written when the window fills or a batch ends). */
@@ -210,6 +212,7 @@ export class Transport {
           username: this.spec.username,
           password: this.spec.password,
           ...(this.opts.name ? { name: this.opts.name } : {}),
+          ...(this.window.requestTimeoutMs ? { requestTimeoutMs: this.window.requestTimeoutMs } : {}),
         });
         sock.onFatal = (e) => this.setFatal(new ConnectionLostError(this.spec.redactor.scrub(e.message)));
         sock.beforeFlush = () => {

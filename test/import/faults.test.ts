@@ -132,4 +132,54 @@ describe('import faults', () => {
       spawnSync('umount', [mnt]);
     }
   });
+
+  it('a connection that stalls forever stops the import after --request-timeout, and --resume finishes it exactly', async () => {
+    const target = await startRedis();
+    const proxy = await startFaultProxy(target.port);
+    proxy.delay(2);
+    const c = target.client();
+    try {
+      const out = join(dir, 'stall1');
+      const started = Date.now();
+      const run = importWithOutcome(args(rdb, proxy.url, out, { pipeline: 40, 'request-timeout': 500 }));
+      await until(async () => (await c.dbsize()) > N / 4, 60_000, 'a quarter written');
+      proxy.stall();
+      const r1 = await run;
+      expect(r1.exitCode).toBe(1);
+      expect((r1.report as any).import.stopped).toMatch(/no reply from 127\.0\.0\.1:\d+ for 500 ms \(--request-timeout\)/);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(await c.dbsize()).toBeLessThan(N);
+      const r2 = await importWithOutcome(args(rdb, target.url, join(dir, 'stall2'), { resume: r1.ledgerPath!, validate: true }));
+      expect(r2.exitCode).toBe(0);
+      expect((r2.report as any).validation.mismatched).toBe(0);
+      expect(await c.dbsize()).toBe(N);
+    } finally {
+      c.disconnect();
+      await proxy.close();
+      await target.stop();
+    }
+  }, 90_000);
+
+  it('a connection reset mid-run stops with a clear error and --resume finishes exactly', async () => {
+    const target = await startRedis();
+    const proxy = await startFaultProxy(target.port);
+    proxy.delay(2);
+    const c = target.client();
+    try {
+      const run = importWithOutcome(args(rdb, proxy.url, join(dir, 'reset1'), { pipeline: 40 }));
+      await until(async () => (await c.dbsize()) > N / 4, 60_000, 'a quarter written');
+      proxy.cutAfter(1000);
+      const r1 = await run;
+      expect(r1.exitCode).toBe(1);
+      expect((r1.report as any).import.stopped).toMatch(/connection to 127\.0\.0\.1:\d+ (failed|closed)/);
+      const r2 = await importWithOutcome(args(rdb, target.url, join(dir, 'reset2'), { resume: r1.ledgerPath!, validate: true }));
+      expect(r2.exitCode).toBe(0);
+      expect((r2.report as any).validation.mismatched).toBe(0);
+      expect(await c.dbsize()).toBe(N);
+    } finally {
+      c.disconnect();
+      await proxy.close();
+      await target.stop();
+    }
+  }, 90_000);
 });
