@@ -21,6 +21,7 @@ export interface Settings {
   tolerance: number;
   sample: number;
   chunk: number;
+  requestTimeoutMs: number;
 }
 
 export function settings(a: ImportArgs): Settings {
@@ -42,7 +43,9 @@ export function settings(a: ImportArgs): Settings {
   if (!['auto', 'restore', 'commands'].includes(mode)) throw new RekeyUsageError(`--mode ${mode}: expected auto, restore or commands`);
   const onConflict = a['on-conflict'] ?? 'skip';
   if (!['skip', 'replace', 'fail'].includes(onConflict)) throw new RekeyUsageError(`--on-conflict ${onConflict}: expected skip, replace or fail`);
-  return { mode, onConflict, window, windowBytes: Math.round(mb * 1048576), expired: a.expired ?? 'drop', maxErrors, tolerance, sample, chunk };
+  const requestTimeoutMs = a['request-timeout'] ?? 60_000;
+  if (!(Number.isInteger(requestTimeoutMs) && requestTimeoutMs >= 0)) throw new RekeyUsageError(`--request-timeout ${a['request-timeout']}: expected milliseconds ≥ 0 (0: wait forever)`);
+  return { requestTimeoutMs, mode, onConflict, window, windowBytes: Math.round(mb * 1048576), expired: a.expired ?? 'drop', maxErrors, tolerance, sample, chunk };
 }
 
 /** A stamp none of the run's files uses yet (two runs in one second get _2, _3, …). */

@@ -4,7 +4,7 @@
  * report that part 3 (import-render.ts) shows.
  */
 import { join } from 'node:path';
-import { EXIT_OK, EXIT_PROBLEM } from '../errors.js';
+import { EXIT_BAD_INPUT, EXIT_OK, EXIT_PROBLEM } from '../errors.js';
 import type { OpenedInput } from '../sources/open.js';
 import { openInput } from '../sources/open.js';
 import type { CompiledRules, UnmatchedMode } from '../rules/index.js';
@@ -19,7 +19,7 @@ import type { TargetSpec } from '../redis/endpoint.js';
 import { countTargetKeys, type TargetSession } from '../target/session.js';
 import { ConflictError, InterruptedError, TargetWriter, TooManyErrorsError } from '../target/restore-writer.js';
 import { DryRunSink } from '../target/dry-run.js';
-import { LedgerWriter, type LedgerHeader, type ResumeState } from '../target/ledger.js';
+import { LedgerWriteError, LedgerWriter, mayHaveBeenSent, type LedgerHeader, type ResumeState } from '../target/ledger.js';
 import type { TargetInfo } from '../redis/server-info.js';
 import { Progress } from '../report/progress.js';
 import type { Transport } from '../target/transport.js';
@@ -115,7 +115,7 @@ export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
 export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
   const { a, hooks, s, started, outDir, stamp, now, log, rules, unmatched, session, spec, info, cluster, scrub, toDb, resume, input, openOptions, resumeCounter, batches, transport, pipelineBase, stats } = ctx;
   // 5b. live
-  const ledgerPath = a.resume ?? join(outDir, `migration_ledger_${stamp}.jsonl`);
+  const ledgerPath = a.resume ?? a.ledger ?? join(outDir, `migration_ledger_${stamp}.jsonl`);
   const header: LedgerHeader = {
     $: 'ledger',
     version: 1,
@@ -149,7 +149,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     toDb,
     lossy: a.lossy ?? false,
     maxErrors: s.maxErrors,
-    ...(resume ? { uncertainOffsets: resume.inflight } : {}),
+    ...(resume ? { mayExist: (offset: number) => mayHaveBeenSent(resume, offset) } : {}),
     chunk: s.chunk,
     scrub,
   });
@@ -273,6 +273,8 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
   }
   // Input errors keep their own exit code (2) and anything unexpected stays visible: rethrow (the report,
   // log and ledger are written already).
+  // A ledger that cannot be written is an environment fault like bad input: exit 2, with report and log.
+  if (failure instanceof LedgerWriteError) return { exitCode: EXIT_BAD_INPUT, reportPath, ledgerPath: ledger.path, report };
   if (failure && !(failure instanceof ConflictError || failure instanceof TooManyErrorsError || failure instanceof CollisionError || isConnectionLoss(failure))) throw failure;
   const problem = failure !== null || stats.migrationErrors > 0 || (validation.performed && validation.mismatched > 0);
   return { exitCode: problem ? EXIT_PROBLEM : EXIT_OK, reportPath, ledgerPath: ledger.path, report };

@@ -31,6 +31,10 @@ export interface ImportArgs extends CommonArgs, LiveSourceArgs {
   /** In-flight window per connection, in MB. */
   'pipeline-mb'?: number;
   resume?: string;
+  /** Give a connection up when requests get no reply for this long (ms, 0: never). */
+  'request-timeout'?: number;
+  /** Where the ledger goes (default: out-dir/migration_ledger_<stamp>.jsonl). */
+  ledger?: string;
   expired?: 'drop' | 'keep';
   cluster?: boolean;
   'to-db'?: number;
@@ -147,7 +151,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
   const guard = inner ? { add: (db: number, key: Buffer) => inner.add(toDb ?? db, key) } : null;
   let transport: Transport;
   try {
-    transport = await openTransport(spec, cluster, { count: s.window, bytes: s.windowBytes });
+    transport = await openTransport(spec, cluster, { count: s.window, bytes: s.windowBytes, requestTimeoutMs: s.requestTimeoutMs });
   } catch (e) {
     if (e instanceof TargetConnectionError) return failEarly(e.message);
     throw e;
@@ -184,6 +188,8 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       .option('mode', { choices: ['auto', 'restore', 'commands'] as const, default: 'auto' as const, describe: 'RESTORE payloads, plain commands, or RESTORE with commands where needed' })
       .option('pipeline', { type: 'number', default: 8000, describe: 'keys in flight per connection' })
       .option('pipeline-mb', { type: 'number', default: 16, describe: 'MB in flight per connection' })
+      .option('request-timeout', { type: 'number', default: 60000, describe: 'ms without any reply before a connection is given up (the run stops, resumable; 0: wait forever)' })
+      .option('ledger', { type: 'string', describe: 'write the ledger here (default: <out-dir>/migration_ledger_<stamp>.jsonl)' })
       .option('resume', { type: 'string', describe: 'continue the run recorded in this ledger (migration_ledger_*.jsonl)' })
       .option('expired', { choices: ['drop', 'keep'] as const, default: 'drop' as const, describe: 'keys already expired at --now' })
       .option('cluster', { type: 'boolean', default: false, describe: 'the target is a Redis Cluster (detected anyway)' })

@@ -5,19 +5,26 @@
  *   {"offset":123,"db":0,"key":"<base64>","created":true}   one per acknowledged key (created: the run made it;
  *                                                     false: it already existed and was skipped or replaced)
  *   {"$":"hwm","offset":456}                          every input record at or before this offset is done
+ *   {"$":"sent","offset":600}                         records at or before this offset may have been sent
  *   {"$":"inflight","offset":789,"db":0,"key":"…"}    sent but not acknowledged when the run stopped
  *   {"$":"resume",...}                                a later run continued this ledger
  *   {"$":"end","complete":true,...}                   the run ended (complete: the whole input was processed)
  *
- * Lines are buffered and written with an fsync every `syncEvery` acknowledgements (and every second, and
- * at the end), so after a crash the ledger holds every acknowledged key but the last few.
+ * Exact after a crash of rekey (SIGKILL included): before any byte goes to the target, a `sent` line naming
+ * the highest input offset handed to the connection is written to the file (a write(2): the kernel holds
+ * it even if the process dies the next instant), and acknowledgements are written within one turn of the
+ * event loop after their reply. So every key the target may hold from this run is either acknowledged in
+ * the ledger or at/below a `sent` mark without an acknowledgement — the latter are re-checked on resume
+ * and recorded `uncertain` when they exist. fsync (for power loss, not process death) runs every
+ * `syncEvery` acknowledgements, every second and at the end.
  * `--resume` skips input records at or below the high-water mark and those listed after it; `rollback`
  * deletes exactly the keys listed with created:true.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { writeSync } from 'node:fs';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { RekeyUsageError } from '../errors.js';
+import { EXIT_BAD_INPUT, RekeyUsageError } from '../errors.js';
 import { ByteWriter } from '../encode/rdb-primitives.js';
 
 export interface LedgerHeader {
@@ -53,6 +60,12 @@ export interface LedgerWriterOptions {
   flushIntervalMs?: number;
 }
 
+/** The ledger cannot be written (disk full, I/O error): the import must stop at once (exit 2). */
+export class LedgerWriteError extends Error {
+  override readonly name = 'LedgerWriteError';
+  readonly exitCode = EXIT_BAD_INPUT;
+}
+
 const B64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
 
 /** Flags of an acknowledgement line. */
@@ -82,7 +95,11 @@ export class LedgerWriter {
   private lastHwm = -1;
   private writtenHwm = -1;
   private closed = false;
-  private failure: Error | null = null;
+  private failure: LedgerWriteError | null = null;
+  private pushScheduled = false;
+  private sentMark = -1;
+  /** Called once when a write fails (the writer stops the import). */
+  onFailure: ((e: LedgerWriteError) => void) | null = null;
   acks = 0;
   created = 0;
 
@@ -163,7 +180,52 @@ export class LedgerWriter {
     if (++this.sinceSync >= this.opts.syncEvery) {
       this.sinceSync = 0;
       this.flush(true).catch(() => undefined);
+    } else if (!this.pushScheduled) {
+      // All acknowledgements of one burst of replies go to the kernel together, right after it.
+      this.pushScheduled = true;
+      setImmediate(() => {
+        this.pushScheduled = false;
+        this.push();
+      });
     }
+  }
+
+  /**
+   * Records at or before `offset` are about to be sent: the mark reaches the file before the bytes reach
+   * the socket. False when the ledger cannot be written (then nothing may be sent).
+   */
+  sent(offset: number): boolean {
+    if (this.failure) return false;
+    if (offset > this.sentMark) {
+      this.sentMark = offset;
+      this.text(`{"$":"sent","offset":${offset}}\n`);
+      this.push();
+    }
+    return this.failure === null;
+  }
+
+  get failed(): LedgerWriteError | null {
+    return this.failure;
+  }
+
+  /** Hand the buffered lines to the kernel now (write(2), no fsync). */
+  push(): void {
+    if (this.failure || this.buf.pos === 0) return;
+    const chunk = this.buf.finish();
+    this.pendingLines = 0;
+    try {
+      let done = 0;
+      while (done < chunk.length) done += writeSync(this.fh.fd, chunk, done, chunk.length - done);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private fail(e: unknown): void {
+    if (this.failure) return;
+    const code = (e as NodeJS.ErrnoException).code;
+    this.failure = new LedgerWriteError(`ledger ${this.path}: write failed (${code ?? (e as Error).message}): the import stops; keys sent since the last ledger line are uncertain`);
+    this.onFailure?.(this.failure);
   }
 
   /** Every input record at or before `offset` is done. Written with the next flush. */
@@ -179,22 +241,22 @@ export class LedgerWriter {
     this.text(JSON.stringify(obj) + '\n');
   }
 
-  /** Write buffered lines (and an fsync when `sync`). Writes are serialized. */
+  /** Write buffered lines (and an fsync when `sync`; fsyncs are serialized). */
   flush(sync: boolean): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.lastHwm > this.writtenHwm) {
       this.text(`{"$":"hwm","offset":${this.lastHwm}}\n`);
       this.writtenHwm = this.lastHwm;
     }
-    const chunk = this.buf.pos > 0 ? this.buf.finish() : null;
-    this.pendingLines = 0;
+    this.push();
+    if (this.failure) return Promise.reject(this.failure);
+    if (!sync) return this.chain;
     this.chain = this.chain.then(async () => {
       if (this.failure) throw this.failure;
       try {
-        if (chunk) await this.fh.write(chunk);
-        if (sync) await this.fh.datasync();
+        await this.fh.datasync();
       } catch (e) {
-        this.failure = new Error(`ledger ${this.path}: write failed: ${(e as Error).message}`);
+        this.fail(e);
         throw this.failure;
       }
     });
@@ -257,6 +319,7 @@ export type LedgerLine =
   | { kind: 'header'; header: LedgerHeader }
   | { kind: 'ack'; ack: LedgerAck }
   | { kind: 'hwm'; offset: number }
+  | { kind: 'sent'; offset: number }
   | { kind: 'inflight'; offset: number; db: number; key: Buffer }
   | { kind: 'resume'; data: Record<string, unknown> }
   | { kind: 'end'; data: Record<string, unknown> }
@@ -305,6 +368,7 @@ export async function* readLedger(path: string): AsyncGenerator<LedgerLine> {
       if (obj.replaced === true) ack.replaced = true;
       yield { kind: 'ack', ack };
     } else if (tag === 'hwm') yield { kind: 'hwm', offset: Number(obj.offset) };
+    else if (tag === 'sent') yield { kind: 'sent', offset: Number(obj.offset) };
     else if (tag === 'inflight') yield { kind: 'inflight', offset: Number(obj.offset), db: Number(obj.db), key: Buffer.from(String(obj.key), 'base64') };
     else if (tag === 'resume') yield { kind: 'resume', data: obj };
     else if (tag === 'end') yield { kind: 'end', data: obj };
@@ -322,6 +386,8 @@ export interface ResumeState {
   done: Set<number>;
   /** Offsets that were in flight when a run stopped and not acknowledged since. */
   inflight: Set<number>;
+  /** Every record at or before this offset may have been sent by an earlier run (-1: none). */
+  sentUpTo: number;
   acks: number;
   created: number;
   /** The last run of this ledger reached its end line with complete:true. */
@@ -334,6 +400,7 @@ export async function readResumeState(path: string): Promise<ResumeState> {
   let hwm = -1;
   const done = new Set<number>();
   const inflight = new Set<number>();
+  let sentUpTo = -1;
   let acks = 0;
   let created = 0;
   let complete = false;
@@ -362,6 +429,9 @@ export async function readResumeState(path: string): Promise<ResumeState> {
       case 'inflight':
         if (!done.has(l.offset) && l.offset > hwm) inflight.add(l.offset);
         break;
+      case 'sent':
+        if (l.offset > sentUpTo) sentUpTo = l.offset;
+        break;
       case 'resume':
         runs++;
         complete = false;
@@ -374,5 +444,13 @@ export async function readResumeState(path: string): Promise<ResumeState> {
     }
   }
   prune();
-  return { header: header!, hwm, done, inflight, acks, created, complete, runs };
+  return { header: header!, hwm, done, inflight, sentUpTo, acks, created, complete, runs };
+}
+
+/**
+ * Whether a record the resumed run still has to do may already be in the target from an earlier run
+ * (sent, or in flight at a stop, without an acknowledgement): such a key is re-checked, never overwritten.
+ */
+export function mayHaveBeenSent(state: Pick<ResumeState, 'sentUpTo' | 'inflight'>, offset: number): boolean {
+  return offset <= state.sentUpTo || state.inflight.has(offset);
 }

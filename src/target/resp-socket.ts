@@ -42,6 +42,8 @@ export interface RespSocketOptions {
   connectTimeoutMs?: number;
   /** Client name shown by CLIENT LIST. */
   name?: string;
+  /** Fail the connection when requests wait this long without any reply byte (0/undefined: never). */
+  requestTimeoutMs?: number;
 }
 
 const INCOMPLETE = Symbol('incomplete');
@@ -60,8 +62,11 @@ export class RespSocket {
   private readonly spare: Buffer[] = [];
   /** Called once when the connection fails or closes unexpectedly. */
   onFatal: ((err: Error) => void) | null = null;
-  /** Called before buffered bytes go to the socket (the transport closes its open batch here). */
-  beforeFlush: (() => void) | null = null;
+  /**
+   * Called before buffered bytes go to the socket (the transport closes its open batch and the ledger
+   * records the intent here); false keeps the bytes unsent.
+   */
+  beforeFlush: (() => boolean) | null = null;
 
   private readonly queue: PendingOp[] = [];
   private head = 0;
@@ -77,6 +82,9 @@ export class RespSocket {
   /** Database the connection has SELECTed (tracked by select()). */
   db = 0;
   bytesSent = 0;
+  /** When a reply byte last arrived, or the queue last went from empty to busy. */
+  private lastProgress = Date.now();
+  private watchdog: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly socket: Socket,
@@ -130,6 +138,7 @@ export class RespSocket {
       });
     });
     const c = new RespSocket(socket, o.host, o.port);
+    if (o.requestTimeoutMs) c.watch(o.requestTimeoutMs);
     const hello: Array<readonly RespArg[]> = [];
     if (o.password) hello.push(o.username ? ['AUTH', o.username, o.password] : ['AUTH', o.password]);
     if (o.db) hello.push(['SELECT', String(o.db)]);
@@ -150,7 +159,26 @@ export class RespSocket {
 
   /** Queue `op` for replies to what was appended to `out` since the last enqueue. */
   enqueue(op: PendingOp): void {
+    if (this.head === this.queue.length) this.lastProgress = Date.now();
     this.queue.push(op);
+  }
+
+  /**
+   * A server (or link) that stalls would leave every pending request waiting forever: fail the connection
+   * once requests have waited `ms` without a single reply byte. Checked a few times per period.
+   */
+  private watch(ms: number): void {
+    this.watchdog = setInterval(() => {
+      if (this.pending > 0 && Date.now() - this.lastProgress > ms) {
+        this.fail(new ConnectionLostError(`no reply from ${this.address} for ${ms} ms (--request-timeout): the connection is given up`));
+      }
+    }, Math.max(10, Math.floor(ms / 4)));
+    this.watchdog.unref();
+  }
+
+  private unwatch(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
   }
 
   /** Append one command (convenience; hot paths write into `out` directly). */
@@ -181,7 +209,7 @@ export class RespSocket {
   flush(): void {
     const w = this.out;
     if (w.pos === 0 || this.failed) return;
-    this.beforeFlush?.();
+    if (this.beforeFlush !== null && !this.beforeFlush()) return;
     const buf = w.buf;
     const chunk = buf.subarray(0, w.pos);
     w.buf = this.spare.pop() ?? Buffer.allocUnsafe(OUT_BUFFER);
@@ -216,6 +244,7 @@ export class RespSocket {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.unwatch();
     this.flush();
     await new Promise<void>((resolve) => {
       if (this.socket.destroyed) return resolve();
@@ -233,12 +262,14 @@ export class RespSocket {
 
   destroy(): void {
     this.closing = true;
+    this.unwatch();
     this.socket.destroy();
   }
 
   private fail(err: Error): void {
     if (this.failed) return;
     this.failed = err;
+    this.unwatch();
     this.socket.destroy();
     // Promise-style ops (call()) learn about it; writer ops are reported through onFatal.
     for (let i = this.head; i < this.queue.length; i++) {
@@ -252,6 +283,7 @@ export class RespSocket {
   // reply parsing
 
   private onData(chunk: Buffer): void {
+    this.lastProgress = Date.now();
     let buf: Buffer;
     if (this.rest !== null) {
       if (this.need > 0 && this.restLen + chunk.length < this.need) {

@@ -69,6 +69,8 @@ export class KeyUnit extends Unit {
     /** Position among records the sink received (for the report's migrated_keys list). */
     readonly index: number,
     phase: Phase,
+    /** The writer's --on-conflict, or 'skip' for a key an earlier run may have written (resume). */
+    readonly policy: ConflictPolicy,
   ) {
     super(db, rec.key, w.cluster ? keySlot(rec.key) : 0);
     this.phase = phase;
@@ -80,7 +82,7 @@ export class KeyUnit extends Unit {
 
   write(out: ByteWriter, asking: boolean): number {
     this.asked = asking;
-    const policy = this.w.onConflict;
+    const policy = this.policy;
     switch (this.phase) {
       case 'restore': {
         const replace = policy === 'replace';
@@ -104,7 +106,7 @@ export class KeyUnit extends Unit {
 
   settle(all: Reply[]): 'done' | 'again' {
     const replies = !this.asked ? all : this.phase !== 'commands' ? all.filter((_, i) => i % 2 === 1) : all.slice(1);
-    const policy = this.w.onConflict;
+    const policy = this.policy;
     switch (this.phase) {
       case 'restore': {
         const r = replies[replies.length - 1];
@@ -166,13 +168,13 @@ export class KeyUnit extends Unit {
   /** Switch to commands (from a failed RESTORE); returns 'again' or a finished error. */
   toCommands(value: Value, why: string): 'done' | 'again' {
     try {
-      this.cmds = this.w.commandsFor(this.rec, value);
+      this.cmds = this.w.commandsFor(this.rec, value, this.policy === 'replace');
     } catch (e) {
       return this.finish({ kind: 'error', message: `${why}; as commands: ${(e as Error).message}` });
     }
     this.viaCommands = true;
     this.w.noteCommandsFallback(this, why);
-    this.phase = this.w.onConflict === 'replace' ? 'commands' : 'check';
+    this.phase = this.policy === 'replace' ? 'commands' : 'check';
     return 'again';
   }
 
@@ -214,8 +216,11 @@ export interface TargetWriterOptions {
   lossy: boolean;
   /** Stop (exit 1) after this many errors. */
   maxErrors: number | null;
-  /** Offsets that were in flight when a previous run stopped (resume): existing keys there are "uncertain". */
-  uncertainOffsets?: Set<number>;
+  /**
+   * Resume: true for a record an earlier run may have written without acknowledging it (ledger.ts
+   * mayHaveBeenSent). Such a key is never overwritten; when it exists it is recorded "uncertain".
+   */
+  mayExist?: (offset: number) => boolean;
   /** Elements per variadic command in commands mode. */
   chunk?: number;
   /** Scrub secrets from messages. */
@@ -317,6 +322,9 @@ export class TargetWriter implements Sink {
   private readonly scrub: (s: string) => string;
   private readonly replace: boolean;
   private fallbackLogged = 0;
+  /** Input offset of the last key handed to the transport (what the ledger's `sent` mark covers). */
+  private lastOffset = -1;
+  private readonly mayExist: ((offset: number) => boolean) | null;
 
   constructor(private readonly o: TargetWriterOptions) {
     this.mode = o.mode;
@@ -332,6 +340,17 @@ export class TargetWriter implements Sink {
       lossy: o.lossy,
     };
     this.scrub = o.scrub ?? ((s) => s);
+    this.mayExist = o.mayExist ?? null;
+    const ledger = o.ledger;
+    if (ledger) {
+      // Intent before bytes: the ledger's `sent` mark reaches the file before each socket write; a ledger
+      // that cannot be written stops everything before anything more is sent.
+      o.transport.beforeSend = () => ledger.sent(this.lastOffset);
+      ledger.onFailure = (e) => {
+        if (!this.stop) this.stop = e;
+        o.transport.setFatal(e);
+      };
+    }
     if (!this.ctx.restoreOk && o.mode === 'auto') o.log.log('INFO', 'RESTORE is not available on the target: values go as commands');
   }
 
@@ -362,9 +381,11 @@ export class TargetWriter implements Sink {
       if (this.stop) throw this.stop;
       const seq = this.acks.push(rec);
       this.counters.keys++;
+      this.lastOffset = rec.offset;
       const db = toDb ?? rec.db;
+      const recheck = this.mayExist !== null && this.mayExist(rec.offset);
       // Fast path: a verbatim RESTORE into the open batch of the key's node.
-      if (isVerbatim(rec, db, ctx)) {
+      if (!recheck && isVerbatim(rec, db, ctx)) {
         const slot = this.cluster ? keySlot(rec.key) : 0;
         let n = t.nodeForKey(slot);
         if (n !== null) {
@@ -392,7 +413,7 @@ export class TargetWriter implements Sink {
           }
         }
       }
-      const unit = this.plan(rec, db, seq);
+      const unit = this.plan(rec, db, seq, recheck ? 'skip' : this.onConflict);
       if (unit === null) continue;
       const p = t.submit(unit);
       if (p) await p;
@@ -417,7 +438,7 @@ export class TargetWriter implements Sink {
       return;
     }
     // Slow path: the key continues as a unit of its own (redirect, retry, fallback to commands, error).
-    const u = new KeyUnit(this, rec, b.db, seq, 'restore');
+    const u = new KeyUnit(this, rec, b.db, seq, 'restore', this.onConflict);
     u.rdbType = rec.rdbType;
     u.payload = rec.payload;
     u.version = footerVersion(rec, this.ctx.info.maxRdbVersion, this.ctx.flavor);
@@ -428,10 +449,10 @@ export class TargetWriter implements Sink {
   }
 
   /** Build the unit for a key off the fast path (or finish it right away with an error). */
-  private plan(rec: KeyRecord, db: number, seq: number): KeyUnit | null {
+  private plan(rec: KeyRecord, db: number, seq: number, policy: ConflictPolicy): KeyUnit | null {
     const p = planKey(rec, db, this.ctx);
     if (p.kind === 'refused') return this.planFailed(db, rec, seq, this.scrub(p.reason));
-    const unit = new KeyUnit(this, rec, db, seq, 'restore');
+    const unit = new KeyUnit(this, rec, db, seq, 'restore', policy);
     if (p.kind === 'verbatim' || p.kind === 'converted') {
       unit.rdbType = p.rdbType;
       unit.payload = p.payload;
@@ -447,12 +468,12 @@ export class TargetWriter implements Sink {
     try {
       const value = rec.decode();
       if (isEmptyCollection(value)) return this.emptyDropped(db, rec, seq);
-      unit.cmds = this.commandsFor(rec, value);
+      unit.cmds = this.commandsFor(rec, value, policy === 'replace');
     } catch (e) {
       return this.planFailed(db, rec, seq, this.scrub((e as Error).message));
     }
     unit.viaCommands = true;
-    unit.phase = this.replace ? 'commands' : 'check';
+    unit.phase = policy === 'replace' ? 'commands' : 'check';
     unit.bytes = estimateCommandBytes(unit.cmds);
     return unit;
   }
@@ -468,9 +489,9 @@ export class TargetWriter implements Sink {
   }
 
   /** The value as write commands (hash field TTLs dropped under --lossy when the target has no HPEXPIREAT). */
-  commandsFor(rec: KeyRecord, value: Value): Buffer[][] {
+  commandsFor(rec: KeyRecord, value: Value, replace: boolean): Buffer[][] {
     const r = buildValueCommands(rec.key, value, rec.expireAtMs, {
-      replace: this.replace,
+      replace,
       chunk: this.o.chunk ?? 1000,
       fieldTtl: this.o.info.hashFieldTtl,
       lossy: this.o.lossy,
@@ -531,7 +552,7 @@ export class TargetWriter implements Sink {
         c.bytes += bytes;
         if (existed) {
           c.replaced++;
-          const uncertain = this.o.uncertainOffsets?.has(rec.offset) === true;
+          const uncertain = this.mayExist?.(rec.offset) === true;
           if (uncertain) c.uncertain++;
           ledger?.ack(rec.offset, db, key, false, ACK_REPLACED | (uncertain ? ACK_UNCERTAIN : 0));
         } else {
@@ -541,7 +562,7 @@ export class TargetWriter implements Sink {
         break;
       }
       case 'skipped': {
-        const uncertain = this.o.uncertainOffsets?.has(rec.offset) === true;
+        const uncertain = this.mayExist?.(rec.offset) === true;
         c.skipped++;
         if (uncertain) c.uncertain++;
         this.o.stats.skippedExisting++;

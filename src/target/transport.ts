@@ -19,6 +19,8 @@ export interface WindowOptions {
   count: number;
   /** Bytes in flight per connection (a single larger unit is still allowed alone). */
   bytes: number;
+  /** Give a connection up when its requests get no reply byte for this long (ms; 0/undefined: never). */
+  requestTimeoutMs?: number;
 }
 
 /** Socket buffer size that triggers an immediate write (also written when the window fills or a batch ends). */
@@ -138,6 +140,8 @@ export class Transport {
   private timers = new Set<NodeJS.Timeout>();
   fatal: Error | null = null;
   onFatal: ((e: Error) => void) | null = null;
+  /** Called before any bytes go to a socket; false: send nothing (the ledger cannot record the intent). */
+  beforeSend: (() => boolean) | null = null;
   redirectsSeen = { moved: 0, ask: 0, retries: 0 };
   private readonly lowCount: number;
   private readonly lowBytes: number;
@@ -209,10 +213,12 @@ export class Transport {
           username: this.spec.username,
           password: this.spec.password,
           ...(this.opts.name ? { name: this.opts.name } : {}),
+          ...(this.window.requestTimeoutMs ? { requestTimeoutMs: this.window.requestTimeoutMs } : {}),
         });
         sock.onFatal = (e) => this.setFatal(new ConnectionLostError(this.spec.redactor.scrub(e.message)));
         sock.beforeFlush = () => {
           n.openBatch = null;
+          return this.beforeSend === null || this.beforeSend();
         };
         n.sock = sock;
         const parked = n.parked;
