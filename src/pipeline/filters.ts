@@ -1,4 +1,5 @@
 import { RekeyUsageError } from '../errors.js';
+import { compileLinearRegExp } from '../rules/linear-regex.js';
 import { LOGICAL_TYPES, type KeyRecord, type LogicalType } from '../records/types.js';
 
 export interface FilterOptions {
@@ -42,7 +43,7 @@ export function globToRegExp(glob: string): RegExp {
       }
     } else re += escapeChar(ch);
   }
-  return new RegExp(re + '$', 's');
+  return compileLinearRegExp(re + '$', 's');
 }
 
 function escapeChar(c: string): string {
@@ -51,9 +52,11 @@ function escapeChar(c: string): string {
 
 function compileRegex(src: string, flag: string): RegExp {
   try {
-    return new RegExp(src, 's');
+    // Linear-bounded: a hostile pattern cannot hang the run (see rules/linear-regex.ts).
+    return compileLinearRegExp(src, 's');
   } catch (e) {
-    throw new RekeyUsageError(`${flag}: invalid regular expression: ${(e as Error).message}`);
+    const msg = (e as Error).message.replace(/^Invalid regular expression: /, '');
+    throw new RekeyUsageError(`${flag} ${JSON.stringify(src)}: invalid regular expression: ${msg}`);
   }
 }
 

@@ -233,7 +233,7 @@ class RuleSet implements CompiledRules {
       rule: this.names[i]!,
       ruleIndex: i,
       category: this.cats[i]!,
-      newKey: plan === null ? key : buildKey(plan, key, m.caps),
+      newKey: plan === null ? key : buildKey(plan, m.capSrc, m.caps),
       toDb: this.toDbs[i],
       ttl: this.ttls[i]!,
     };
@@ -251,7 +251,7 @@ class RuleSet implements CompiledRules {
   renameWith(ruleIndex: number, key: Buffer, type?: LogicalType, db?: number): Buffer | null {
     if (!this.matcher.matchOne(ruleIndex, key, typeBit(type), db ?? -1)) return null;
     const plan = this.plans[ruleIndex]!;
-    return plan === null ? key : buildKey(plan, key, this.matcher.caps);
+    return plan === null ? key : buildKey(plan, this.matcher.capSrc, this.matcher.caps);
   }
 
   toOldKey(newKey: Buffer, opts: { type?: LogicalType; db?: number } = {}): Buffer | null {

@@ -20,7 +20,7 @@ import { CLASS_TABLES, type Segment } from './template.js';
 export interface MatchEntry {
   /** Template segments (including the literal prefix), or null for a regex entry. */
   segments: readonly Segment[] | null;
-  /** Anchored regex with the `d` flag, run over the latin1 view; or null. */
+  /** Anchored regex (linear-bounded, see linear-regex.ts), run over the latin1 view; or null. */
   regex: RegExp | null;
   /** Capture slot names: template variables / regex named groups. */
   captureNames: readonly string[];
@@ -219,8 +219,14 @@ interface BuildNode {
 }
 
 export class Matcher {
-  /** Captures of the last successful match: [start, end) per slot, -1 when unset. */
+  /** Captures of the last successful match: [start, end) per slot into `capSrc`, -1 when unset. */
   readonly caps: Int32Array;
+  /**
+   * The bytes `caps` points into: the key for a template match; for a regex match a scratch buffer
+   * holding the groups' bytes (regexes run without the `d` flag, so group offsets are not known).
+   */
+  capSrc: Uint8Array = new Uint8Array(0);
+  private scratch: Buffer = Buffer.alloc(256);
   readonly size: number;
   private readonly patterns: CompiledPattern[];
   private readonly root: TrieNode;
@@ -328,7 +334,10 @@ export class Matcher {
         continue;
       }
       if (p.needsMemo) beginMemo(p.n, kl);
-      if (matchSegments(p, key, 0, p.prefixLen, this.caps)) return idx;
+      if (matchSegments(p, key, 0, p.prefixLen, this.caps)) {
+        this.capSrc = key;
+        return idx;
+      }
     }
     return -1;
   }
@@ -344,6 +353,7 @@ export class Matcher {
     const pre = p.prefix;
     for (let j = 0; j < pre.length; j++) if (key[j] !== pre[j]) return false;
     if (p.needsMemo) beginMemo(p.n, key.length);
+    this.capSrc = key;
     return matchSegments(p, key, 0, p.prefixLen, this.caps);
   }
 
@@ -363,18 +373,25 @@ export class Matcher {
     if (this.latin1 === null) this.latin1 = key.toString('latin1');
     const m = p.regex!.exec(this.latin1);
     if (m === null) return false;
-    const groups = m.indices?.groups;
+    const groups = m.groups;
     const names = p.regexGroups;
+    // Each group's text is a latin1 slice of the key (one char per byte): copy it into the scratch.
+    let need = 0;
+    for (let s = 0; s < names.length; s++) need += groups?.[names[s]!]?.length ?? 0;
+    if (need > this.scratch.length) this.scratch = Buffer.alloc(Math.max(need, this.scratch.length * 2));
+    let o = 0;
     for (let s = 0; s < names.length; s++) {
-      const r = groups?.[names[s]!];
-      if (r === undefined) {
+      const g = groups?.[names[s]!];
+      if (g === undefined) {
         this.caps[2 * s] = -1;
         this.caps[2 * s + 1] = -1;
       } else {
-        this.caps[2 * s] = r[0];
-        this.caps[2 * s + 1] = r[1];
+        this.caps[2 * s] = o;
+        o += this.scratch.write(g, o, 'latin1');
+        this.caps[2 * s + 1] = o;
       }
     }
+    this.capSrc = this.scratch;
     return true;
   }
 }

@@ -140,7 +140,7 @@ export class InverseMapper {
     for (;;) {
       const i = this.matcher.match(newKey, tbit, db, from);
       if (i < 0) return null;
-      const oldKey = buildKey(this.plans[i]!, newKey, this.matcher.caps);
+      const oldKey = buildKey(this.plans[i]!, this.matcher.capSrc, this.matcher.caps);
       const ruleIndex = this.rules[i]!.ruleIndex;
       if (verify(oldKey, ruleIndex)) return { oldKey, ruleIndex };
       from = i + 1;

@@ -24,6 +24,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { RekeyUsageError } from '../errors.js';
 import { LOGICAL_TYPES, type LogicalType } from '../records/types.js';
+import { compileLinearRegExp } from './linear-regex.js';
 import { TemplateSyntaxError, parseTemplate, placeholderText, type PlaceholderKind, type Template } from './template.js';
 
 export type UnmatchedMode = 'keep' | 'drop' | 'error';
@@ -38,7 +39,7 @@ export interface SourceLoc {
 export interface RegexSpec {
   /** As written in the file. */
   source: string;
-  /** Compiled over the latin1 view of the key, anchored to the whole key, flags `sd`. */
+  /** Compiled over the latin1 view of the key, anchored to the whole key, flag `s` (linear-bounded). */
   re: RegExp;
   groups: string[];
   /** Every match starts with one of these (a single empty prefix when none can be derived). */
@@ -461,10 +462,11 @@ export function compileRuleRegex(source: string): RegexSpec {
   let re: RegExp;
   let probe: RegExp;
   try {
-    re = new RegExp(`^(?:${latinSource})$`, 'sd');
+    // No `d` flag: it would disable the linear-time fallback (see linear-regex.ts).
+    re = compileLinearRegExp(`^(?:${latinSource})$`, 's');
     probe = new RegExp(`(?:${latinSource})|`, 's');
   } catch (x) {
-    throw new Error((x as Error).message.replace(/^Invalid regular expression: /, 'invalid: '));
+    throw new Error((x as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, 'invalid: ').replace(/^Invalid regular expression: /, 'invalid: '));
   }
   const groups = Object.keys(probe.exec('')?.groups ?? {});
   return { source, re, groups, prefixes: regexPrefixes(latinSource) };
