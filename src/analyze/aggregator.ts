@@ -19,8 +19,10 @@ import { toPrintable } from '../records/printable.js';
 import { moduleNameFromId } from '../rdb/constants.js';
 import { elementCount, fieldExpiries, mayHaveFieldTtls } from './element-count.js';
 import { ALLOCATED_DICT_ENTRY, ALLOCATED_EXPIRE_ENTRY, dbTablesMemory, estimateValueMemory, keyMemory, sdsAllocSize } from './memory.js';
-import { LogHistogram, Reservoir, TopN, seededRandom, type Distribution } from './stats.js';
-import { PrefixTree, type PrefixStat } from './prefix-tree.js';
+import { LogHistogram, Reservoir, TopN, seededRandom, type Distribution, type HistogramState } from './stats.js';
+import { PrefixTree, type PrefixStat, type PrefixTreeState } from './prefix-tree.js';
+import { keySlot } from '../target/slot.js';
+import { SlotHoldings, slotCoverage, type SlotCoverage } from './slots.js';
 
 export const ANALYSIS_SCHEMA_VERSION = 1;
 
@@ -45,6 +47,47 @@ export interface AnalyzerOptions {
   seed?: number;
   /** Keys longer than this are cut in samples and top lists (`key_length` keeps the real length). */
   maxKeyBytes?: number;
+  /**
+   * The dataset is several files: keep a 12-byte digest per key to count keys present in more than one
+   * file (DigestKeyGuard). Off for one input, where a key cannot repeat.
+   */
+  multiFile?: boolean;
+  /** Called for every key that passes the filter (per-key CSV, keys-only listing). */
+  onKey?: (row: KeyRow) => void;
+}
+
+/** One key as the per-key outputs see it. */
+export interface KeyRow {
+  db: number;
+  key: Buffer;
+  type: LogicalType;
+  encoding: string;
+  elements: number | null;
+  bytes: number;
+  memory: number;
+  expireAtMs: number | null;
+  /** Index of the input file in the dataset. */
+  file: number;
+}
+
+/** One input file of the dataset, as the per-file table shows it. */
+export interface FileStats {
+  path: string;
+  format: 'rdb' | 'jsonl';
+  gzip: boolean;
+  size: number | null;
+  rdb_version: number | null;
+  flavor: string | null;
+  checksum: AnalysisReport['metadata']['checksum'];
+  keys: number;
+  bytes: number;
+  memory: number;
+  expired: number;
+  slot_info: number;
+  slots_held: number;
+  /** Slot ranges (see slots.ts): held slots joined over short gaps. */
+  slots: string;
+  from_slot_info: boolean;
 }
 
 export interface InputInfo {
@@ -218,6 +261,52 @@ export interface AnalysisReport {
     by_db: Record<string, number>;
   };
   bad_lines_skipped?: number;
+  /** Every input of the dataset, in order. */
+  files: FileStats[];
+  /** Which cluster slots the files hold, gaps, overlaps and misplaced keys (checked for 2+ files). */
+  slot_coverage: SlotCoverage;
+  /** Keys found in more than one input file (only checked when the dataset has several files). */
+  duplicates: { checked: boolean; keys: number; samples: Array<KeyRef & { file: string }> };
+  /** Enough of the analyzer's state for `analyze --merge` to give what one run over all the inputs gives. */
+  merge_state?: AnalyzerState;
+}
+
+/** What `--merge` needs from a partial analysis (JSON-safe). */
+export interface AnalyzerState {
+  version: 1;
+  options: { now: number; top: number; samples: number; prefix_depth: number; prefix_max_nodes: number; max_key_bytes: number; rules: string | null; unmatched: string | null; filter: boolean };
+  counters: number[];
+  total: number[];
+  per_key_memory: HistogramState;
+  sizes: HistogramState;
+  by_type: Array<{ type: LogicalType; g: number[]; elements: HistogramState; sizes: HistogramState; samples: { seen: number; items: KeyRef[] } }>;
+  by_encoding: Array<{ type: LogicalType; encoding: string; g: number[]; elements: HistogramState }>;
+  by_db: Array<{ db: number; g: number[]; by_type: number[] }>;
+  ttl: { no_ttl: number; with_ttl: number; expired: number; buckets: Record<TtlBucket, number>; earliest: number | null; latest: number | null };
+  field_ttl: { hashes: number; fields: number; expired: number; buckets: Record<TtlBucket, number>; earliest: number | null; latest: number | null };
+  big_bytes: BigKey[];
+  big_elements: BigKey[];
+  big_memory: BigKey[];
+  prefixes: PrefixTreeState;
+  header: { rdbVersion: number; flavor: string; magic: string } | null;
+  aux: Array<[string, string]>;
+  functions: AnalysisReport['metadata']['functions'];
+  modules: Array<[string, { aux: number; keys: number }]>;
+  resize: Array<[number, { keys: number; expires: number }]>;
+  slot_info: number;
+  files: Array<{ stats: FileStats; holdings: { keys: number[]; info: number[] | null } }>;
+  duplicates: { checked: boolean; keys: number; samples: Array<KeyRef & { file: string }> };
+  rules: null | {
+    categories: Array<{ name: string; g: number[]; rules: string[]; samples: { seen: number; items: Array<{ db: number; key: Printable; new_key: Printable }> } }>;
+    per_rule: Array<[number, number[]]>;
+    unmatched: number[];
+    unmatched_samples: { seen: number; items: KeyRef[] };
+    collisions: number;
+    collision_samples: Array<{ db: number; new_key: Printable; source_key: Printable }>;
+    migration: number[];
+    migration_by_db: Array<[number, { keys: number; expires: number }]>;
+  };
+  bad_lines_skipped: number;
 }
 
 class Group {
@@ -235,6 +324,16 @@ class Group {
   }
   json(): GroupStats {
     return { keys: this.keys, bytes: this.bytes, memory: Math.round(this.memory), with_ttl: this.withTtl, expired: this.expired };
+  }
+  state(): number[] {
+    return [this.keys, this.bytes, this.memory, this.withTtl, this.expired];
+  }
+  merge(st: readonly number[]): void {
+    this.keys += st[0] ?? 0;
+    this.bytes += st[1] ?? 0;
+    this.memory += st[2] ?? 0;
+    this.withTtl += st[3] ?? 0;
+    this.expired += st[4] ?? 0;
   }
 }
 
@@ -370,6 +469,17 @@ export class Analyzer {
     byDb: new Map<number, { keys: number; expires: number }>(),
   };
 
+  // the dataset's files
+  private readonly multiFile: boolean;
+  private readonly onKey: ((row: KeyRow) => void) | null;
+  private readonly fileList: Array<{ stats: FileStats; holdings: SlotHoldings }> = [];
+  private cur: { stats: FileStats; holdings: SlotHoldings } | null = null;
+  private readonly seenKeys: DigestKeyGuard | null;
+  private duplicateKeys = 0;
+  private readonly duplicateSamples: Array<KeyRef & { file: string }> = [];
+  private readonly prefixDepth: number;
+  private readonly prefixMaxNodes: number;
+
   badLinesSkipped = 0;
 
   constructor(o: AnalyzerOptions) {
@@ -387,6 +497,34 @@ export class Analyzer {
     this.prefixes = new PrefixTree({ maxDepth: o.prefixDepth ?? 3, maxNodes: o.prefixMaxNodes ?? 20_000 });
     this.unmatchedSamples = new Reservoir(this.nSamples, this.random);
     this.guard = this.rules ? new DigestKeyGuard() : null;
+    this.multiFile = o.multiFile ?? false;
+    this.onKey = o.onKey ?? null;
+    this.seenKeys = this.multiFile ? new DigestKeyGuard() : null;
+    this.prefixDepth = o.prefixDepth ?? 3;
+    this.prefixMaxNodes = o.prefixMaxNodes ?? 20_000;
+  }
+
+  /** Start the next input file of the dataset: the records that follow are counted in its row. */
+  beginFile(input: InputInfo | null): void {
+    const stats: FileStats = {
+      path: input?.path ?? '',
+      format: input?.format ?? 'rdb',
+      gzip: input?.gzip ?? false,
+      size: input?.size ?? input?.fileSize ?? null,
+      rdb_version: null,
+      flavor: null,
+      checksum: 'not-present',
+      keys: 0,
+      bytes: 0,
+      memory: 0,
+      expired: 0,
+      slot_info: 0,
+      slots_held: 0,
+      slots: '',
+      from_slot_info: false,
+    };
+    this.cur = { stats, holdings: new SlotHoldings() };
+    this.fileList.push(this.cur);
   }
 
   addBatch(batch: readonly RdbRecord[]): void {
@@ -394,8 +532,14 @@ export class Analyzer {
   }
 
   add(rec: RdbRecord): void {
+    if (this.cur === null) this.beginFile(null);
     if (rec.kind === 'key') this.addKey(rec);
     else this.addMeta(rec);
+  }
+
+  /** Every prefix of the tree (parent first) and the keys without one, for the prefix CSV. */
+  prefixList(): { prefixes: PrefixStat[]; unprefixed: { keys: number; bytes: number; memory: number } } {
+    return { prefixes: this.prefixes.list(), unprefixed: { ...this.prefixes.unprefixed } };
   }
 
   /** Keys seen so far (after filtering). */
@@ -407,6 +551,8 @@ export class Analyzer {
     switch (rec.kind) {
       case 'header':
         this.header = rec;
+        this.cur!.stats.rdb_version = rec.rdbVersion;
+        this.cur!.stats.flavor = rec.flavor;
         return;
       case 'aux':
         this.aux.set(rec.key.toString('latin1'), Buffer.from(rec.value));
@@ -430,9 +576,12 @@ export class Analyzer {
         return;
       case 'slot-info':
         this.slotInfo++;
+        this.cur!.stats.slot_info++;
+        this.cur!.holdings.addInfo(rec.slot);
         return;
       case 'eof':
         this.checksum = rec.checksumOk === null ? 'absent' : rec.checksumOk ? 'ok' : 'mismatch';
+        this.cur!.stats.checksum = this.checksum;
         return;
       case 'selectdb':
         return;
@@ -530,6 +679,21 @@ export class Analyzer {
     }
 
     this.prefixes.add(key, bytes, memory);
+
+    const file = this.cur!;
+    const fs = file.stats;
+    fs.keys++;
+    fs.bytes += bytes;
+    fs.memory += memory;
+    if (expired) fs.expired++;
+    file.holdings.addKey(keySlot(key));
+    if (this.seenKeys !== null && this.seenKeys.add(db, key)) {
+      this.duplicateKeys++;
+      if (this.duplicateSamples.length < Math.max(this.nSamples, 1) * 4) this.duplicateSamples.push({ ...this.ref(db, key), file: fs.path });
+    }
+    if (this.onKey !== null) {
+      this.onKey({ db, key, type, encoding: rec.encoding, elements, bytes, memory, expireAtMs: rec.expireAtMs, file: this.fileList.length - 1 });
+    }
 
     if (this.rules !== null) this.addRules(rec, bytes, valueMem, memory);
   }
@@ -631,8 +795,34 @@ export class Analyzer {
     m.byDb.set(targetDb, d);
   }
 
-  /** The finished report. */
-  report(input: InputInfo): AnalysisReport {
+  /** The dataset's files with their slot summaries, and the coverage across them. */
+  private filesReport(input: InputInfo | undefined): { files: FileStats[]; coverage: SlotCoverage } {
+    const files = this.fileList.map((f) => ({ ...f.stats, memory: Math.round(f.stats.memory) }));
+    if (files.length === 1 && files[0]!.path === '' && input) {
+      Object.assign(files[0]!, { path: input.path, format: input.format, gzip: input.gzip ?? false, size: input.size ?? input.fileSize ?? null });
+    }
+    const { files: slots, coverage } = slotCoverage(
+      files.map((f) => f.path),
+      this.fileList.map((f) => f.holdings),
+    );
+    files.forEach((f, i) => {
+      f.slots_held = slots[i]!.slots_held;
+      f.slots = slots[i]!.ranges;
+      f.from_slot_info = slots[i]!.from_slot_info;
+    });
+    return { files, coverage };
+  }
+
+  /** The finished report. `input` describes the dataset (default: from its files). */
+  report(input?: InputInfo, o: { state?: boolean } = {}): AnalysisReport {
+    const { files, coverage } = this.filesReport(input);
+    if (input === undefined) {
+      const first = files[0];
+      const path = files.length === 1 ? first!.path : `${files.length} files`;
+      input = { path, format: first?.format ?? 'rdb', gzip: first?.gzip ?? false };
+      if (files.length === 1 && first!.size !== null) input.size = first!.size;
+    }
+    const checksum = combinedChecksum(files.map((f) => f.checksum), this.checksum);
     const seconds = (Date.now() - this.started) / 1000;
     let dbTables = 0;
     for (const g of this.byDb.values()) dbTables += dbTablesMemory(g.keys, g.withTtl);
@@ -709,7 +899,7 @@ export class Analyzer {
           expires_hint: this.resize.get(db)?.expires ?? null,
         })),
         slot_info: this.slotInfo,
-        checksum: this.checksum,
+        checksum,
       },
       totals: {
         keys: this.total.keys,
@@ -768,10 +958,196 @@ export class Analyzer {
         approximate: this.prefixes.approximate,
         unprefixed: { ...this.prefixes.unprefixed, memory: Math.round(this.prefixes.unprefixed.memory) },
       },
+      files,
+      slot_coverage: coverage,
+      duplicates: { checked: this.multiFile, keys: this.duplicateKeys, samples: this.duplicateSamples },
     };
     if (this.rules !== null) this.addRulesReport(report);
     if (this.badLinesSkipped > 0) report.bad_lines_skipped = this.badLinesSkipped;
+    if (o.state !== false) report.merge_state = this.exportState();
     return report;
+  }
+
+  /** The analyzer's state, JSON-safe, for `analyze --merge` (see AnalyzerState). */
+  exportState(): AnalyzerState {
+    const r = this.rules;
+    return {
+      version: 1,
+      options: {
+        now: this.now,
+        top: this.top,
+        samples: this.nSamples,
+        prefix_depth: this.prefixDepth,
+        prefix_max_nodes: this.prefixMaxNodes,
+        max_key_bytes: this.maxKeyBytes,
+        rules: r === null ? null : (this.rulesPath ?? r.source),
+        unmatched: r === null ? null : r.unmatched,
+        filter: this.filter !== null,
+      },
+      counters: [this.recordsRead, this.filteredOut, this.keyBytes, this.valueBytes, this.elementsTotal, this.memKeys, this.memValues, this.memExpires],
+      total: this.total.state(),
+      per_key_memory: this.perKeyMemory.toState(),
+      sizes: this.sizes.toState(),
+      by_type: LOGICAL_TYPES.flatMap((type) => {
+        const g = this.byType[TYPE_INDEX[type]];
+        return g ? [{ type, g: g.state(), elements: g.elements.toState(), sizes: g.sizes.toState(), samples: g.samples.toState() }] : [];
+      }),
+      by_encoding: [...this.byEncoding.values()].map((e) => ({ type: e.type, encoding: e.encoding, g: e.state(), elements: e.elements.toState() })),
+      by_db: [...this.byDb].map(([db, g]) => ({ db, g: g.state(), by_type: [...g.byType] })),
+      ttl: { no_ttl: this.ttl.noTtl, with_ttl: this.ttl.withTtl, expired: this.ttl.expired, buckets: { ...this.ttl.buckets }, earliest: this.ttl.earliest, latest: this.ttl.latest },
+      field_ttl: { ...this.fieldTtl, buckets: { ...this.fieldTtl.buckets } },
+      big_bytes: this.bigBytes.sorted(),
+      big_elements: this.bigElements.sorted(),
+      big_memory: this.bigMemory.sorted(),
+      prefixes: this.prefixes.toState(),
+      header: this.header === null ? null : { rdbVersion: this.header.rdbVersion, flavor: this.header.flavor, magic: this.header.magic },
+      aux: [...this.aux].map(([k, v]) => [k, v.toString('base64')]),
+      functions: this.functions,
+      modules: [...this.modules].map(([k, v]) => [k, { ...v }]),
+      resize: [...this.resize].map(([k, v]) => [k, { ...v }]),
+      slot_info: this.slotInfo,
+      files: this.fileList.map((f) => ({ stats: { ...f.stats }, holdings: f.holdings.toState() })),
+      duplicates: { checked: this.multiFile, keys: this.duplicateKeys, samples: this.duplicateSamples },
+      rules:
+        r === null
+          ? null
+          : {
+              categories: [...this.categories].map(([name, c]) => ({ name, g: c.g.state(), rules: [...c.rules], samples: c.samples.toState() })),
+              per_rule: [...this.perRule].map(([i, g]) => [i, g.state()]),
+              unmatched: this.unmatched.state(),
+              unmatched_samples: this.unmatchedSamples.toState(),
+              collisions: this.collisions,
+              collision_samples: this.collisionSamples,
+              migration: [
+                this.migration.keys,
+                this.migration.bytes,
+                this.migration.memory,
+                this.migration.expiredDropped,
+                this.migration.unmatchedDropped,
+                this.migration.unmatchedErrors,
+                this.migration.collisionsDropped,
+                this.migration.ttlChanged,
+              ],
+              migration_by_db: [...this.migration.byDb].map(([db, d]) => [db, { ...d }]),
+            },
+      bad_lines_skipped: this.badLinesSkipped,
+    };
+  }
+
+  /**
+   * Fold in a partial analysis (parts in the order one run would have read them). Exact for every counter,
+   * histogram, top list and the prefix tree within its cap; samples are re-drawn (Reservoir.merge);
+   * duplicates and rule collisions across parts cannot be known (no key digests are stored).
+   */
+  mergeState(st: AnalyzerState): void {
+    if (st.version !== 1) throw new Error(`merge state version ${String(st.version)} is not known`);
+    const c = st.counters;
+    this.recordsRead += c[0]!;
+    this.filteredOut += c[1]!;
+    this.keyBytes += c[2]!;
+    this.valueBytes += c[3]!;
+    this.elementsTotal += c[4]!;
+    this.memKeys += c[5]!;
+    this.memValues += c[6]!;
+    this.memExpires += c[7]!;
+    this.total.merge(st.total);
+    this.perKeyMemory.merge(st.per_key_memory);
+    this.sizes.merge(st.sizes);
+    for (const t of st.by_type) {
+      const ti = TYPE_INDEX[t.type];
+      let g = this.byType[ti];
+      if (g === undefined) g = this.byType[ti] = new TypeGroup(new Reservoir(this.nSamples, this.random));
+      g.merge(t.g);
+      g.elements.merge(t.elements);
+      g.sizes.merge(t.sizes);
+      g.samples.merge(t.samples);
+    }
+    for (const e of st.by_encoding) {
+      const k = `${e.type}:${e.encoding}`;
+      let g = this.byEncoding.get(k);
+      if (g === undefined) this.byEncoding.set(k, (g = new EncodingGroup(e.type, e.encoding)));
+      g.merge(e.g);
+      g.elements.merge(e.elements);
+    }
+    for (const d of st.by_db) {
+      let g = this.byDb.get(d.db);
+      if (g === undefined) this.byDb.set(d.db, (g = new DbGroup()));
+      g.merge(d.g);
+      d.by_type.forEach((n, i) => (g.byType[i]! += n));
+    }
+    this.lastDbGroup = null;
+    this.lastDb = -1;
+    mergeTtl(this.ttl, { noTtl: st.ttl.no_ttl, withTtl: st.ttl.with_ttl, expired: st.ttl.expired, buckets: st.ttl.buckets, earliest: st.ttl.earliest, latest: st.ttl.latest });
+    const f = this.fieldTtl;
+    f.hashes += st.field_ttl.hashes;
+    f.fields += st.field_ttl.fields;
+    f.expired += st.field_ttl.expired;
+    for (const b of TTL_BUCKETS) f.buckets[b] += st.field_ttl.buckets[b];
+    f.earliest = minOf(f.earliest, st.field_ttl.earliest);
+    f.latest = maxOf(f.latest, st.field_ttl.latest);
+    // Each part's list is in score order with ties in reading order, so pushing parts in reading order
+    // keeps exactly the items one run would keep.
+    for (const k of st.big_bytes) this.bigBytes.push(k.bytes, k);
+    for (const k of st.big_elements) if (k.elements !== null) this.bigElements.push(k.elements, k);
+    for (const k of st.big_memory) this.bigMemory.push(k.memory, k);
+    this.prefixes.merge(st.prefixes);
+    if (st.header !== null) this.header = { kind: 'header', rdbVersion: st.header.rdbVersion, flavor: st.header.flavor as 'redis' | 'valkey', magic: st.header.magic };
+    for (const [k, v] of st.aux) this.aux.set(k, Buffer.from(v, 'base64'));
+    for (const fn of st.functions) this.functions.push(fn);
+    for (const [name, m] of st.modules) {
+      const x = this.modules.get(name) ?? { aux: 0, keys: 0 };
+      x.aux += m.aux;
+      x.keys += m.keys;
+      this.modules.set(name, x);
+    }
+    for (const [db, r] of st.resize) this.resize.set(db, { ...r });
+    this.slotInfo += st.slot_info;
+    for (const file of st.files) {
+      this.cur = { stats: { ...file.stats }, holdings: SlotHoldings.fromState(file.holdings) };
+      this.fileList.push(this.cur);
+      if (file.stats.checksum !== 'not-present') this.checksum = file.stats.checksum;
+    }
+    this.duplicateKeys += st.duplicates.keys;
+    for (const d of st.duplicates.samples) if (this.duplicateSamples.length < Math.max(this.nSamples, 1) * 4) this.duplicateSamples.push(d);
+    if (st.rules !== null && this.rules !== null) {
+      const r = st.rules;
+      for (const cat of r.categories) {
+        let x = this.categories.get(cat.name);
+        if (x === undefined) {
+          x = { g: new Group(), rules: new Set(), samples: new Reservoir(this.nSamples, this.random) };
+          this.categories.set(cat.name, x);
+        }
+        x.g.merge(cat.g);
+        for (const n of cat.rules) x.rules.add(n);
+        x.samples.merge(cat.samples);
+      }
+      for (const [i, g] of r.per_rule) {
+        let x = this.perRule.get(i);
+        if (x === undefined) this.perRule.set(i, (x = new Group()));
+        x.merge(g);
+      }
+      this.unmatched.merge(r.unmatched);
+      this.unmatchedSamples.merge(r.unmatched_samples);
+      this.collisions += r.collisions;
+      for (const cs of r.collision_samples) if (this.collisionSamples.length < Math.max(this.nSamples, 1) * 4) this.collisionSamples.push(cs);
+      const m = this.migration;
+      const v = r.migration;
+      m.keys += v[0]!;
+      m.bytes += v[1]!;
+      m.memory += v[2]!;
+      m.expiredDropped += v[3]!;
+      m.unmatchedDropped += v[4]!;
+      m.unmatchedErrors += v[5]!;
+      m.collisionsDropped += v[6]!;
+      m.ttlChanged += v[7]!;
+      for (const [db, d] of r.migration_by_db) {
+        const x = m.byDb.get(db) ?? { keys: 0, expires: 0 };
+        x.keys += d.keys;
+        x.expires += d.expires;
+        m.byDb.set(db, x);
+      }
+    }
+    this.badLinesSkipped += st.bad_lines_skipped;
   }
 
   private addRulesReport(report: AnalysisReport): void {
@@ -819,6 +1195,34 @@ export class Analyzer {
       by_db: Object.fromEntries([...m.byDb].sort((a, b) => a[0] - b[0]).map(([db, d]) => [String(db), d.keys])),
     };
   }
+}
+
+function minOf(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
+}
+
+function maxOf(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
+type TtlAcc = { noTtl: number; withTtl: number; expired: number; buckets: Record<TtlBucket, number>; earliest: number | null; latest: number | null };
+
+function mergeTtl(into: TtlAcc, from: TtlAcc): void {
+  into.noTtl += from.noTtl;
+  into.withTtl += from.withTtl;
+  into.expired += from.expired;
+  for (const b of TTL_BUCKETS) into.buckets[b] += from.buckets[b];
+  into.earliest = minOf(into.earliest, from.earliest);
+  into.latest = maxOf(into.latest, from.latest);
+}
+
+/** One checksum word for the dataset: any mismatch wins, then absent; all ok is ok. */
+function combinedChecksum(files: ReadonlyArray<AnalysisReport['metadata']['checksum']>, last: AnalysisReport['metadata']['checksum']): AnalysisReport['metadata']['checksum'] {
+  if (files.length <= 1) return files[0] ?? last;
+  if (files.includes('mismatch')) return 'mismatch';
+  if (files.every((c) => c === 'ok')) return 'ok';
+  if (files.includes('absent')) return 'absent';
+  return 'not-present';
 }
 
 function roundMem(k: BigKey): BigKey {

@@ -23,6 +23,12 @@ export interface PrefixStat {
   memory: number;
 }
 
+export interface PrefixTreeState {
+  nodes: Array<[number, string, number, number, number]>;
+  unprefixed: { keys: number; bytes: number; memory: number };
+  prunes: number;
+}
+
 interface Node {
   /** The segment as latin1 (one char per byte, binary-safe). */
   seg: string;
@@ -142,6 +148,56 @@ export class PrefixTree {
         need--;
       }
     }
+  }
+
+  /**
+   * The whole tree for merging: nodes parent-first as [parent index (-1: root), segment (latin1), keys,
+   * bytes, memory], plus the unprefixed counts and whether it was ever pruned.
+   */
+  toState(): PrefixTreeState {
+    const nodes: PrefixTreeState['nodes'] = [];
+    const index = new Map<Node, number>();
+    const walk = (n: Node): void => {
+      if (n.children === null) return;
+      for (const c of n.children.values()) {
+        index.set(c, nodes.length);
+        nodes.push([n === this.root ? -1 : index.get(n)!, c.seg, c.keys, c.bytes, c.memory]);
+        walk(c);
+      }
+    };
+    walk(this.root);
+    return { nodes, unprefixed: { ...this.unprefixed }, prunes: this.prunes };
+  }
+
+  /** Add another tree's counts (from toState), node by node; then prune as adding keys would. */
+  merge(st: PrefixTreeState): void {
+    const made: Node[] = [];
+    for (const [parentAt, seg, keys, bytes, memory] of st.nodes) {
+      const parent = parentAt < 0 ? this.root : made[parentAt];
+      if (parent === undefined) throw new Error('prefix tree state: a node before its parent');
+      let children = parent.children;
+      if (children === null) children = parent.children = new Map();
+      let child = children.get(seg);
+      if (child === undefined) {
+        child = { seg, parent, depth: parent.depth + 1, keys: 0, bytes: 0, memory: 0, children: null };
+        children.set(seg, child);
+        this.nodes++;
+      }
+      child.keys += keys;
+      child.bytes += bytes;
+      child.memory += memory;
+      made.push(child);
+    }
+    this.unprefixed.keys += st.unprefixed.keys;
+    this.unprefixed.bytes += st.unprefixed.bytes;
+    this.unprefixed.memory += st.unprefixed.memory;
+    this.prunes += st.prunes;
+    if (this.nodes > this.maxNodes) this.prune();
+  }
+
+  /** Every prefix (all depths, parent before child), e.g. for a CSV export. */
+  list(): PrefixStat[] {
+    return this.all().map((x) => this.stat(x));
   }
 
   private label(n: Node): Buffer {

@@ -13,6 +13,10 @@ export interface TextOptions {
   keyWidth?: number;
   /** Rows per top list (default: all the report holds). */
   rows?: number;
+  /** Terminal width: tables wider than this get their key/prefix column cut to fit (default: no limit). */
+  columns?: number;
+  /** The run was told the dataset is partial (`--partial`): missing slots are a note, not a problem. */
+  partial?: boolean;
 }
 
 /** 1023 B, 1.00 KiB, 12.3 MiB … */
@@ -27,8 +31,11 @@ export function human(n: number): string {
   return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(Math.abs(v) < 10 ? 2 : 1)} ${units[i]}`;
 }
 
+/** 1,234,567: one thousands style everywhere (not the locale's), so reports read and diff the same. */
 export function num(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  const r = Math.round(n);
+  const s = String(Math.abs(r)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return r < 0 ? '-' + s : s;
 }
 
 function pct(part: number, whole: number): string {
@@ -56,9 +63,30 @@ function width(s: string): number {
 
 type Align = 'l' | 'r';
 
-/** Columns padded to their widest cell; numbers right-aligned. */
-export function table(headers: string[], rows: string[][], align: Align[], bold: (s: string) => string = (s) => s): string {
-  const w = headers.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
+export interface Fit {
+  /** Width of the terminal. */
+  columns: number;
+  /** The column that gives way (keys, prefixes); its cells are cut in the middle. */
+  flex: number;
+  /** Narrowest the flex column gets. */
+  min?: number;
+}
+
+/** Columns padded to their widest cell; numbers right-aligned; with `fit`, no line wider than the terminal. */
+export function table(headers: string[], rows: string[][], align: Align[], bold: (s: string) => string = (s) => s, fit?: Fit): string {
+  const w = headers.map((h, i) => rows.reduce((m, r) => Math.max(m, width(r[i] ?? '')), width(h)));
+  if (fit !== undefined && w.length > 0) {
+    const total = 2 + w.reduce((x, y) => x + y, 0) + 2 * (w.length - 1);
+    const over = total - fit.columns;
+    if (over > 0) {
+      const cur = w[fit.flex]!;
+      const to = Math.max(fit.min ?? 12, cur - over, width(headers[fit.flex]!));
+      if (to < cur) {
+        w[fit.flex] = to;
+        rows = rows.map((r) => r.map((c, i) => (i === fit.flex ? cut(c, to) : c)));
+      }
+    }
+  }
   const pad = (s: string, i: number): string => {
     const fill = ' '.repeat(Math.max(0, w[i]! - width(s)));
     return align[i] === 'r' ? fill + s : s + fill;
@@ -73,6 +101,7 @@ export function renderText(r: AnalysisReport, o: TextOptions = {}): string {
   const dim = (s: string): string => (color ? `\x1b[2m${s}\x1b[22m` : s);
   const kw = o.keyWidth ?? 60;
   const rows = o.rows ?? Infinity;
+  const fit = (flex: number): Fit | undefined => (o.columns !== undefined && o.columns > 0 ? { columns: o.columns, flex } : undefined);
   const out: string[] = [];
   const m = r.metadata;
   const t = r.totals;
@@ -185,6 +214,7 @@ export function renderText(r: AnalysisReport, o: TextOptions = {}): string {
         ]),
         ['r', 'r', 'l', 'l', 'l', 'r', 'r', 'r', 'r'],
         bold,
+        fit(2),
       ),
     );
   };
@@ -192,25 +222,33 @@ export function renderText(r: AnalysisReport, o: TextOptions = {}): string {
   bigTable('Biggest keys (elements)', r.biggest_keys_by_elements);
 
   // prefixes
+  const up = r.prefix_tree.unprefixed;
   const prefixTable = (title: string, ps: PrefixStat[]): void => {
-    if (ps.length === 0) return;
+    if (ps.length === 0 && up.keys === 0) return;
     out.push('', bold(title));
     out.push(
       table(
         ['PREFIX', 'DEPTH', 'KEYS', '% KEYS', 'BYTES', 'EST. MEMORY'],
-        ps.slice(0, rows).map((p) => [cut(printableToDisplay(p.prefix), kw), String(p.depth), num(p.keys), pct(p.keys, t.keys), human(p.bytes), human(p.memory)]),
+        [
+          ...ps.slice(0, rows).map((p) => [cut(printableToDisplay(p.prefix), kw), String(p.depth), num(p.keys), pct(p.keys, t.keys), human(p.bytes), human(p.memory)]),
+          // Keys without a ":" belong to no prefix: shown so the column of % adds up.
+          ['(no prefix)', '0', num(up.keys), pct(up.keys, t.keys), human(up.bytes), human(up.memory)],
+        ],
         ['l', 'r', 'r', 'r', 'r', 'r'],
         bold,
+        fit(0),
       ),
     );
   };
   prefixTable(`Top prefixes by keys (split on ":", depth ≤ ${r.prefix_tree.max_depth}${r.prefix_tree.approximate ? ', approximate' : ''})`, r.prefixes);
   prefixTable('Top prefixes by bytes', r.prefixes_by_bytes);
 
+  if (r.files && r.files.length > 1) renderFiles(r, out, bold, fit(0), o.partial ?? false);
+
   // samples per type
   const sampleLines = Object.entries(r.by_type)
     .filter(([, s]) => s.samples.length > 0)
-    .map(([type, s]) => `  ${type.padEnd(7)} ${s.samples.map((k) => cut(printableToDisplay(k.key), 40)).join('  ')}`);
+    .map(([type, s]) => `  ${type.padEnd(7)} ${s.samples.map((k) => `[db${k.db}] ${cut(printableToDisplay(k.key), 40)}`).join('  ')}`);
   if (sampleLines.length) out.push('', bold('Sample keys'), ...sampleLines);
 
   // rules
@@ -242,6 +280,7 @@ export function renderText(r: AnalysisReport, o: TextOptions = {}): string {
         ],
         ['l', 'r', 'r', 'r', 'r', 'l', 'l'],
         bold,
+        fit(6),
       ),
     );
     if (r.unmatched.samples.length > 1) {
@@ -260,6 +299,44 @@ export function renderText(r: AnalysisReport, o: TextOptions = {}): string {
     );
   }
   return out.join('\n') + '\n';
+}
+
+/** The per-file table, slot coverage and cross-file duplicates of a many-input dataset. */
+function renderFiles(r: AnalysisReport, out: string[], bold: (s: string) => string, fit: Fit | undefined, partial: boolean): void {
+  out.push('', bold(`Files (${num(r.files.length)})`));
+  out.push(
+    table(
+      ['FILE', 'FORMAT', 'RDB', 'KEYS', 'BYTES', 'EST. MEMORY', 'SLOTS HELD', 'SLOT RANGES'],
+      r.files.map((f) => [
+        f.path,
+        f.format + (f.gzip ? '.gz' : ''),
+        f.rdb_version === null ? '-' : String(f.rdb_version),
+        num(f.keys),
+        human(f.bytes),
+        human(f.memory),
+        num(f.slots_held) + (f.from_slot_info ? ' (slot-info)' : ''),
+        cut(f.slots, 40),
+      ]),
+      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l'],
+      bold,
+      fit,
+    ),
+  );
+  const c = r.slot_coverage;
+  if (c.checked) {
+    out.push(`  slots held by some file: ${num(c.slots_held)} of 16,384 (gaps up to ${num(c.gap_tolerance)} slots read as sparse keys)`);
+    if (c.missing.slots > 0) {
+      out.push(`  ${partial ? 'note' : 'PROBLEM'}: ${num(c.missing.slots)} slots held by no file (${cut(c.missing.ranges, 80)})${partial ? ' — --partial given' : ' — a missing shard? (--partial accepts it)'}`);
+    }
+    for (const ov of c.overlaps.slice(0, 10)) out.push(`  warning: ${ov.files[0]} and ${ov.files[1]} overlap on ${num(ov.slots)} slots (${cut(ov.ranges, 60)})`);
+    if (c.overlaps.length > 10) out.push(`  … ${num(c.overlaps.length - 10)} more overlapping pairs in the JSON report`);
+    for (const m of c.misplaced.by_file.slice(0, 10)) out.push(`  warning: ${num(m.keys)} keys in ${m.file} hash to slots its ranges do not own (${cut(m.ranges, 60)})`);
+  }
+  const d = r.duplicates;
+  if (d.checked || d.keys > 0) {
+    out.push(`  keys in more than one file: ${num(d.keys)}${d.checked ? '' : ' (within each part only: not checked across merged parts)'}`);
+    for (const k of d.samples.slice(0, 5)) out.push(`    [db${k.db}] ${cut(printableToDisplay(k.key), 60)}  again in ${k.file}`);
+  }
 }
 
 function ttlText(ms: number): string {

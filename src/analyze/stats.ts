@@ -60,6 +60,14 @@ function bucketUpper(i: number): number {
   return (SUB + sub + 1) * 2 ** (e - SUB_BITS) - 1;
 }
 
+export interface HistogramState {
+  counts: number[];
+  count: number;
+  total: number;
+  min: number | null;
+  max: number;
+}
+
 /**
  * Non-negative integer values (element counts, byte sizes). Values below 64 are counted exactly; above,
  * 16 buckets per power of two, so a percentile is at most 1/16 (6.25 %) above the true value (and never
@@ -116,6 +124,25 @@ export class LogHistogram {
       out.push({ from, to, count: coarse.get(k) ?? 0 });
     }
     return out;
+  }
+
+  /** Everything needed to merge this histogram into another: non-empty counters as [index, count] pairs. */
+  toState(): HistogramState {
+    const counts: number[] = [];
+    for (let i = 0; i < BUCKETS; i++) if (this.counts[i]! > 0) counts.push(i, this.counts[i]!);
+    return { counts, count: this.count, total: this.total, min: this.count === 0 ? null : this.min, max: this.max };
+  }
+
+  /** Add another histogram's values (from toState): the result is what one histogram over both gives. */
+  merge(st: HistogramState): void {
+    for (let i = 0; i + 1 < st.counts.length; i += 2) {
+      const at = st.counts[i]!;
+      if (at >= 0 && at < BUCKETS) this.counts[at]! += st.counts[i + 1]!;
+    }
+    this.count += st.count;
+    this.total += st.total;
+    if (st.min !== null && st.min < this.min) this.min = st.min;
+    if (st.max > this.max) this.max = st.max;
   }
 
   toJSON(): Distribution {
@@ -251,5 +278,33 @@ export class Reservoir<T> {
 
   values(): T[] {
     return [...this.items];
+  }
+
+  toState(): { seen: number; items: T[] } {
+    return { seen: this.seen, items: [...this.items] };
+  }
+
+  /**
+   * Fold in another reservoir (from toState): each kept slot is drawn from either side in proportion to
+   * the items each side saw, so the result is again a uniform sample of both streams (not the same
+   * sample one pass over both would have drawn).
+   */
+  merge(st: { seen: number; items: T[] }): void {
+    const a = [...this.items];
+    const b = [...st.items];
+    let sa = this.seen;
+    let sb = st.seen;
+    const out: T[] = [];
+    while (out.length < this.k && (a.length > 0 || b.length > 0)) {
+      const fromA = b.length === 0 || (a.length > 0 && this.random() * (sa + sb) < sa);
+      const pool = fromA ? a : b;
+      const pick = Math.floor(this.random() * pool.length);
+      out.push(pool.splice(pick, 1)[0]!);
+      if (fromA) sa = Math.max(0, sa - 1);
+      else sb = Math.max(0, sb - 1);
+    }
+    this.items.length = 0;
+    for (const x of out) this.items.push(x);
+    this.seen += st.seen;
   }
 }

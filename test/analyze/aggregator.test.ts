@@ -211,7 +211,9 @@ describe('Analyzer', () => {
     expect(r.prefixes[0]).toMatchObject({ prefix: 'tenant:', keys: 100_000 });
     expect(r.biggest_keys).toHaveLength(3);
     expect(r.by_type.string!.samples).toHaveLength(2);
-    expect(JSON.stringify(r).length).toBeLessThan(60_000);
+    expect(JSON.stringify(a.report({ path: 'x', format: 'rdb' }, { state: false })).length).toBeLessThan(60_000);
+    // The merge state adds at most one [slot, keys] pair per cluster slot and the capped prefix tree.
+    expect(JSON.stringify(r.merge_state).length).toBeLessThan(16384 * 2 * 8 + 100 * 60 + 20_000);
   });
 
   it('shows binary keys as base64 and cuts very long keys', () => {
