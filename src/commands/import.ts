@@ -11,6 +11,7 @@ import { MigrationStats } from '../pipeline/stats.js';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import type { RdbRecord } from '../records/types.js';
 import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
+import { onInterrupt } from '../io/interrupt.js';
 import { confirmOnTerminal, filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
 import { TargetConnectionError } from '../target/connect.js';
@@ -344,8 +345,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
     log,
     quiet: a.progress === false || a.json === true,
   });
-  const onSigint = (): void => writer.interrupt('interrupted (SIGINT)');
-  process.once('SIGINT', onSigint);
+  const offInterrupt = onInterrupt((signal) => writer.interrupt(`interrupted (${signal})`));
   progress.start();
   let failure: unknown = null;
   try {
@@ -354,7 +354,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
     failure = e;
   } finally {
     progress.stop();
-    process.removeListener('SIGINT', onSigint);
+    offInterrupt();
   }
   const c = writer.counters;
   if (failure) log.log('ERROR', `import stopped: ${scrub((failure as Error).message)}`);
