@@ -9,6 +9,23 @@ import { validateCommand } from './commands/validate.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { rulesCommand } from './commands/rules.js';
 import { CollisionError } from './pipeline/run.js';
+import { installInterruptHandlers } from './io/interrupt.js';
+import { BrokenPipeError } from './io/atomic-file.js';
+
+// Interrupts remove temp files and exit 130/143 (io/interrupt.ts). A reader that closes our stdout
+// (`rekey transform x.rdb -o - | head`) is the normal end of a pipe: exit 0, quietly.
+installInterruptHandlers();
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`rekey: stdout: cannot write (${e.code ?? e.message})\n`);
+  process.exit(EXIT_BAD_INPUT);
+});
+
+/** A closed stdout that surfaced as a rejected write: the same quiet end as above. */
+function endQuietlyOnClosedPipe(e: unknown): void {
+  if (e instanceof BrokenPipeError) process.exit(0);
+  throw e;
+}
 
 async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
@@ -36,7 +53,9 @@ async function main(): Promise<void> {
     .parseAsync();
 }
 
-main().catch((e: unknown) => {
+main()
+  .catch(endQuietlyOnClosedPipe)
+  .catch((e: unknown) => {
   if (e instanceof RekeyInputError || e instanceof RekeyUsageError) {
     process.stderr.write(`rekey: ${e.message}\n`);
     process.exitCode = EXIT_BAD_INPUT;

@@ -21,7 +21,7 @@ import { elementCount, fieldExpiries, mayHaveFieldTtls } from './element-count.j
 import { ALLOCATED_DICT_ENTRY, ALLOCATED_EXPIRE_ENTRY, dbTablesMemory, estimateValueMemory, keyMemory, sdsAllocSize } from './memory.js';
 import { LogHistogram, Reservoir, TopN, seededRandom, type Distribution, type HistogramState } from './stats.js';
 import { PrefixTree, type PrefixStat, type PrefixTreeState } from './prefix-tree.js';
-import { keySlot } from '../target/slot.js';
+import { keySlot } from '../redis/slot.js';
 import { SlotHoldings, slotCoverage, type SlotCoverage } from './slots.js';
 
 export const ANALYSIS_SCHEMA_VERSION = 1;

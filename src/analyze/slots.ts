@@ -10,7 +10,7 @@
  * the key density (docs/analyze.md "Slot coverage"): shorter gaps are filled (they belong to the file
  * on both sides, or to the boundary between two files), longer ones are missing slots.
  */
-import { SLOT_COUNT } from '../target/slot.js';
+import { SLOT_COUNT } from '../redis/slot.js';
 
 /** Per-file holdings: keys per slot, and the slots named by slot-info records. */
 export class SlotHoldings {

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
 import { RekeyUsageError } from '../errors.js';
+import { interrupt } from '../io/interrupt.js';
 import { buildFilter, type KeyFilter } from '../pipeline/filters.js';
 
 export interface CommonArgs {
@@ -68,6 +69,8 @@ export function note(msg: string): void {
 /** Ask a yes/no question on the terminal (stdin, prompt on stderr); only "y"/"yes" is yes. */
 export async function confirmOnTerminal(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  // Ctrl-C at the prompt is an interrupt like anywhere else (exit 130), not a silent exit 0.
+  rl.on('SIGINT', () => interrupt('SIGINT'));
   try {
     const answer = await new Promise<string>((resolve) => rl.question(question, resolve));
     return /^y(es)?$/i.test(answer.trim());

@@ -22,6 +22,7 @@ import { DryRunSink } from '../target/dry-run.js';
 import { LedgerWriteError, LedgerWriter, mayHaveBeenSent, type LedgerHeader, type ResumeState } from '../target/ledger.js';
 import type { TargetInfo } from '../redis/server-info.js';
 import { Progress } from '../report/progress.js';
+import { onInterrupt } from '../io/interrupt.js';
 import type { Transport } from '../target/transport.js';
 import type { ValidationResult } from '../target/validate.js';
 import { validateInput } from './validate.js';
@@ -163,8 +164,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     log,
     quiet: a.progress === false || a.json === true,
   });
-  const onSigint = (): void => writer.interrupt('interrupted (SIGINT)');
-  process.once('SIGINT', onSigint);
+  const offInterrupt = onInterrupt((signal) => writer.interrupt(`interrupted (${signal})`));
   progress.start();
   let failure: unknown = null;
   try {
@@ -173,7 +173,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     failure = e;
   } finally {
     progress.stop();
-    process.removeListener('SIGINT', onSigint);
+    offInterrupt();
   }
   const c = writer.counters;
   if (failure) log.log('ERROR', `import stopped: ${scrub((failure as Error).message)}`);

@@ -15,6 +15,7 @@ import { displayKey } from '../records/printable.js';
 import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
 import { startProgress } from '../report/progress.js';
 import { filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
+import { checkOutputPath } from '../io/atomic-file.js';
 import { liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
 
 export interface TransformArgs extends CommonArgs {
@@ -34,13 +35,18 @@ export interface TransformArgs extends CommonArgs {
   progress?: boolean;
 }
 
-function formatFor(output: string, given?: string): 'rdb' | 'jsonl' | 'resp' {
+/**
+ * The output format: --format, else the extension. An unknown extension is refused rather than
+ * guessed (`x.txt` used to get RESP), and `.gz` too: the sinks do not compress, so the name would lie.
+ */
+export function formatFor(output: string, given?: string): 'rdb' | 'jsonl' | 'resp' {
+  if (/\.gz$/i.test(output)) throw new RekeyUsageError(`-o ${output}: rekey does not write gzip; write -o - and pipe it through gzip`);
   if (given) return given as 'rdb' | 'jsonl' | 'resp';
-  const ext = extname(output.replace(/\.gz$/, '')).toLowerCase();
+  const ext = extname(output).toLowerCase();
   if (ext === '.rdb') return 'rdb';
-  if (ext === '.resp' || ext === '.txt') return 'resp';
-  if (ext === '.jsonl' || ext === '.json' || output === '-') return 'jsonl';
-  throw new RekeyUsageError(`-o ${output}: cannot tell the format from the extension; give --format rdb|jsonl|resp`);
+  if (ext === '.resp') return 'resp';
+  if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json' || output === '-') return 'jsonl';
+  throw new RekeyUsageError(`-o ${output}: cannot tell the format from the extension${ext ? ` "${ext}"` : ''} (known: .rdb, .jsonl, .ndjson, .json, .resp); give --format rdb|jsonl|resp`);
 }
 
 export async function runTransform(a: TransformArgs): Promise<number> {
@@ -48,6 +54,8 @@ export async function runTransform(a: TransformArgs): Promise<number> {
   const stamp = fileStamp(started);
   const now = nowFrom(a.now);
   const format = formatFor(a.output, a.format);
+  // Before reading anything: a missing folder or `-o` naming the input (a backup!) is refused here.
+  checkOutputPath(a.output, [a.input]);
   const rules = a.rules ? await loadRules(a.rules) : null;
   const log = new OperationLog();
   const stats = new MigrationStats();
