@@ -15,6 +15,7 @@ import { convertPayload } from '../encode/down-convert.js';
 import { RespBatchWriter, type RespArg } from '../encode/resp.js';
 import { valueToCommands } from '../encode/value-commands.js';
 import { preGaFunctionCode } from '../records/json-value.js';
+import { applyLossPolicy, LossTally } from '../encode/losses.js';
 import type { Sink } from './sink.js';
 
 export interface RespSinkOptions {
@@ -34,6 +35,8 @@ export interface RespSinkOptions {
    * that fails to decode); the key is skipped. Without it the error fails the batch.
    */
   onKeyError?: (rec: KeyRecord, err: Error) => void;
+  /** Called per key written without a part RESP cannot carry (key metadata; under `lossy`, encode/losses.ts). */
+  onLoss?: (rec: KeyRecord, message: string) => void;
 }
 
 export interface RespSinkStats {
@@ -44,6 +47,8 @@ export interface RespSinkStats {
   droppedFieldTtls: number;
   skippedKeys: number;
   functions: number;
+  /** Keys written without a part RESP cannot carry, per kind and per key. */
+  lost: LossTally;
 }
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -55,7 +60,7 @@ const FREQ = b('FREQ');
 const ZERO = b('0');
 
 export class RespSink implements Sink {
-  readonly stats: RespSinkStats = { keys: 0, commands: 0, bytes: 0, convertedKeys: 0, droppedFieldTtls: 0, skippedKeys: 0, functions: 0 };
+  readonly stats: RespSinkStats = { keys: 0, commands: 0, bytes: 0, convertedKeys: 0, droppedFieldTtls: 0, skippedKeys: 0, functions: 0, lost: new LossTally() };
   private readonly out: AtomicOutput;
   private readonly writer: RespBatchWriter;
   private db = 0;
@@ -85,6 +90,8 @@ export class RespSink implements Sink {
   private writeKey(rec: KeyRecord): void {
     let cmds: RespArg[][];
     try {
+      // Neither RESTORE payloads nor commands carry RDB 13 key metadata.
+      if (rec.keyMeta !== undefined) applyLossPolicy(rec, [{ kind: 'key_meta', what: `key metadata (KEY_META, ${rec.keyMeta.length} bytes)` }], 'RESP output', this.opts, this.stats.lost);
       cmds = this.opts.mode === 'restore' ? [this.restoreArgs(rec)] : valueToCommands(rec.key, rec.decode(), rec.expireAtMs, { replace: this.opts.replace, chunk: this.opts.chunk });
     } catch (e) {
       if (e instanceof RekeyUsageError || !this.opts.onKeyError) throw e;
