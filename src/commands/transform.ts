@@ -77,13 +77,15 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     stats.sinkError(rec.db, rec.key, err.message);
     log.log('ERROR', `db ${rec.db} ${displayKey(rec.key)}: ${err.message}`);
   };
+  // A key written without a part the output cannot carry (--lossy): named in the log, counted in the report.
+  const onLoss = (rec: KeyRecord, message: string): void => log.log('WARN', `db ${rec.db} ${message}`);
   const version = a['rdb-version'] !== undefined ? { rdbVersion: a['rdb-version'] } : {};
   let sink: Sink;
   let rdbSink: RdbSink | null = null;
   if (format === 'rdb') {
-    sink = rdbSink = new RdbSink({ path: a.output, ...version, lossy: a.lossy, compress: a.compress, onKeyError });
+    sink = rdbSink = new RdbSink({ path: a.output, ...version, lossy: a.lossy, compress: a.compress, onKeyError, onLoss });
   } else if (format === 'resp') {
-    sink = new RespSink({ path: a.output, mode: a.commands ? 'commands' : 'restore', lossy: a.lossy, onKeyError, ...(a['rdb-version'] !== undefined ? { payloadVersion: a['rdb-version'] } : {}) });
+    sink = new RespSink({ path: a.output, mode: a.commands ? 'commands' : 'restore', lossy: a.lossy, onKeyError, onLoss, ...(a['rdb-version'] !== undefined ? { payloadVersion: a['rdb-version'] } : {}) });
   } else {
     sink = new JsonlSink({ path: a.output });
   }
@@ -125,7 +127,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     dry_run: false,
     timestamp: started.toISOString(),
     input: { path: input.name, format: input.format, gzip: input.gzip },
-    output: { path: a.output, format, ...(rdbSink ? { rdb: rdbSink.stats } : {}) },
+    output: { path: a.output, format, ...(rdbSink ? { rdb: rdbSink.stats } : {}), ...(sink instanceof RespSink ? { lost: sink.stats.lost } : {}) },
     ...(badLines > 0 ? { bad_lines_skipped: badLines } : {}),
     seconds,
   };
@@ -143,6 +145,8 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     if (s.vanished) note(`  vanished during the scan: ${s.vanished}`);
     if (s.collisions) note(`  collisions (later keys dropped): ${s.collisions}`);
     if (s.migrationErrors) note(`  errors: ${s.migrationErrors}`);
+    const lost = rdbSink?.stats.lost ?? (sink instanceof RespSink ? sink.stats.lost : undefined);
+    if (lost && lost.total > 0) note(`  written with losses (--lossy): ${lost.total} keys (${Object.entries(lost.byKind).map(([k, n]) => `${k} ${n}`).join(', ')})`);
     for (const [cat, n] of s.perCategory) note(`  category ${cat}: ${n}`);
     note(`  report: ${reportPath}`);
   }

@@ -4,6 +4,7 @@ import { Cursor, NEED_MORE } from './cursor.js';
 import { describeType, MAX_REDIS_VERSION, MAX_VALKEY_VERSION, moduleNameFromId, OP } from './constants.js';
 import { skipModuleOpcodes, skipValue } from './value-skip.js';
 import { decodeValue } from './value-decode.js';
+import { skipKeyMetaBody } from './key-meta.js';
 
 export interface ParseOptions {
   /** Name used in error messages. */
@@ -200,14 +201,8 @@ export async function* parseRdb(source: AsyncIterable<Buffer>, opts: ParseOption
                 }
                 break;
               }
-              const metaStart = start;
-              const classes = c.len('key metadata class count');
-              if (classes > 7) throw c.error(`at most 7 key metadata classes, found ${classes}`);
-              for (let i = 0; i < classes; i++) {
-                c.skip(4, 'key metadata class spec');
-                skipModuleOpcodes(c);
-              }
-              keyMeta = c.buf.subarray(metaStart, c.pos);
+              skipKeyMetaBody(c);
+              keyMeta = c.buf.subarray(start, c.pos);
               continue;
             }
             default: {

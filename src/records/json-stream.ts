@@ -7,7 +7,7 @@ import { RdbKeyRecord } from '../rdb/parser.js';
 import { KeyView } from './rewrite.js';
 import { itemToBuffer, listpackDecode } from '../codec/listpack.js';
 import { ziplistDecode } from '../codec/ziplist.js';
-import { bytesToJson, scoreToJson, streamEntryJson, streamTailJson } from './json-value.js';
+import { bytesToJson, keyMetaJson, scoreToJson, streamEntryJson, streamTailJson } from './json-value.js';
 import type { StreamId } from './types.js';
 
 /** Values whose serialized form is at least this big are written element by element. */
@@ -58,6 +58,7 @@ function* pieces(rec: KeyRecord, src: RdbKeyRecord): Generator<string> {
     s = '';
     if (rec.idle !== undefined) s += ',"idle":' + rec.idle;
     if (rec.freq !== undefined) s += ',"freq":' + rec.freq;
+    if (rec.keyMeta !== undefined) s += keyMetaJson(rec.keyMeta);
     yield s + '}\n';
     return;
   }
@@ -77,6 +78,7 @@ function* pieces(rec: KeyRecord, src: RdbKeyRecord): Generator<string> {
     s += ']' + streamTailJson(tail) + ',"stream_version":' + tail.version;
     if (rec.idle !== undefined) s += ',"idle":' + rec.idle;
     if (rec.freq !== undefined) s += ',"freq":' + rec.freq;
+    if (rec.keyMeta !== undefined) s += keyMetaJson(rec.keyMeta);
     yield s + '}\n';
     return;
   }
@@ -114,6 +116,7 @@ function* pieces(rec: KeyRecord, src: RdbKeyRecord): Generator<string> {
   s += ']';
   if (rec.idle !== undefined) s += ',"idle":' + rec.idle;
   if (rec.freq !== undefined) s += ',"freq":' + rec.freq;
+  if (rec.keyMeta !== undefined) s += keyMetaJson(rec.keyMeta);
   yield s + '}\n';
 }
 

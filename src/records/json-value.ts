@@ -29,10 +29,13 @@
  *   functions are converted to `#!<engine, lowercased> name=<name>\n<code>`, the description is
  *   dropped), `{"$":"module_aux","module":name,"when":n,"raw":base64}` (raw: everything after the
  *   MODULE_AUX opcode). selectdb / resizedb / slot-info / eof produce no line.
+ * - key metadata (Redis RDB 13 KEY_META, module-defined): `"meta": "<base64>"` on the key line, the bytes
+ *   after the 0xF3 opcode (class count, then per class its 4-byte spec and module-opcoded values).
  */
 import { isUtf8 } from 'node:buffer';
 import { EXIT_BAD_INPUT } from '../errors.js';
-import { moduleNameFromId } from '../rdb/constants.js';
+import { moduleNameFromId, OP } from '../rdb/constants.js';
+import { keyMetaBodyProblem } from '../rdb/key-meta.js';
 import type {
   KeyRecord,
   MetaRecord,
@@ -319,7 +322,13 @@ export function keyToJsonLine(rec: KeyRecord, opts?: { decoded?: Value }): strin
   }
   if (rec.idle !== undefined) s += ',"idle":' + rec.idle;
   if (rec.freq !== undefined) s += ',"freq":' + rec.freq;
+  if (rec.keyMeta !== undefined) s += keyMetaJson(rec.keyMeta);
   return s + '}';
+}
+
+/** `,"meta":"<base64>"`: the KEY_META entry without its opcode byte. */
+export function keyMetaJson(keyMeta: Buffer): string {
+  return ',"meta":"' + keyMeta.toString('base64', 1) + '"';
 }
 
 /** FUNCTION2 library source for a pre-GA function: `#!<engine> name=<name>\n<code>`. */
@@ -777,6 +786,16 @@ function moduleFrom(value: unknown, where: Where): ModuleValue {
 /**
  * A MetaRecord from a `"$"` line (already parsed into `obj`). `offset` is the line's byte offset.
  */
+/** A key line's `"meta"` → the KEY_META entry (opcode included), or undefined when absent. */
+export function keyMetaFromJson(v: unknown, where: Where): Buffer | undefined {
+  if (v === undefined || v === null) return undefined;
+  const body = typeof v === 'string' ? decodeBase64(v) : null;
+  if (body === null) fail(where, 'meta', 'key metadata as base64 text', v);
+  const problem = keyMetaBodyProblem(body);
+  if (problem !== null) fail(where, 'meta', `well-formed key metadata (${problem})`, v);
+  return Buffer.concat([Buffer.of(OP.KEY_META), body]);
+}
+
 export function jsonToMeta(obj: Record<string, unknown>, offset: number, where: Where): MetaRecord {
   const kind = obj.$;
   switch (kind) {

@@ -98,6 +98,11 @@ export interface KeyRecord {
   freq?: number;
   /** The value's serialized bytes after the type byte, exactly as in the source. */
   payload: Buffer;
+  /**
+   * Redis RDB 13+ key metadata (rdb.c `rdbSaveKeyMetadata`): the whole KEY_META entry, opcode 0xF3 included,
+   * as it preceded the type byte. Module-defined content, kept as bytes.
+   */
+  keyMeta?: Buffer;
   /** Byte offset of this entry's first byte (its first prefix opcode or type byte) in the input. */
   offset: number;
   /** Decode the logical value (parsed from `payload` on first call, then cached). */

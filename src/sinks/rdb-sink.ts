@@ -21,6 +21,7 @@ import { ByteWriter } from '../encode/rdb-primitives.js';
 import { convertPayload } from '../encode/down-convert.js';
 import { UnrepresentableValueError } from '../encode/value-encoder.js';
 import { crc64PatchDelta } from '../encode/crc64-combine.js';
+import { applyLossPolicy, LossTally, type Loss } from '../encode/losses.js';
 import { preGaFunctionCode } from '../records/json-value.js';
 import type { Sink } from './sink.js';
 
@@ -43,6 +44,8 @@ export interface RdbSinkOptions {
   onKeyError?: (rec: KeyRecord, err: Error) => void;
   /** Bytes buffered before a write (default 1 MiB). */
   chunkSize?: number;
+  /** Called per key written without a part the target cannot carry (under `lossy`, see encode/losses.ts). */
+  onLoss?: (rec: KeyRecord, message: string) => void;
 }
 
 export interface RdbSinkStats {
@@ -50,7 +53,7 @@ export interface RdbSinkStats {
   keys: number;
   /** Keys and keys with a TTL written, per db (the RESIZEDB counts). */
   perDb: Record<number, { keys: number; expires: number }>;
-  /** Non-key records and per-key hints (IDLE, FREQ, KEY_META) the target version cannot hold. */
+  /** Non-key records and per-key hints (IDLE, FREQ) the target version cannot hold. */
   droppedMeta: number;
   /** Keys whose value was re-encoded for the target version. */
   convertedKeys: number;
@@ -58,6 +61,8 @@ export interface RdbSinkStats {
   droppedFieldTtls: number;
   /** Keys skipped through onKeyError. */
   skippedKeys: number;
+  /** Keys written without a part the target cannot carry (key metadata, …), per kind and per key. */
+  lost: LossTally;
 }
 
 const DEFAULT_VERSION = 12;
@@ -71,7 +76,7 @@ interface Placeholder {
 }
 
 export class RdbSink implements Sink {
-  readonly stats: RdbSinkStats = { keys: 0, perDb: {}, droppedMeta: 0, convertedKeys: 0, droppedFieldTtls: 0, skippedKeys: 0 };
+  readonly stats: RdbSinkStats = { keys: 0, perDb: {}, droppedMeta: 0, convertedKeys: 0, droppedFieldTtls: 0, skippedKeys: 0, lost: new LossTally() };
   private readonly out: AtomicOutput;
   private readonly chunkSize: number;
   private w = new ByteWriter(64 * 1024);
@@ -123,6 +128,16 @@ export class RdbSink implements Sink {
     const magic = this.flavor === 'valkey' ? `VALKEY${String(this.version).padStart(3, '0')}` : `REDIS${String(this.version).padStart(4, '0')}`;
     this.w.ensure(9);
     this.w.pos += this.w.buf.write(magic, this.w.pos, 'latin1');
+  }
+
+  /** Redis RDB 13+ loads KEY_META; Valkey reads 0xF3 as SLOT_IMPORT and older Redis does not know it. */
+  private get carriesKeyMeta(): boolean {
+    return this.flavor === 'redis' && this.version >= 13;
+  }
+
+  /** The target in messages: `RDB 12`, `Valkey RDB 80`. */
+  private get targetName(): string {
+    return this.flavor === 'valkey' ? `Valkey RDB ${this.version}` : `RDB ${this.version}`;
   }
 
   /** Effective Redis-numbered version for opcode gates (Valkey 80+ knows everything Redis 7.2 knows). */
@@ -179,6 +194,9 @@ export class RdbSink implements Sink {
       if (rec.expireAtMs !== null && this.version < 3 && Math.ceil(rec.expireAtMs / 1000) > 0x7fffffff) {
         throw new UnrepresentableValueError(`an expiry after 2038 (${rec.expireAtMs} ms) does not fit RDB ${this.version}'s 32-bit seconds; use RDB 3 or newer`);
       }
+      const losses: Loss[] = [];
+      if (rec.keyMeta !== undefined && !this.carriesKeyMeta) losses.push({ kind: 'key_meta', what: `key metadata (KEY_META, ${rec.keyMeta.length} bytes)` });
+      applyLossPolicy(rec, losses, this.targetName, this.opts, this.stats.lost);
     } catch (e) {
       if (e instanceof RekeyUsageError || !this.opts.onKeyError) throw e;
       this.stats.skippedKeys++;
@@ -197,11 +215,6 @@ export class RdbSink implements Sink {
         this.placeholders.push({ db: rec.db, at: this.flushed + at });
       }
     }
-    const keyMeta = (rec as { keyMeta?: Buffer }).keyMeta;
-    if (keyMeta !== undefined) {
-      if (this.flavor === 'redis' && this.version >= 13) w.bytes(keyMeta);
-      else this.stats.droppedMeta++;
-    }
     if (rec.expireAtMs !== null) {
       if (this.version >= 3) w.u8(OP.EXPIRETIME_MS).i64le(rec.expireAtMs);
       // Seconds, rounded up so the key never expires before its time.
@@ -215,6 +228,9 @@ export class RdbSink implements Sink {
       if (this.gate >= 9) w.u8(OP.FREQ).u8(rec.freq);
       else this.stats.droppedMeta++;
     }
+    // KEY_META goes right before the type byte, after the expiry/LRU/LFU opcodes: rdb.c
+    // `rdbLoadRioWithLoadingCtx` reads "[<META>,]<TYPE>,<KEY>,<VALUE>" and Redis 8.6 refuses other orders.
+    if (rec.keyMeta !== undefined && this.carriesKeyMeta) w.bytes(rec.keyMeta);
     w.u8(rdbType).string(rec.key, this.opts.compress);
 
     const s = this.stats;

@@ -14,6 +14,7 @@ import { convertPayload } from '../encode/down-convert.js';
 import { appendRestore, RespBatchWriter, type RespArg } from '../encode/resp.js';
 import { valueToCommands } from '../encode/value-commands.js';
 import { preGaFunctionCode } from '../records/json-value.js';
+import { applyLossPolicy, LossTally } from '../encode/losses.js';
 import type { Sink } from './sink.js';
 
 export interface RespSinkOptions {
@@ -33,6 +34,8 @@ export interface RespSinkOptions {
    * that fails to decode); the key is skipped. Without it the error fails the batch.
    */
   onKeyError?: (rec: KeyRecord, err: Error) => void;
+  /** Called per key written without a part RESP cannot carry (key metadata; under `lossy`, encode/losses.ts). */
+  onLoss?: (rec: KeyRecord, message: string) => void;
 }
 
 export interface RespSinkStats {
@@ -43,6 +46,8 @@ export interface RespSinkStats {
   droppedFieldTtls: number;
   skippedKeys: number;
   functions: number;
+  /** Keys written without a part RESP cannot carry, per kind and per key. */
+  lost: LossTally;
 }
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -56,7 +61,7 @@ interface Restore {
 }
 
 export class RespSink implements Sink {
-  readonly stats: RespSinkStats = { keys: 0, commands: 0, bytes: 0, convertedKeys: 0, droppedFieldTtls: 0, skippedKeys: 0, functions: 0 };
+  readonly stats: RespSinkStats = { keys: 0, commands: 0, bytes: 0, convertedKeys: 0, droppedFieldTtls: 0, skippedKeys: 0, functions: 0, lost: new LossTally() };
   private readonly out: AtomicOutput;
   private readonly writer: RespBatchWriter;
   private db = 0;
@@ -87,6 +92,8 @@ export class RespSink implements Sink {
     let cmds: RespArg[][] | null = null;
     let restore: Restore | null = null;
     try {
+      // Neither RESTORE payloads nor commands carry RDB 13 key metadata.
+      if (rec.keyMeta !== undefined) applyLossPolicy(rec, [{ kind: 'key_meta', what: `key metadata (KEY_META, ${rec.keyMeta.length} bytes)` }], 'RESP output', this.opts, this.stats.lost);
       if (this.opts.mode === 'restore') restore = this.restorePlan(rec);
       else cmds = valueToCommands(rec.key, rec.decode(), rec.expireAtMs, { replace: this.opts.replace, chunk: this.opts.chunk });
     } catch (e) {

@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { RekeyInputError } from '../errors.js';
 import { encodeValue, minRdbVersionFor } from '../encode/value-encoder.js';
-import { bytesAt, describeJson, jsonToMeta, jsonToValue, JsonValueError } from '../records/json-value.js';
+import { bytesAt, describeJson, jsonToMeta, jsonToValue, JsonValueError, keyMetaFromJson } from '../records/json-value.js';
 import { LOGICAL_TYPES, type Flavor, type KeyRecord, type LogicalType, type RdbRecord, type Value } from '../records/types.js';
 
 /** Shared lazily computed state: shared with views made by rewriteKey (Object.create). */
@@ -26,6 +26,7 @@ export class JsonKeyRecord implements KeyRecord {
   readonly encoding = 'json';
   idle?: number;
   freq?: number;
+  keyMeta?: Buffer;
   private readonly lazy: LazyState = {};
 
   constructor(
@@ -233,5 +234,7 @@ function parseLine(line: Buffer, offset: number, where: () => string, now: numbe
     if (typeof freq !== 'number' || !Number.isInteger(freq) || freq < 0 || freq > 255) throw new BadLine(`"freq": an LFU counter from 0 to 255, found ${describeJson(freq)}`);
     rec.freq = freq;
   }
+  const keyMeta = keyMetaFromJson(obj.meta, where);
+  if (keyMeta !== undefined) rec.keyMeta = keyMeta;
   return rec;
 }

@@ -234,12 +234,52 @@ describe('RdbSink', () => {
     const withMeta = Object.assign(keyRecord('m', { type: 'string', value: Buffer.from('v') }, { version: 13 }), { keyMeta: meta13 });
     const r13 = join(dir, 'r13.rdb');
     await writeAll(new RdbSink({ path: r13, rdbVersion: 13 }), [header(13), withMeta]);
-    const k13 = (await parseFile(r13)).find((r): r is KeyRecord => r.kind === 'key') as KeyRecord & { keyMeta?: Buffer };
+    const k13 = (await parseFile(r13)).find((r): r is KeyRecord => r.kind === 'key')!;
     expect(k13.keyMeta?.equals(meta13)).toBe(true);
-    const r12 = join(dir, 'r12.rdb');
-    const s12 = new RdbSink({ path: r12, rdbVersion: 12 });
-    await writeAll(s12, [withMeta]);
-    expect(s12.stats.droppedMeta).toBe(1);
+  });
+
+  it('writes KEY_META right before the type byte, after the expiry, IDLE and FREQ opcodes (rdb.c rdbLoadRioWithLoadingCtx)', async () => {
+    const meta13 = Buffer.from('f301' + '01020304' + '0205' + '00', 'hex'); // one class: spec, UINT 5, EOF
+    const ttl = Object.assign(keyRecord('t', { type: 'string', value: Buffer.from('v') }, { version: 13, expireAtMs: FUTURE, idle: 7 }), { keyMeta: meta13 });
+    const lfu = Object.assign(keyRecord('f', { type: 'string', value: Buffer.from('w') }, { version: 13, freq: 9 }), { keyMeta: meta13 });
+    const path = join(dir, 'order13.rdb');
+    await writeAll(new RdbSink({ path, rdbVersion: 13 }), [header(13), ttl, lfu]);
+    const file = readFileSync(path);
+    const expireOp = Buffer.alloc(9);
+    expireOp[0] = 0xfc;
+    expireOp.writeBigInt64LE(BigInt(FUTURE), 1);
+    const first = Buffer.concat([expireOp, Buffer.from('f807', 'hex'), meta13, Buffer.from('000174', 'hex')]);
+    const second = Buffer.concat([Buffer.from('f909', 'hex'), meta13, Buffer.from('000166', 'hex')]);
+    expect(file.indexOf(first)).toBeGreaterThan(0);
+    expect(file.indexOf(second)).toBeGreaterThan(file.indexOf(first));
+    const back = (await parseFile(path)).filter((r): r is KeyRecord => r.kind === 'key');
+    expect(back.map((k) => [k.key.toString(), k.expireAtMs, k.idle, k.freq, k.keyMeta?.toString('hex')])).toEqual([
+      ['t', FUTURE, 7, undefined, meta13.toString('hex')],
+      ['f', null, undefined, 9, meta13.toString('hex')],
+    ]);
+  });
+
+  it('key metadata a target cannot carry: the key is refused without lossy, counted and named with it', async () => {
+    const meta13 = Buffer.from('f301' + '00000000' + '00', 'hex');
+    const withMeta = Object.assign(keyRecord('m', { type: 'string', value: Buffer.from('v') }, { version: 13 }), { keyMeta: meta13 });
+    const plain = keyRecord('p', { type: 'string', value: Buffer.from('v') }, { version: 13 });
+    for (const [version, target] of [[12, 'RDB 12'], [80, 'Valkey RDB 80']] as const) {
+      const path = join(dir, `meta-${version}.rdb`);
+      const errors: string[] = [];
+      const s = new RdbSink({ path, rdbVersion: version, onKeyError: (r, e) => errors.push(`${r.key}: ${e.message}`) });
+      await writeAll(s, [withMeta, plain]);
+      expect(errors).toEqual([`m: key m: ${target} cannot carry its key metadata (KEY_META, 7 bytes); the key was not written (--lossy writes it without them)`]);
+      expect((await parseFile(path)).filter((r) => r.kind === 'key').map((r) => (r as KeyRecord).key.toString())).toEqual(['p']);
+
+      const lossyPath = join(dir, `meta-${version}-lossy.rdb`);
+      const notes: string[] = [];
+      const l = new RdbSink({ path: lossyPath, rdbVersion: version, lossy: true, onLoss: (_r, m) => notes.push(m) });
+      await writeAll(l, [withMeta, plain]);
+      expect(notes).toEqual([`key m: key metadata (KEY_META, 7 bytes) dropped (${target} cannot carry it; --lossy)`]);
+      expect(l.stats.lost.toJSON()).toEqual({ total_keys: 1, by_kind: { key_meta: 1 }, keys: [{ db: 0, key: 'm', lost: ['key metadata (KEY_META, 7 bytes)'] }] });
+      const back = (await parseFile(lossyPath)).filter((r): r is KeyRecord => r.kind === 'key');
+      expect(back.map((k) => [k.key.toString(), k.keyMeta])).toEqual([['m', undefined], ['p', undefined]]);
+    }
   });
 
   it('writes to stdout without RESIZEDB, with a valid CRC', async () => {
