@@ -44,6 +44,13 @@ export interface StartRedisOptions {
   port?: number;
   /** How long to wait for PING to answer (loading a big RDB takes a while). Default 30 s. */
   startTimeoutMs?: number;
+  /**
+   * Another server binary (test/helpers/servers.ts lists the cached ones). Servers before 7.0 do not
+   * know `--enable-debug-command`, so it is only passed when `debugCommand` is not false.
+   */
+  binary?: string;
+  /** Default true: pass `--enable-debug-command local` (7.0+ only). */
+  debugCommand?: boolean;
 }
 
 export interface ClusterHandle {
@@ -281,6 +288,8 @@ class Server implements RedisHandle {
     private readonly dbfilename: string,
     private readonly extraArgs: string[],
     private readonly startTimeoutMs: number,
+    private readonly binary = 'redis-server',
+    private readonly debugCommand = true,
   ) {}
 
   get url(): string {
@@ -302,11 +311,11 @@ class Server implements RedisHandle {
       '--dbfilename', this.dbfilename,
       '--daemonize', 'no',
       '--logfile', '',
-      '--enable-debug-command', 'local',
+      ...(this.debugCommand ? ['--enable-debug-command', 'local'] : []),
       ...this.extraArgs,
     ];
     this.log.push(`### redis-server ${args.join(' ')}\n`);
-    const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     let exitInfo: string | null = null;
     let spawnError: Error | null = null;
@@ -413,7 +422,7 @@ class Server implements RedisHandle {
 
 /** Start a redis-server on a free loopback port (see StartRedisOptions). */
 export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHandle> {
-  if (!redisAvailable()) throw new Error('rekey tests need redis-server on PATH: apt-get install redis-server');
+  if (!opts.binary && !redisAvailable()) throw new Error('rekey tests need redis-server on PATH: apt-get install redis-server');
   const dbfilename = opts.dbfilename ?? 'dump.rdb';
   const ownsDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'rekey-redis-'));
@@ -422,7 +431,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHan
     if (opts.rdbFile) copyFileSync(opts.rdbFile, join(dir, dbfilename));
     for (let attempt = 0; ; attempt++) {
       const port = opts.port ?? (await freePort());
-      const s = new Server(port, dir, ownsDir, dbfilename, opts.args ?? [], opts.startTimeoutMs ?? 30_000);
+      const s = new Server(port, dir, ownsDir, dbfilename, opts.args ?? [], opts.startTimeoutMs ?? 30_000, opts.binary, opts.debugCommand);
       try {
         await s.launch();
         return s;
