@@ -71,8 +71,9 @@ function parseKeySpec(r: Reply): KeySpec {
 export function parseCommandEntry(r: Reply): CommandSpec | null {
   if (!Array.isArray(r) || r.length < 6) return null;
   const cats = Array.isArray(r[6]) ? (r[6] as Reply[]).map((c) => text(c).toLowerCase()) : [];
-  let type: LogicalType | null = null;
-  for (const c of cats) if (CATEGORY_TYPE[c]) type = CATEGORY_TYPE[c]!;
+  // One type category names the key's type; several (SORT: @set @sortedset @list) name none.
+  const types = new Set(cats.map((c) => CATEGORY_TYPE[c]).filter((t): t is LogicalType => t !== undefined));
+  const type: LogicalType | null = types.size === 1 ? [...types][0]! : null;
   const spec: CommandSpec = {
     name: text(r[0]).toLowerCase(),
     arity: num(r[1]),
@@ -139,7 +140,7 @@ export function keyPositions(c: CommandSpec, args: readonly Buffer[]): KeyPositi
           }
         }
         if (first === 0) continue; // the keyword is absent: this spec names no key
-      } else return { ok: false, reason: `${c.name}: a key spec of unknown kind` };
+      } else return { ok: false, reason: `${c.name}: the source does not declare where these keys are (a key spec of type "unknown": the server finds them itself)` };
       let last: number;
       let step: number;
       if (s.find.kind === 'range') {
