@@ -8,6 +8,7 @@ import { importCommand } from './commands/import.js';
 import { validateCommand } from './commands/validate.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { rulesCommand } from './commands/rules.js';
+import { syncCommand } from './commands/sync.js';
 import { CollisionError } from './pipeline/run.js';
 import { installInterruptHandlers } from './io/interrupt.js';
 import { BrokenPipeError } from './io/atomic-file.js';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
     .command(importCommand)
     .command(validateCommand)
     .command(rollbackCommand)
+    .command(syncCommand)
     // yargs turns a lone `-` positional into an empty string; give stdin back its name.
     .middleware((argv) => {
       if (argv.input === '') argv.input = '-';

@@ -1,0 +1,65 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { RekeyUsageError } from '../errors.js';
+import { runSync } from '../sync/run.js';
+
+export interface SyncArgs {
+  source: string;
+  target: string;
+  rules?: string;
+  checkpoint?: string;
+  'out-dir': string;
+  'to-db'?: number;
+  unmatched?: 'keep' | 'drop';
+  'on-conflict'?: 'skip' | 'replace' | 'fail';
+  'tls-ca'?: string;
+  'source-tls-ca'?: string;
+  lossy?: boolean;
+  'status-interval'?: number;
+  batch?: number;
+  json?: boolean;
+}
+
+export const syncCommand: CommandModule<object, SyncArgs> = {
+  command: 'sync <source>',
+  describe: 'Keep renamed keys live: replicate a source (PSYNC) into the target, renaming every key by the rules',
+  builder: (y: Argv) =>
+    y
+      .positional('source', { type: 'string', demandOption: true, describe: 'redis://[user:pass@]host:port of the source (read as a replica, never written)' })
+      .option('target', { type: 'string', demandOption: true, describe: 'redis://[user:pass@]host:port[/db] of the target (password also from REKEY_TARGET_PASSWORD)' })
+      .option('rules', { type: 'string', describe: 'rules file (YAML or JSON)' })
+      .option('checkpoint', { type: 'string', describe: 'checkpoint file (default: <out-dir>/rekey-sync.checkpoint.json); an existing one is continued with PSYNC' })
+      .option('out-dir', { type: 'string', default: '.', describe: 'directory for the checkpoint, reports and log' })
+      .option('to-db', { type: 'number', describe: 'put every key into this db' })
+      .option('unmatched', { choices: ['keep', 'drop'] as const, describe: "keys no rule matches (default: the rules file's setting)" })
+      .option('on-conflict', { choices: ['skip', 'replace', 'fail'] as const, default: 'replace' as const, describe: 'full sync: keys already in the target (the source is the truth: replace)' })
+      .option('tls-ca', { type: 'string', describe: 'CA certificate file for rediss://' })
+      .option('source-tls-ca', { type: 'string', describe: 'CA certificate file for a rediss:// source (default: --tls-ca)' })
+      .option('lossy', { type: 'boolean', default: false, describe: 'exit 0 even when some commands could not be applied (they are still counted and named)' })
+      .option('status-interval', { type: 'number', default: 5, describe: 'seconds between status lines on stderr (0: none); SIGUSR1 prints the JSON status' })
+      .option('batch', { type: 'number', default: 5000, describe: 'stream commands per target round trip at most' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the final report as JSON on stdout' }) as unknown as Argv<SyncArgs>,
+  handler: async (a: ArgumentsCamelCase<SyncArgs>) => {
+    if (a['to-db'] !== undefined && !(Number.isInteger(a['to-db']) && a['to-db'] >= 0)) throw new RekeyUsageError(`--to-db ${a['to-db']}: expected a db number`);
+    if (a.batch !== undefined && !(Number.isInteger(a.batch) && a.batch >= 1)) throw new RekeyUsageError(`--batch ${a.batch}: expected a whole number ≥ 1`);
+    if (a['status-interval'] !== undefined && !(a['status-interval'] >= 0)) throw new RekeyUsageError(`--status-interval ${a['status-interval']}: expected seconds ≥ 0`);
+    if (!/^rediss?:\/\//i.test(a.source)) throw new RekeyUsageError(`${a.source}: sync reads a live redis:// or rediss:// source`);
+    const r = await runSync({
+      source: a.source,
+      target: a.target,
+      ...(a.rules !== undefined ? { rules: a.rules } : {}),
+      ...(a.checkpoint !== undefined ? { checkpoint: a.checkpoint } : {}),
+      outDir: a['out-dir'],
+      ...(a['to-db'] !== undefined ? { toDb: a['to-db'] } : {}),
+      ...(a.unmatched !== undefined ? { unmatched: a.unmatched } : {}),
+      ...(a['on-conflict'] !== undefined ? { onConflict: a['on-conflict'] } : {}),
+      ...(a['tls-ca'] !== undefined ? { tlsCa: a['tls-ca'] } : {}),
+      ...(a['source-tls-ca'] !== undefined ? { sourceTlsCa: a['source-tls-ca'] } : {}),
+      lossy: a.lossy === true,
+      ...(a['status-interval'] !== undefined ? { statusInterval: a['status-interval'] } : {}),
+      ...(a.batch !== undefined ? { batch: a.batch } : {}),
+      json: a.json === true,
+      signals: true,
+    });
+    process.exitCode = r.exitCode;
+  },
+};

@@ -1,0 +1,317 @@
+/**
+ * `rekey sync`: become a replica of the source (PSYNC), load the full-sync snapshot through the importer
+ * (the same parser, rules and writer as a file), then apply the replication stream to the target with
+ * every key renamed, acknowledging and checkpointing the offset the target has applied.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseRdb } from '../rdb/parser.js';
+import { loadRules } from '../rules/index.js';
+import type { OpenedInput } from '../sources/open.js';
+import { fileStamp, toJson, writeReport } from '../report/files.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { importSnapshot, openLink, parseSourceUrl, parseTargetUrl, tlsOptions, ReplyError, type ImportArgs, type Link, type Reply } from './importer-adapter.js';
+import { CommandTable } from './key-specs.js';
+import { ReplicaLink, type SyncStart } from './replica-link.js';
+import { SyncStatus } from './status.js';
+import { StreamApplier } from './stream-applier.js';
+
+export interface SyncOptions {
+  source: string;
+  target: string;
+  rules?: string;
+  checkpoint?: string;
+  outDir: string;
+  toDb?: number;
+  unmatched?: 'keep' | 'drop';
+  onConflict?: 'skip' | 'replace' | 'fail';
+  tlsCa?: string;
+  sourceTlsCa?: string;
+  lossy?: boolean;
+  /** Seconds between status lines on stderr (0: none). */
+  statusInterval?: number;
+  /** Commands applied per target round trip at most. */
+  batch?: number;
+  json?: boolean;
+  /** Where messages go (default: stderr). */
+  say?: (line: string) => void;
+  /** Library use and tests: resolve this to stop cleanly (like Ctrl-C). */
+  stopSignal?: Promise<void>;
+  /** Install SIGINT/SIGTERM/SIGUSR1 handlers (the CLI does). */
+  signals?: boolean;
+}
+
+export interface SyncOutcome {
+  exitCode: number;
+  status: Record<string, unknown>;
+  checkpoint: string;
+  reportPath: string | null;
+}
+
+const ACK_EVERY_MS = 1000;
+const CHECKPOINT_EVERY_MS = 200;
+
+export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
+  const say = o.say ?? ((l: string) => process.stderr.write(l + '\n'));
+  const started = new Date();
+  await mkdir(o.outDir, { recursive: true });
+  const checkpointPath = o.checkpoint ?? join(o.outDir, 'rekey-sync.checkpoint.json');
+  const sourceSpec = parseSourceUrl(o.source, o.sourceTlsCa ?? o.tlsCa);
+  const targetSpec = parseTargetUrl(o.target, o.tlsCa);
+  const scrub = (t: string): string => targetSpec.redactor.scrub(sourceSpec.redactor.scrub(t));
+  const rules = o.rules ? await loadRules(o.rules) : null;
+  const unmatched = o.unmatched ?? rules?.unmatched ?? 'keep';
+  const toDb = o.toDb ?? targetSpec.db ?? null;
+  const status = new SyncStatus();
+  const logLines: string[] = [];
+  const log = (level: 'INFO' | 'WARN' | 'ERROR', msg: string): void => {
+    const m = scrub(msg);
+    logLines.push(`${new Date().toISOString()} ${level} ${m}`);
+    say(`rekey sync: ${m}`);
+  };
+  const prior = await readCheckpoint(checkpointPath);
+  if (prior) {
+    if (prior.source !== sourceSpec.display) log('WARN', `the checkpoint ${checkpointPath} was written for source ${prior.source}, this run reads ${sourceSpec.display}`);
+    if (prior.target !== targetSpec.display) log('WARN', `the checkpoint was written for target ${prior.target}, this run writes ${targetSpec.display}`);
+    if ((prior.rules ?? null) !== (o.rules ?? null)) log('WARN', `the checkpoint's run used rules ${prior.rules ?? '(none)'}, this run ${o.rules ?? '(none)'}`);
+  }
+
+  // 1. key positions from the source's own COMMAND table (a read; the source is never written)
+  let admin: Link;
+  let table: CommandTable;
+  try {
+    admin = await openLink(sourceSpec, 'rekey-sync-info');
+    const r = await admin.call(['COMMAND']);
+    if (!Array.isArray(r)) throw new Error(`COMMAND: ${r instanceof ReplyError ? r.message : 'unexpected reply'}`);
+    table = new CommandTable(r as never);
+  } catch (e) {
+    log('ERROR', `cannot read the source's command table from ${sourceSpec.display}: ${(e as Error).message}`);
+    return { exitCode: 1, status: status.toJSON(), checkpoint: checkpointPath, reportPath: null };
+  }
+  let target: Link;
+  try {
+    target = await openLink(targetSpec, 'rekey-sync');
+  } catch (e) {
+    admin.destroy();
+    log('ERROR', `cannot connect to the target ${targetSpec.display}: ${(e as Error).message}`);
+    return { exitCode: 1, status: status.toJSON(), checkpoint: checkpointPath, reportPath: null };
+  }
+
+  // 2. the replica link
+  const linkOpts = {
+    host: sourceSpec.host,
+    port: sourceSpec.port,
+    tls: tlsOptions(sourceSpec),
+    username: sourceSpec.username,
+    password: sourceSpec.password,
+    resume: prior ? { replid: prior.replid, offset: prior.offset } : null,
+    display: sourceSpec.display,
+  };
+  let link: ReplicaLink;
+  let start: SyncStart;
+  try {
+    link = await ReplicaLink.open(linkOpts);
+    start = await link.handshake(linkOpts);
+  } catch (e) {
+    admin.destroy();
+    target.destroy();
+    const refused = (e as Error).name === 'PsyncRefusedError';
+    log('ERROR', `${(e as Error).message}${refused ? ' (this source does not serve replicas; SCAN-based sync is not implemented yet: use rekey import redis://… for a one-off copy)' : ''}`);
+    return { exitCode: 1, status: status.toJSON(), checkpoint: checkpointPath, reportPath: null };
+  }
+  status.replid = start.replid;
+  status.start = start.kind;
+  const stamp = fileStamp(started);
+  let state: { replid: string; offset: number; db: number };
+  let savedOffset = -1;
+  const save = async (): Promise<void> => {
+    const at = state.offset;
+    await writeCheckpoint(checkpointPath, { replid: state.replid, offset: at, db: state.db, source: sourceSpec.display, target: targetSpec.display, rules: o.rules ?? null });
+    savedOffset = at;
+  };
+
+  // 3. a full sync goes through the importer
+  if (start.kind === 'full') {
+    log('INFO', `full resync from ${sourceSpec.display}: replid ${start.replid}, offset ${start.offset}${prior ? ` (the source could not continue from offset ${prior.offset + 1}: its backlog no longer holds it, or the replication id changed)` : ''}; loading the snapshot into ${targetSpec.display}`);
+    status.phase = 'full-sync';
+    let read = 0;
+    const payload = start.payload;
+    const counted = (async function* () {
+      for await (const c of payload) {
+        read += c.length;
+        yield c;
+      }
+    })();
+    const name = `${sourceSpec.display} (full sync)`;
+    const input: OpenedInput = {
+      name,
+      format: 'rdb',
+      gzip: false,
+      ...(start.payloadSize !== null ? { size: start.payloadSize } : {}),
+      bytesRead: () => read,
+      batches: parseRdb(counted, { file: name, ...(start.payloadSize !== null ? { size: start.payloadSize } : {}) }),
+    };
+    const args: ImportArgs = {
+      input: name,
+      target: o.target,
+      ...(o.rules !== undefined ? { rules: o.rules } : {}),
+      'out-dir': o.outDir,
+      json: false,
+      'ignore-checksum': false,
+      'allow-future-version': false,
+      'on-conflict': o.onConflict ?? 'replace',
+      ...(o.toDb !== undefined ? { 'to-db': o.toDb } : {}),
+      ...(o.unmatched !== undefined ? { unmatched: o.unmatched } : {}),
+      ...(o.tlsCa !== undefined ? { 'tls-ca': o.tlsCa } : {}),
+      ...(o.lossy ? { lossy: true } : {}),
+      progress: false,
+    };
+    let outcome;
+    try {
+      outcome = await importSnapshot(args, input);
+    } catch (e) {
+      link.close();
+      admin.destroy();
+      target.destroy();
+      log('ERROR', `the full-sync snapshot could not be loaded: ${(e as Error).message}`);
+      return { exitCode: 1, status: status.toJSON(), checkpoint: checkpointPath, reportPath: null };
+    }
+    const imp = (outcome.report.import ?? {}) as Record<string, unknown>;
+    if (typeof imp.stopped === 'string') {
+      link.close();
+      admin.destroy();
+      target.destroy();
+      log('ERROR', `the snapshot import stopped (${imp.stopped}); no checkpoint was recorded, the next run starts with a full resync`);
+      return { exitCode: 1, status: status.toJSON(), checkpoint: checkpointPath, reportPath: outcome.reportPath };
+    }
+    if (read === 0 || (start.payloadSize !== null && read !== start.payloadSize)) {
+      link.close();
+      admin.destroy();
+      target.destroy();
+      log('ERROR', `the full-sync payload ended after ${read} of ${start.payloadSize ?? '?'} bytes`);
+      return { exitCode: 1, status: status.toJSON(), checkpoint: checkpointPath, reportPath: outcome.reportPath };
+    }
+    if (outcome.exitCode !== 0) log('WARN', `the snapshot import reported problems (see ${outcome.reportPath}); the stream is applied anyway`);
+    state = { replid: start.replid, offset: start.offset, db: 0 };
+    log('INFO', `snapshot loaded (${read} bytes); streaming from offset ${start.offset}`);
+  } else {
+    state = { replid: start.replid, offset: start.offset, db: prior!.db };
+    log('INFO', `PSYNC continue from ${sourceSpec.display} at offset ${start.offset + 1} (replid ${start.replid}, db ${prior!.db}): no full resync`);
+  }
+  status.appliedOffset = state.offset;
+  status.readOffset = state.offset;
+  await save();
+  // A diskless master starts the stream only after our first ACK (replication.c: repl_start_cmd_stream_on_ack).
+  link.ack(state.offset);
+
+  // 4. the stream
+  status.phase = 'streaming';
+  const applier = new StreamApplier({ table, rules, unmatched, toDb }, status, { offset: state.offset, db: state.db });
+  let stopping = false;
+  let stopReason = '';
+  const stop = (why: string): void => {
+    if (!stopping) {
+      stopping = true;
+      stopReason = why;
+    }
+  };
+  void o.stopSignal?.then(() => stop('stop requested'));
+  const onInt = (): void => stop('interrupted (SIGINT)');
+  const onTerm = (): void => stop('terminated (SIGTERM)');
+  const onUsr1 = (): void => {
+    process.stderr.write(toJson(status.toJSON()) + '\n');
+  };
+  if (o.signals) {
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    process.on('SIGUSR1', onUsr1);
+  }
+  let lastAck = Date.now();
+  let lastSave = Date.now();
+  let lastStatus = Date.now();
+  let polling = false;
+  const poll = (): void => {
+    if (polling || admin.error) return;
+    polling = true;
+    admin
+      .call(['INFO', 'replication'])
+      .then((r: Reply) => {
+        const m = Buffer.isBuffer(r) ? /master_repl_offset:(\d+)/.exec(r.toString('latin1')) : null;
+        if (m) status.sourceAt(Number(m[1]));
+      })
+      .catch(() => undefined)
+      .finally(() => (polling = false));
+  };
+  const pollTimer = setInterval(poll, 500);
+  poll();
+  let failure: string | null = null;
+  const batchMax = o.batch ?? 5000;
+  try {
+    while (!stopping) {
+      const cmds = link.reader.takeCommands(batchMax);
+      if (cmds.length > 0) {
+        const p = applier.plan(cmds);
+        try {
+          await applier.apply(target, p);
+        } catch (e) {
+          failure = `the target ${targetSpec.display} failed: ${(e as Error).message}`;
+          break;
+        }
+        state = { replid: state.replid, offset: p.offset, db: p.db };
+        if (p.getack) {
+          link.ack(state.offset);
+          lastAck = Date.now();
+        }
+      } else {
+        if (target.error) {
+          failure = `the target ${targetSpec.display} failed: ${target.error.message}`;
+          break;
+        }
+        try {
+          await link.reader.moreOrTimeout(200);
+        } catch (e) {
+          failure = `the replication link broke: ${(e as Error).message}`;
+          break;
+        }
+      }
+      const now = Date.now();
+      if (now - lastAck >= ACK_EVERY_MS) {
+        link.ack(state.offset);
+        lastAck = now;
+      }
+      if (now - lastSave >= CHECKPOINT_EVERY_MS && state.offset !== savedOffset) {
+        await save();
+        lastSave = now;
+      }
+      if (o.statusInterval !== 0 && now - lastStatus >= (o.statusInterval ?? 5) * 1000) {
+        say(status.line(now));
+        lastStatus = now;
+      }
+    }
+  } finally {
+    clearInterval(pollTimer);
+    if (o.signals) {
+      process.removeListener('SIGINT', onInt);
+      process.removeListener('SIGTERM', onTerm);
+      process.removeListener('SIGUSR1', onUsr1);
+    }
+  }
+  await save();
+  status.phase = 'stopped';
+  link.ack(state.offset);
+  link.close();
+  await Promise.race([admin.close(), new Promise((r) => setTimeout(r, 500))]);
+  if (failure) target.destroy();
+  else await target.close();
+  if (failure) log('ERROR', `${failure}; stopped at offset ${state.offset} (checkpoint ${checkpointPath}): run the same command again to continue`);
+  else log('INFO', `${stopReason}: stopped at offset ${state.offset} (checkpoint ${checkpointPath})`);
+  log('INFO', status.line());
+  const s = status.toJSON();
+  const report = { sync: s, checkpoint: checkpointPath, source: sourceSpec.display, target: targetSpec.display, rules: o.rules ?? null, stopped: failure ?? stopReason, timestamp: started.toISOString() };
+  const reportPath = await writeReport(o.outDir, 'sync_report', stamp, report);
+  await writeReport(o.outDir, 'rekey_sync', stamp, logLines.join('\n') + '\n', 'log');
+  if (status.losses > 0) log('WARN', `${status.losses} commands were not applied (refused: ${toJson(s.refused)}); see ${reportPath}${o.lossy ? '' : ' (exit 1; --lossy accepts this)'}`);
+  if (o.json) process.stdout.write(toJson(report, 2) + '\n');
+  const problem = failure !== null || status.errorCount > 0 || (status.losses > 0 && !o.lossy);
+  return { exitCode: problem ? 1 : 0, status: s, checkpoint: checkpointPath, reportPath };
+}
