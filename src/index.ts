@@ -30,7 +30,7 @@ export { keyToJsonLine, metaToJsonLine, jsonToValue } from './records/json-value
 export { parseJsonl, JsonKeyRecord } from './sources/jsonl-source.js';
 export { valueToCommands } from './encode/value-commands.js';
 export { convertPayload } from './encode/down-convert.js';
-export { readValue, valuesEqual, normalizeValue } from './target/read-value.js';
+export { readValue, valuesEqual, normalizeValue } from './validate/read-value.js';
 export { keySlot } from './redis/slot.js';
 export { analyze, runAnalyze, type AnalyzeArgs } from './commands/analyze.js';
 export { Analyzer } from './analyze/aggregator.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { runningServers, startCluster, startRedis, redisAvailable, type ClusterHandle, type RedisHandle } from './helpers/redis-server.js';
-import { normalizeValue, readValue, valuesEqual } from '../src/target/read-value.js';
+import { normalizeValue, readValue, valuesEqual } from '../src/validate/read-value.js';
 import type { StreamValue, Value } from '../src/records/types.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'dump.rdb');

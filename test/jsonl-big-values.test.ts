@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openInput } from '../src/sources/open.js';
 import { STREAM_JSON_MIN_BYTES } from '../src/records/json-stream.js';
 import type { KeyRecord, Value } from '../src/records/types.js';
-import { valuesEqual } from '../src/target/read-value.js';
+import { valuesEqual } from '../src/validate/read-value.js';
 import { startRedis } from './helpers/redis-server.js';
 import { runCli } from './helpers/cli.js';
 import { seededRandom } from '../src/analyze/stats.js';

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { openInput } from '../src/sources/open.js';
 import { loadRules } from '../src/rules/index.js';
 import type { KeyRecord, Value } from '../src/records/types.js';
-import { readValue, valuesEqual } from '../src/target/read-value.js';
+import { readValue, valuesEqual } from '../src/validate/read-value.js';
 import { startRedis, type RedisHandle } from './helpers/redis-server.js';
 import { runCli } from './helpers/cli.js';
 

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { RekeyUsageError } from '../errors.js';
 import type { RdbRecord } from '../records/types.js';
 import type { OperationLog } from '../report/files.js';
-import type { ConflictPolicy, ImportMode } from '../target/restore-writer.js';
-import { readResumeState, type ResumeState } from '../target/ledger.js';
+import type { ConflictPolicy, ImportMode } from '../import/restore-writer.js';
+import { readResumeState, type ResumeState } from '../import/ledger.js';
 import type { ImportArgs } from './import.js';
 
 export interface Settings {

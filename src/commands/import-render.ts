@@ -3,10 +3,10 @@
  * stderr (the JSON report is written by the run).
  */
 import type { MigrationStats } from '../pipeline/stats.js';
-import type { TargetSession } from '../target/session.js';
-import type { DryRunPlan } from '../target/dry-run.js';
-import type { ConflictPolicy, WriterCounters } from '../target/restore-writer.js';
-import type { ValidationResult } from '../target/validate.js';
+import type { TargetSession } from '../redis/session.js';
+import type { DryRunPlan } from '../import/dry-run.js';
+import type { ConflictPolicy, WriterCounters } from '../import/restore-writer.js';
+import type { ValidationResult } from '../validate/validate.js';
 import { humanBytes, note } from './common.js';
 import { printValidation } from './validate.js';
 

@@ -10,10 +10,10 @@ import { fileStamp, OperationLog } from '../report/files.js';
 import { confirmOnTerminal, filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
 import { TargetConnectionError } from '../redis/connect.js';
-import { openTransport, probeTarget, type TargetSession } from '../target/session.js';
-import type { ConflictPolicy, ImportMode, TargetWriter } from '../target/restore-writer.js';
-import type { ResumeState } from '../target/ledger.js';
-import type { Transport } from '../target/transport.js';
+import { openTransport, probeTarget, type TargetSession } from '../redis/session.js';
+import type { ConflictPolicy, ImportMode, TargetWriter } from '../import/restore-writer.js';
+import type { ResumeState } from '../import/ledger.js';
+import type { Transport } from '../redis/transport.js';
 import { freeStamp, loadResume, settings, skipDone } from './import-plan.js';
 import { dryRun, liveRun, type RunContext } from './import-run.js';
 

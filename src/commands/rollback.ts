@@ -7,10 +7,10 @@ import type { ByteWriter } from '../encode/rdb-primitives.js';
 import { appendCommand } from '../encode/resp.js';
 import { confirmOnTerminal, note } from './common.js';
 import { TargetConnectionError } from '../redis/connect.js';
-import { openTransport, probeTarget } from '../target/session.js';
-import { readLedger } from '../target/ledger.js';
-import { ReplyError, type Reply } from '../target/resp-socket.js';
-import { Unit, type Transport } from '../target/transport.js';
+import { openTransport, probeTarget } from '../redis/session.js';
+import { readLedger } from '../import/ledger.js';
+import { ReplyError, type Reply } from '../redis/resp-socket.js';
+import { Unit, type Transport } from '../redis/transport.js';
 import { keySlot } from '../redis/slot.js';
 
 export interface RollbackArgs {

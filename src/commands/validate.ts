@@ -13,8 +13,8 @@ import { liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sourc
 import { TargetConnectionError } from '../redis/connect.js';
 import type { TargetSpec } from '../redis/endpoint.js';
 import type { TargetInfo } from '../redis/server-info.js';
-import { probeTarget } from '../target/session.js';
-import { ValidateSink, type ValidationResult } from '../target/validate.js';
+import { probeTarget } from '../redis/session.js';
+import { ValidateSink, type ValidationResult } from '../validate/validate.js';
 import { displayKey } from '../records/printable.js';
 
 export interface ValidateArgs extends CommonArgs, LiveSourceArgs {

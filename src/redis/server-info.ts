@@ -1,10 +1,10 @@
 /**
  * Server detection from INFO (and CONFIG GET / COMMAND INFO where allowed): version, the newest RDB
  * version its RESTORE accepts, memory headroom, cluster mode, proto-max-bulk-len, which commands it
- * has. The version table itself is target/target-info.ts (moving to redis/server-versions.ts).
+ * has. The version table itself is redis/server-versions.ts.
  */
 import type { Redis, Cluster } from 'ioredis';
-import { redisRdbVersion, supportsHashFieldTtl, valkeyRdbVersion } from '../target/target-info.js';
+import { redisRdbVersion, supportsHashFieldTtl, valkeyRdbVersion } from './server-versions.js';
 
 // Re-exported so callers need one import for server facts wherever the table lives.
 export { redisRdbVersion, supportsHashFieldTtl, valkeyRdbVersion };

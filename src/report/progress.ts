@@ -3,7 +3,7 @@
  * errors), periodic log lines otherwise (stderr and the operation log).
  */
 import cliProgress from 'cli-progress';
-import type { OperationLog } from '../report/files.js';
+import type { OperationLog } from './files.js';
 
 export interface ProgressSnapshot {
   keys: number;

@@ -1,12 +1,12 @@
 /**
- * Everything `rekey sync` takes from the importer (src/target, commands/import) and the URL parser
+ * Everything `rekey sync` takes from the importer (src/import, commands/import) and the URL parser
  * (src/redis/endpoint): the one place to change when those move. Sync code imports them from here only.
  */
 import { importWithOutcome, type ImportArgs, type ImportOutcome } from '../commands/import.js';
 import type { OpenedInput } from '../sources/open.js';
 import { parseRedisUrl, type TargetSpec } from '../redis/endpoint.js';
 import { tlsOptions } from '../redis/tls.js';
-import { ReplyError, RespSocket, type PendingOp, type Reply } from '../target/resp-socket.js';
+import { ReplyError, RespSocket, type PendingOp, type Reply } from '../redis/resp-socket.js';
 
 export { ReplyError, type Reply, type TargetSpec, type ImportOutcome };
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { convertPayload, loadsVerbatim } from '../../src/encode/down-convert.js';
 import { UnrepresentableValueError } from '../../src/encode/value-encoder.js';
 import { decodeValue } from '../../src/rdb/value-decode.js';
-import { valuesEqual } from '../../src/target/read-value.js';
+import { valuesEqual } from '../../src/validate/read-value.js';
 import { RekeyUsageError } from '../../src/errors.js';
 import { keyRecord } from '../sinks/sink-helpers.js';
 import { sample, withoutFieldTtls } from './sample-values.js';

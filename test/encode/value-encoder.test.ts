@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeValue, minRdbVersionFor, UnrepresentableValueError } from '../../src/encode/value-encoder.js';
 import { dumpPayload } from '../../src/encode/dump-payload.js';
 import { decodeValue } from '../../src/rdb/value-decode.js';
-import { readValue, valuesEqual } from '../../src/target/read-value.js';
+import { readValue, valuesEqual } from '../../src/validate/read-value.js';
 import { RekeyUsageError } from '../../src/errors.js';
 import type { StreamValue, Value } from '../../src/records/types.js';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';

@@ -12,7 +12,7 @@ import { startCluster, type ClusterHandle } from '../helpers/redis-server.js';
 import { importWithOutcome, type ImportArgs } from '../../src/commands/import.js';
 import { runValidate } from '../../src/commands/validate.js';
 import { keySlot } from '../../src/redis/slot.js';
-import type { TargetWriter } from '../../src/target/restore-writer.js';
+import type { TargetWriter } from '../../src/import/restore-writer.js';
 import { fillMixed, gatedInput, makeRdb, until } from './helpers.js';
 
 const N = 6000;

@@ -7,7 +7,7 @@ import { importWithOutcome, runImport, type ImportArgs } from '../../src/command
 import { runValidate } from '../../src/commands/validate.js';
 import { runRollback } from '../../src/commands/rollback.js';
 import { openInput } from '../../src/sources/open.js';
-import { readValue, valuesEqual } from '../../src/target/read-value.js';
+import { readValue, valuesEqual } from '../../src/validate/read-value.js';
 import { loadRules } from '../../src/rules/index.js';
 import type { KeyRecord } from '../../src/records/types.js';
 import { runPipeline } from '../../src/pipeline/run.js';

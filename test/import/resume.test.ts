@@ -11,7 +11,7 @@ import { startRedis } from '../helpers/redis-server.js';
 import { importWithOutcome, type ImportArgs } from '../../src/commands/import.js';
 import { runValidate } from '../../src/commands/validate.js';
 import { runRollback } from '../../src/commands/rollback.js';
-import type { TargetWriter } from '../../src/target/restore-writer.js';
+import type { TargetWriter } from '../../src/import/restore-writer.js';
 import { fillMixed, gatedInput, makeRdb, until } from './helpers.js';
 
 const N = 30_000;

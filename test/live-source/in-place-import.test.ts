@@ -13,7 +13,7 @@ import { liveSourceOptions } from '../../src/sources/redis-source-cli.js';
 import type { RedisSourceInput } from '../../src/sources/redis-source.js';
 import { loadRules, type CompiledRules } from '../../src/rules/index.js';
 import { decodeValue } from '../../src/rdb/value-decode.js';
-import { valuesEqual } from '../../src/target/read-value.js';
+import { valuesEqual } from '../../src/validate/read-value.js';
 import type { KeyRecord } from '../../src/records/types.js';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
 import { collect, commandStats, dumpAll, FIXTURE, keysOf, PREFIX, ROOT, RULES } from './helpers.js';

@@ -7,7 +7,7 @@ import { openInput } from '../../src/sources/open.js';
 import { isLiveInput, openRedisSource, type RedisSourceInput } from '../../src/sources/redis-source.js';
 import { matchPrefixFor } from '../../src/sources/scan-match.js';
 import { loadRules } from '../../src/rules/index.js';
-import { valuesEqual } from '../../src/target/read-value.js';
+import { valuesEqual } from '../../src/validate/read-value.js';
 import type { KeyRecord } from '../../src/records/types.js';
 import { RekeyUsageError } from '../../src/errors.js';
 import { runTransform } from '../../src/commands/transform.js';

@@ -7,7 +7,7 @@ import { RespSink } from '../../src/sinks/resp-sink.js';
 import { valueToCommands } from '../../src/encode/value-commands.js';
 import { UnrepresentableValueError, encodeValue } from '../../src/encode/value-encoder.js';
 import { dumpPayload } from '../../src/encode/dump-payload.js';
-import { readValue } from '../../src/target/read-value.js';
+import { readValue } from '../../src/validate/read-value.js';
 import type { KeyRecord, RdbRecord, StreamValue, Value } from '../../src/records/types.js';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
 import { FUTURE, SAMPLES, sample, withoutFieldTtls } from '../encode/sample-values.js';

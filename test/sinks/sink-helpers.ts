@@ -5,7 +5,7 @@ import type { Flavor, KeyRecord, RdbRecord, Value } from '../../src/records/type
 import { encodeValue } from '../../src/encode/value-encoder.js';
 import { parseRdb } from '../../src/rdb/parser.js';
 import { describeType } from '../../src/rdb/constants.js';
-import { readValue, valuesEqual, type ValuesEqualOptions } from '../../src/target/read-value.js';
+import { readValue, valuesEqual, type ValuesEqualOptions } from '../../src/validate/read-value.js';
 import type { Sink } from '../../src/sinks/sink.js';
 import type { RedisHandle } from '../helpers/redis-server.js';
 

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
 import { makeRdb } from '../import/helpers.js';
 import { runValidate, type ValidateArgs } from '../../src/commands/validate.js';
-import { readValue } from '../../src/target/read-value.js';
+import { readValue } from '../../src/validate/read-value.js';
 
 const N = 200_000;
 

@@ -19,8 +19,8 @@ import { normalizeValue, readValue, valuesEqual, formatStreamId, type CommandCli
 import { clusterClient, connectClient, standaloneClient } from '../redis/connect.js';
 import type { TargetSpec } from '../redis/endpoint.js';
 import type { TargetInfo } from '../redis/server-info.js';
-import { isEmptyCollection } from './command-writer.js';
-import { targetFlavor } from './restore-writer.js';
+import { isEmptyCollection } from '../import/command-writer.js';
+import { targetFlavor } from '../import/restore-writer.js';
 
 export type MismatchKind = 'missing' | 'type' | 'value' | 'ttl' | 'unexplained' | 'error';
 

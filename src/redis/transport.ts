@@ -10,9 +10,9 @@
  */
 import type { ByteWriter } from '../encode/rdb-primitives.js';
 import { ConnectionLostError, ReplyError, RespSocket, type PendingOp, type Reply } from './resp-socket.js';
-import type { TargetSpec } from '../redis/endpoint.js';
-import { tlsOptions } from '../redis/tls.js';
-import { SLOT_COUNT } from '../redis/slot.js';
+import type { TargetSpec } from './endpoint.js';
+import { tlsOptions } from './tls.js';
+import { SLOT_COUNT } from './slot.js';
 
 export interface WindowOptions {
   /** Units in flight per connection. */

@@ -4,9 +4,9 @@
  * from every error.
  */
 import { RekeyUsageError } from '../errors.js';
-import { connectClient, parseTargetUrl, standaloneClient, TargetConnectionError } from '../redis/connect.js';
-import type { TargetSpec } from '../redis/endpoint.js';
-import { readTargetInfo, targetInfoFromInfo, type TargetInfo } from '../redis/server-info.js';
+import { connectClient, parseTargetUrl, standaloneClient, TargetConnectionError } from './connect.js';
+import type { TargetSpec } from './endpoint.js';
+import { readTargetInfo, targetInfoFromInfo, type TargetInfo } from './server-info.js';
 import { callEveryNode, Transport, type WindowOptions } from './transport.js';
 import { ReplyError } from './resp-socket.js';
 

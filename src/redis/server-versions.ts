@@ -2,7 +2,7 @@
  * The version table: which RDB (DUMP payload) version a server of a given version accepts, and
  * whether it has hash field TTLs. Server detection from INFO is redis/server-info.ts.
  */
-import type { TargetInfo } from '../redis/server-info.js';
+import type { TargetInfo } from './server-info.js';
 
 function versionParts(v: string): [number, number, number] {
   const [a, b, c] = v.split('.').map((x) => Number.parseInt(x, 10));
