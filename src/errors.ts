@@ -1,4 +1,4 @@
-/** Exit codes of the CLI (product.md): 0 ok, 1 the job found a problem, 2 bad usage or bad input. */
+/** Exit codes of the CLI (README, "Commands"): 0 ok, 1 the job found a problem, 2 bad usage or bad input. */
 export const EXIT_OK = 0;
 export const EXIT_PROBLEM = 1;
 export const EXIT_BAD_INPUT = 2;

@@ -9,7 +9,7 @@ export { openInput, openRecords, type OpenOptions, type OpenedInput, type InputF
 export { parseRdb, RdbKeyRecord, type ParseOptions } from './rdb/parser.js';
 export { decodeValue } from './rdb/value-decode.js';
 export { typeName, describeType, moduleNameFromId } from './rdb/constants.js';
-export { crc64, Crc64 } from './rdb/crc64.js';
+export { crc64, Crc64 } from './codec/crc64.js';
 export { rewriteKey } from './records/rewrite.js';
 export { loadRules, compileRules } from './rules/index.js';
 export { buildFilter, globToRegExp, type FilterOptions } from './pipeline/filters.js';
@@ -26,7 +26,7 @@ export { RulesFileError, type CompiledRules, type Classification } from './rules
 export { CollisionDetector } from './rules/collisions.js';
 export { openRedisSource, isLiveInput, type RedisSourceOptions, type RedisSourceInput } from './sources/redis-source.js';
 export { matchPrefixFor } from './sources/scan-match.js';
-export { keyToJsonLine, metaToJsonLine, jsonToValue } from './records/json-value.js';
+export { keyToJsonLine, metaToJsonLine, jsonToValue } from './jsonl/value-json.js';
 export { parseJsonl, JsonKeyRecord } from './sources/jsonl-source.js';
 export { valueToCommands } from './encode/value-commands.js';
 export { convertPayload } from './encode/down-convert.js';

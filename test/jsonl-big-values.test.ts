@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openInput } from '../src/sources/open.js';
-import { STREAM_JSON_MIN_BYTES } from '../src/records/json-stream.js';
+import { STREAM_JSON_MIN_BYTES } from '../src/jsonl/blob-json.js';
 import type { KeyRecord, Value } from '../src/records/types.js';
 import { valuesEqual } from '../src/validate/read-value.js';
 import { startRedis } from './helpers/redis-server.js';

@@ -173,7 +173,7 @@ describe('bad input and stdio', () => {
     const data = Buffer.from(readFileSync(FIXTURE));
     const at = data.indexOf('fx:str:random');
     expect(at).toBeGreaterThan(0);
-    data[at + 3] ^= 0x20; // "fx:Str:random": same length, still a valid file apart from its checksum
+    data[at + 3]! ^= 0x20; // "fx:Str:random": same length, still a valid file apart from its checksum
     writeFileSync(bad, data);
     const r = await runCli(['transform', bad, '-o', join(tmp, 'flipped.jsonl'), '--out-dir', tmp]);
     expect(r.code).toBe(2);

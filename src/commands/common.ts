@@ -16,7 +16,7 @@ export interface CommonArgs {
   'allow-future-version': boolean;
 }
 
-/** Flags every command shares (product.md "Common to all"). */
+/** Flags every command shares (README, "Commands"). */
 export function withCommon<T>(y: Argv<T>): Argv<T & CommonArgs> {
   return y
     .option('db', { type: 'number', array: true, describe: 'only keys of this db (repeatable)' })

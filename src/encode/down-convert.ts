@@ -8,11 +8,11 @@ import { minVersionForType, T, VALKEY_HASH_2 } from '../rdb/constants.js';
 import { encodeValue, UnrepresentableValueError, type EncodedValue } from './value-encoder.js';
 
 export interface ConvertOptions {
-  lossy?: boolean;
+  lossy?: boolean | undefined;
   /** Flavour of the output. Default: `valkey` for versions ≥ 80, else `redis`. */
-  flavor?: Flavor;
+  flavor?: Flavor | undefined;
   /** LZF-compress strings of re-encoded values. */
-  compress?: boolean;
+  compress?: boolean | undefined;
 }
 
 /** Types whose blobs are ziplists: RDB 6 added int encodings that RDB 2–5 loaders (Redis < 2.6) do not know. */

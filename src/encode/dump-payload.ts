@@ -1,10 +1,10 @@
 /**
- * DUMP / RESTORE payload (rdb-format.md §11, cluster.c createDumpPayload):
+ * DUMP / RESTORE payload (docs/rdb-format.md §11, cluster.c createDumpPayload):
  *   type u8 | value bytes (as in an RDB) | rdb_version u16le | crc64 u64le over everything before it.
  * RESTORE accepts a footer version up to the server's own, so callers pass the lowest version whose
  * loader knows `rdbType` (not necessarily the source file's).
  */
-import { Crc64 } from '../rdb/crc64.js';
+import { Crc64 } from '../codec/crc64.js';
 
 export function dumpPayload(rdbType: number, payload: Buffer, rdbVersion: number): Buffer {
   if (!(rdbVersion >= 1 && rdbVersion <= 0xffff)) throw new RangeError(`DUMP payload RDB version out of range: ${rdbVersion}`);

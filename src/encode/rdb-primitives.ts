@@ -1,10 +1,10 @@
 /**
- * RDB primitives for writers (rdb-format.md §3): a growable byte buffer with the RDB length, string,
+ * RDB primitives for writers (docs/rdb-format.md §3): a growable byte buffer with the RDB length, string,
  * fixed-width and text-double encodings. Every writer (value encoder, RDB sink, RESP batching) builds
  * into one of these so a value or a 1 MB output chunk is a single allocation that doubles as needed.
  */
 import { canonicalInt32 } from '../codec/int-text.js';
-import { lzfCompress } from '../rdb/lzf.js';
+import { lzfCompress } from '../codec/lzf.js';
 
 const TWO32 = 4294967296;
 

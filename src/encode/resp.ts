@@ -7,7 +7,7 @@
  * RESTORE / EXISTS / ASKING / MULTI…EXEC through the functions here.
  */
 import { ByteWriter } from './rdb-primitives.js';
-import { crc64Into } from '../rdb/crc64.js';
+import { crc64Into } from '../codec/crc64.js';
 
 export type RespArg = Buffer | string;
 

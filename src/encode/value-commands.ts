@@ -47,9 +47,9 @@ export interface CommandLoss {
 
 export interface ValueCommandOptions {
   /** Start with DEL key, so an existing key is replaced rather than merged into. */
-  replace?: boolean;
+  replace?: boolean | undefined;
   /** Elements (or field/value pairs, or IDs) per variadic command. Default 1000. */
-  chunk?: number;
+  chunk?: number | undefined;
   /** Emit only what this server accepts; default: the newest syntax. */
   target?: CommandTarget;
   /** Losses are appended here too (for callers of valueToCommands). */

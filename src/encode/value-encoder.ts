@@ -1,6 +1,6 @@
 /**
  * Serialize a logical value for a given RDB version: the payload bytes after the type byte, as a real
- * Redis of that version would load them (rdb-format.md §5–§7, §12). Compact encodings are used where the
+ * Redis of that version would load them (docs/rdb-format.md §5–§7, §12). Compact encodings are used where the
  * version has them and the value is small, with Redis' default thresholds; everything else falls back to
  * the plain types (0 STRING, 1 LIST, 2 SET, 3/5 ZSET, 4 HASH), which every loader converts itself.
  */
@@ -16,13 +16,13 @@ import { ByteWriter, doubleText } from './rdb-primitives.js';
 export interface EncodeOptions {
   rdbVersion: number;
   /** Flavour of the target file; `valkey` with version ≥ 80 selects Valkey's field-TTL layout. Default redis. */
-  flavor?: Flavor;
+  flavor?: Flavor | undefined;
   /** LZF-compress strings longer than 20 bytes when it saves ≥ 4 bytes (Redis' rdbcompression). */
-  compress?: boolean;
+  compress?: boolean | undefined;
   /** Drop what the version cannot hold (hash field TTLs) instead of refusing. */
-  lossy?: boolean;
+  lossy?: boolean | undefined;
   /** Only for error messages. */
-  key?: Buffer;
+  key?: Buffer | undefined;
 }
 
 export interface EncodedValue {

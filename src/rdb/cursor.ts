@@ -1,5 +1,5 @@
 import { RekeyInputError } from '../errors.js';
-import { lzfDecompress } from './lzf.js';
+import { lzfDecompress } from '../codec/lzf.js';
 import { intToBuffer } from '../codec/int-text.js';
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Redis RDB 13+ key metadata (opcode 0xF3 KEY_META). Layout per keymeta.c `rdbSaveKeyMetadata` and the
- * loader branch in rdb.c `rdbLoadRioWithLoadingCtx` (rdb-format.md §9.5): a class count (≤ 7), then per
+ * loader branch in rdb.c `rdbLoadRioWithLoadingCtx` (docs/rdb-format.md §9.5): a class count (≤ 7), then per
  * class a 4-byte class spec and module-opcoded values ending with EOF. The content is module-defined,
  * so rekey keeps the bytes as they are.
  */

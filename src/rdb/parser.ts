@@ -1,5 +1,5 @@
 import type { Flavor, KeyRecord, LogicalType, RdbRecord, Value } from '../records/types.js';
-import { Crc64 } from './crc64.js';
+import { Crc64 } from '../codec/crc64.js';
 import { Cursor, NEED_MORE } from './cursor.js';
 import { describeType, MAX_REDIS_VERSION, MAX_VALKEY_VERSION, moduleNameFromId, OP } from './constants.js';
 import { skipModuleOpcodes, skipValue } from './value-skip.js';

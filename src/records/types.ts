@@ -32,7 +32,7 @@ export interface StreamConsumer {
   name: Buffer;
   seenTimeMs: number;
   /** Absent before stream v3 (7.2); loaders then use the seen time. */
-  activeTimeMs?: number;
+  activeTimeMs?: number | undefined;
   pending: StreamId[];
 }
 
@@ -40,7 +40,7 @@ export interface StreamGroup {
   name: Buffer;
   lastDeliveredId: StreamId;
   /** -1 when Redis does not know it (stored as 2^64-1); absent before stream v2 (7.0). */
-  entriesRead?: number;
+  entriesRead?: number | undefined;
   pending: StreamPendingEntry[];
   consumers: StreamConsumer[];
 }
@@ -94,15 +94,15 @@ export interface KeyRecord {
   /** RDB version of the source the payload bytes came from (goes into DUMP footers). */
   rdbVersion: number;
   expireAtMs: number | null;
-  idle?: number;
-  freq?: number;
+  idle?: number | undefined;
+  freq?: number | undefined;
   /** The value's serialized bytes after the type byte, exactly as in the source. */
   payload: Buffer;
   /**
    * Redis RDB 13+ key metadata (rdb.c `rdbSaveKeyMetadata`): the whole KEY_META entry, opcode 0xF3 included,
    * as it preceded the type byte. Module-defined content, kept as bytes.
    */
-  keyMeta?: Buffer;
+  keyMeta?: Buffer | undefined;
   /** Byte offset of this entry's first byte (its first prefix opcode or type byte) in the input. */
   offset: number;
   /** Decode the logical value (parsed from `payload` on first call, then cached). */

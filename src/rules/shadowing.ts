@@ -304,7 +304,7 @@ export function analyzeStatic(rules: CompiledRules, opts: { maxStates?: number }
 
   for (let bi = 0; bi < rs.length; bi++) {
     const B = rs[bi]!;
-    const bSegs = matchSegs[bi];
+    const bSegs = matchSegs[bi]!;
     const literalKey = bSegs !== null && bSegs.every((s) => s.kind === 'lit') ? Buffer.concat(bSegs.map((s) => (s as { bytes: Buffer }).bytes)) : null;
     // Earlier rules that could matter at all.
     const earlier: number[] = [];
@@ -370,7 +370,7 @@ export function analyzeStatic(rules: CompiledRules, opts: { maxStates?: number }
     // Overlaps (partial): an earlier template rule takes some of B's keys.
     if (shadowed !== true && bSegs !== null) {
       for (const ai of earlier) {
-        const aSegs = matchSegs[ai];
+        const aSegs = matchSegs[ai]!;
         if (aSegs === null || !suffixCompatible(aSegs, bSegs)) continue;
         const ex = intersect(matchNfa[ai]!, matchNfa[bi]!, alpha, maxStates);
         if (ex === 'cap') continue;
@@ -383,7 +383,7 @@ export function analyzeStatic(rules: CompiledRules, opts: { maxStates?: number }
   const renames = (i: number): boolean => rs[i]!.rename !== null;
   const outPrefix = outSegs.map((s) => (s ? leadingLiteral(s) : null));
   for (let i = 0; i < rs.length; i++) {
-    const oi = outNfa[i];
+    const oi = outNfa[i]!;
     if (oi === null || !renames(i)) continue;
     for (let j = 0; j < rs.length; j++) {
       // new keys of i vs new keys of j (j renames or keeps its keys)

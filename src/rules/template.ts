@@ -8,7 +8,7 @@
  *   {{  and  }}     a literal `{` / `}` (e.g. a cluster hash tag: `{{{user}}}:cart`)
  *
  * Every placeholder matches at least one byte: an empty id never matches (documented deviation:
- * product.md says `{name:*}` matches "anything"; we read that as "any bytes", not "possibly none",
+ * The README says `{name:*}` matches "anything"; we read that as "any bytes", not "possibly none",
  * so that `prefix:{id:*}` never accepts the bare `prefix:`).
  * Literal text is the UTF-8 encoding of the template string; placeholders match raw bytes, so
  * non-UTF-8 keys match too.

@@ -1,6 +1,6 @@
 import { AtomicOutput } from '../io/atomic-file.js';
-import { keyToJsonLine, metaToJsonLine } from '../records/json-value.js';
-import { keyToJsonPieces } from '../records/json-stream.js';
+import { keyToJsonLine, metaToJsonLine } from '../jsonl/value-json.js';
+import { keyToJsonPieces } from '../jsonl/blob-json.js';
 import type { RdbRecord } from '../records/types.js';
 import type { Sink } from './sink.js';
 
@@ -13,8 +13,8 @@ export interface JsonlSinkOptions {
 const CHUNK_CHARS = 1 << 20;
 
 /**
- * Writes the JSONL dump format (product.md): one line per key and per non-key record that has a
- * line (header, aux, function, module aux; see records/json-value.ts). Output goes through an
+ * Writes the JSONL dump format (README, "JSONL dump format"): one line per key and per non-key record that has a
+ * line (header, aux, function, module aux; see jsonl/value-json.ts). Output goes through an
  * AtomicOutput (temp file renamed on close), in large chunks, honouring backpressure.
  */
 export class JsonlSink implements Sink {

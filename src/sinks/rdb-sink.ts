@@ -1,12 +1,12 @@
 /**
- * Writes an RDB file (rdb-format.md §1, §12) at a chosen version: key values are copied verbatim unless
+ * Writes an RDB file (docs/rdb-format.md §1, §12) at a chosen version: key values are copied verbatim unless
  * the target cannot load their type byte (then decoded and re-encoded, see encode/down-convert.ts);
  * non-key records are kept when the target version knows their opcode, otherwise dropped and counted.
  *
  * Output is built in ~1 MB chunks and written through an AtomicOutput (temp file + rename). RESIZEDB counts
  * are only known at the end: into a temp file they are written as fixed 5-byte placeholders and patched at
  * close. The CRC64 is computed on the fly and corrected for the patches by CRC combination (encode/
- * crc64-combine.ts), so the finished file is never re-read. Placeholders still in the in-memory chunk are
+ * codec/crc64-combine.ts), so the finished file is never re-read. Placeholders still in the in-memory chunk are
  * simply patched before it is checksummed. On stdout RESIZEDB (a sizing hint) is left out.
  *
  * Not handled here: the same key twice in one db makes Redis abort the load; the pipeline prevents that.
@@ -15,14 +15,14 @@ import { open } from 'node:fs/promises';
 import type { Flavor, KeyRecord, MetaRecord, RdbRecord } from '../records/types.js';
 import { RekeyUsageError } from '../errors.js';
 import { AtomicOutput } from '../io/atomic-file.js';
-import { Crc64 } from '../rdb/crc64.js';
+import { Crc64 } from '../codec/crc64.js';
 import { MAX_REDIS_VERSION, MAX_VALKEY_VERSION, OP } from '../rdb/constants.js';
 import { ByteWriter } from '../encode/rdb-primitives.js';
 import { convertPayload } from '../encode/down-convert.js';
 import { UnrepresentableValueError } from '../encode/value-encoder.js';
-import { crc64PatchDelta } from '../encode/crc64-combine.js';
+import { crc64PatchDelta } from '../codec/crc64-combine.js';
 import { applyLossPolicy, LossTally, type Loss } from '../encode/losses.js';
-import { preGaFunctionCode } from '../records/json-value.js';
+import { preGaFunctionCode } from '../jsonl/value-json.js';
 import type { Sink } from './sink.js';
 
 export interface RdbSinkOptions {

@@ -13,7 +13,7 @@ import { AtomicOutput } from '../io/atomic-file.js';
 import { convertPayload } from '../encode/down-convert.js';
 import { appendRestore, RespBatchWriter, type RespArg } from '../encode/resp.js';
 import { valueToCommands } from '../encode/value-commands.js';
-import { preGaFunctionCode } from '../records/json-value.js';
+import { preGaFunctionCode } from '../jsonl/value-json.js';
 import { applyLossPolicy, LossTally } from '../encode/losses.js';
 import type { Sink } from './sink.js';
 

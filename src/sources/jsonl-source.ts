@@ -1,12 +1,12 @@
 /**
- * Streaming reader of JSONL dumps (product.md, "JSONL dump format"; see records/json-value.ts for
+ * Streaming reader of JSONL dumps (README, "JSONL dump format"; see jsonl/value-json.ts for
  * the value mapping). Also tolerates redis-dump style lines:
  * `{"db": 0, "key": "...", "ttl": <seconds, -1 = none>, "type": "...", "value": ...}`.
  */
 import { isUtf8 } from 'node:buffer';
 import { RekeyInputError } from '../errors.js';
 import { encodeValue, minRdbVersionFor } from '../encode/value-encoder.js';
-import { bytesAt, describeJson, jsonToMeta, jsonToValue, JsonValueError, keyMetaFromJson } from '../records/json-value.js';
+import { bytesAt, describeJson, jsonToMeta, jsonToValue, JsonValueError, keyMetaFromJson } from '../jsonl/value-json.js';
 import { LOGICAL_TYPES, type Flavor, type KeyRecord, type LogicalType, type RdbRecord, type Value } from '../records/types.js';
 
 /** Shared lazily computed state: shared with views made by rewriteKey (Object.create). */

@@ -52,13 +52,13 @@ export interface LiveSourceContext {
 type LiveOpenOptions = Pick<OpenOptions, 'scanCount' | 'maxOpsPerSec' | 'tlsCa' | 'onVanished' | 'onKeyError' | 'db' | 'match'>;
 
 interface ArgsSeen extends LiveSourceArgs {
-  input?: string;
-  db?: number[];
-  match?: string;
-  'tls-ca'?: string;
-  target?: string;
-  'to-db'?: number;
-  resume?: string;
+  input?: string | undefined;
+  db?: number[] | undefined;
+  match?: string | undefined;
+  'tls-ca'?: string | undefined;
+  target?: string | undefined;
+  'to-db'?: number | undefined;
+  resume?: string | undefined;
 }
 
 export function isLiveUrl(input: string | undefined): boolean {

@@ -20,7 +20,7 @@ import { RekeyInputError, RekeyUsageError } from '../errors.js';
 import type { Flavor, RdbRecord } from '../records/types.js';
 import { RdbKeyRecord } from '../rdb/parser.js';
 import { describeType, MAX_REDIS_VERSION, MAX_VALKEY_VERSION } from '../rdb/constants.js';
-import { crc64 } from '../rdb/crc64.js';
+import { crc64 } from '../codec/crc64.js';
 import { displayKey } from '../records/printable.js';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import { tlsOptions } from '../redis/tls.js';

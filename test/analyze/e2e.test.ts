@@ -72,7 +72,7 @@ describe.skipIf(!have)('rekey analyze on fixtures/dump.rdb', () => {
     jsonPath = r.jsonPath;
   });
 
-  it('writes redis_analysis_YYYYMMDD_HHMMSS.json with the shape product.md promises', () => {
+  it('writes redis_analysis_YYYYMMDD_HHMMSS.json with the shape the README promises', () => {
     expect(jsonPath).toMatch(/redis_analysis_\d{8}_\d{6}\.json$/);
     const j = JSON.parse(readFileSync(jsonPath, 'utf8')) as AnalysisReport;
     expect(j.input).toMatchObject({ path: FIXTURE, format: 'rdb', rdb_version: summary!.rdb_version });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyRecord, Value } from '../../src/records/types.js';
 import { countFromDecoded, countFromPayload, elementCount, lzfPrefix, readStringHeader } from '../../src/analyze/element-count.js';
-import { lzfCompress } from '../../src/rdb/lzf.js';
+import { lzfCompress } from '../../src/codec/lzf.js';
 import { listpackEncode } from '../../src/codec/listpack.js';
 import { b, hash, list, range, rec, recFromPayload, set, str, zset } from './helpers.js';
 

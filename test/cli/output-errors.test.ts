@@ -90,6 +90,7 @@ describe('interrupts', () => {
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     // Half a dump on stdin, then wait for the temp file to exist: the run is in progress.
+    child.stdin.on('error', () => {}); // the child is killed with writes still queued: EPIPE is expected
     for (let i = 0; i < 2000; i++) child.stdin.write(`{"db":0,"key":"k${i}","type":"string","value":"${'v'.repeat(200)}"}\n`);
     for (let t = 0; t < 200 && hidden(out).length === 0; t++) await new Promise((r) => setTimeout(r, 50));
     expect(hidden(out).length).toBe(1);
@@ -105,6 +106,7 @@ describe('interrupts', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(out, { recursive: true });
     const child = spawn(process.execPath, [CLI, 'transform', '-', '-o', join(out, 'x.rdb'), '--out-dir', out], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.on('error', () => {}); // the child is killed with writes still queued: EPIPE is expected
     for (let i = 0; i < 2000; i++) child.stdin.write(`{"db":0,"key":"k${i}","type":"string","value":"${'v'.repeat(200)}"}\n`);
     for (let t = 0; t < 200 && hidden(out).length === 0; t++) await new Promise((r) => setTimeout(r, 50));
     const stale = hidden(out);

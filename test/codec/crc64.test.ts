@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Crc64, crc64 } from '../../src/rdb/crc64.js';
+import { Crc64, crc64 } from '../../src/codec/crc64.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-/** Bit-at-a-time reference (rdb-format.md §8), BigInt, for cross-checking the table code. */
+/** Bit-at-a-time reference (docs/rdb-format.md §8), BigInt, for cross-checking the table code. */
 function reference(buf: Uint8Array): bigint {
   const POLY = 0x95ac9329ac4bc9b5n;
   let crc = 0n;
@@ -37,13 +37,13 @@ describe('crc64', () => {
     expect(crc64(Buffer.alloc(0))).toEqual(Buffer.alloc(8));
   });
 
-  it('matches the minimal RDB file of rdb-format.md §8', () => {
+  it('matches the minimal RDB file of docs/rdb-format.md §8', () => {
     const body = hex('524544495330303039 fe00 fb0100 0003666f6f03626172 ff');
     expect(body.length).toBe(24);
     expect(crc64(body)).toEqual(hex('cc3e5c8168681831'));
   });
 
-  it('matches the DUMP examples of rdb-format.md §11 (SET k 10, versions 10 and 9)', () => {
+  it('matches the DUMP examples of docs/rdb-format.md §11 (SET k 10, versions 10 and 9)', () => {
     expect(crc64(hex('00c00a0a00'))).toEqual(hex('6e9f57450eae63bb'));
     expect(crc64(hex('00c00a0900'))).toEqual(hex('be6d06895a28000a'));
   });

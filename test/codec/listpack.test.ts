@@ -33,7 +33,7 @@ const HSET_H1 = hex('15000000 0400 | 82 66 31 03 | 82 76 31 03 | 82 66 32 03 | 0
 const LIST_L1 = hex('17000000 0600 | 81 61 02 | 81 62 02 | 01 01 | 02 01 | c1 2c 02 | df fb 02 | ff'); // a b 1 2 300 -5
 
 describe('listpackDecode', () => {
-  it('decodes the HSET h1 f1 v1 f2 2 example (rdb-format.md §6.3)', () => {
+  it('decodes the HSET h1 f1 v1 f2 2 example (docs/rdb-format.md §6.3)', () => {
     const items = listpackDecode(HSET_H1);
     expect(norm(items)).toEqual(['s:f1', 's:v1', 's:f2', 2n]);
     expect(items[3]).toBe(2);

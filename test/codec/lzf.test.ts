@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BlobError } from '../../src/errors.js';
-import { lzfCompress, lzfDecompress } from '../../src/rdb/lzf.js';
+import { lzfCompress, lzfDecompress } from '../../src/codec/lzf.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -53,7 +53,7 @@ function blobError(fn: () => unknown): BlobError {
 }
 
 describe('lzfDecompress', () => {
-  it('inflates a literal-only stream (rdb-format.md §3.2: C3 06 05 | 04 68 65 6C 6C 6F)', () => {
+  it('inflates a literal-only stream (docs/rdb-format.md §3.2: C3 06 05 | 04 68 65 6C 6C 6F)', () => {
     expect(lzfDecompress(hex('0468656c6c6f'), 0, 6, 5).toString()).toBe('hello');
   });
 

@@ -33,7 +33,7 @@ function norm(items: ReadonlyArray<LpItem>): string[] {
 const EXAMPLE = hex('0f000000 0c000000 0200 00f3 02f6 ff'); // ["2", "5"], ziplist.c commentary
 
 describe('ziplistDecode', () => {
-  it('decodes the ziplist.c example ["2","5"] (rdb-format.md §6.2)', () => {
+  it('decodes the ziplist.c example ["2","5"] (docs/rdb-format.md §6.2)', () => {
     expect(ziplistDecode(EXAMPLE)).toEqual([2, 5]);
   });
 

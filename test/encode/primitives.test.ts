@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ByteWriter, doubleText, lenSize } from '../../src/encode/rdb-primitives.js';
 import { dumpPayload } from '../../src/encode/dump-payload.js';
-import { crc64PatchDelta, crc64ShiftZeros } from '../../src/encode/crc64-combine.js';
+import { crc64PatchDelta, crc64ShiftZeros } from '../../src/codec/crc64-combine.js';
 import { encodeCommand, RespBatchWriter } from '../../src/encode/resp.js';
 import { Cursor } from '../../src/rdb/cursor.js';
-import { crc64 } from '../../src/rdb/crc64.js';
+import { crc64 } from '../../src/codec/crc64.js';
 
 const hex = (b: Buffer) => b.toString('hex');
 const w = () => new ByteWriter(4);

@@ -18,6 +18,8 @@ export function runCli(args: string[], opts: { cwd?: string; input?: Buffer | st
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
+    // A CLI that exits before reading all of its stdin (bad usage, refused input) makes the write EPIPE.
+    child.stdin.on('error', () => {});
     child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err }));
     if (opts.input !== undefined) child.stdin.end(opts.input);
     else child.stdin.end();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonToValue, JsonValueError, keyToJsonLine, metaToJsonLine, jsonToMeta, valueToJson } from '../../src/records/json-value.js';
+import { jsonToValue, JsonValueError, keyToJsonLine, metaToJsonLine, jsonToMeta, valueToJson } from '../../src/jsonl/value-json.js';
 import type { Value } from '../../src/records/types.js';
 import { allValues, b, BAD, bigStream, keyRec, moduleValue } from './fixtures.js';
 

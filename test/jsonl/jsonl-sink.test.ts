@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bytesToJson, keyToJsonLine } from '../../src/records/json-value.js';
+import { bytesToJson, keyToJsonLine } from '../../src/jsonl/value-json.js';
 import type { RdbRecord } from '../../src/records/types.js';
 import { JsonlSink } from '../../src/sinks/jsonl-sink.js';
 import { b, keyRec } from './fixtures.js';

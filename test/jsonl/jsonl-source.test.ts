@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RekeyInputError } from '../../src/errors.js';
-import { keyToJsonLine, metaToJsonLine } from '../../src/records/json-value.js';
+import { keyToJsonLine, metaToJsonLine } from '../../src/jsonl/value-json.js';
 import type { KeyRecord, MetaRecord, RdbRecord, Value } from '../../src/records/types.js';
 import { JsonKeyRecord, parseJsonl, type JsonlParseOptions, type JsonlParseStats } from '../../src/sources/jsonl-source.js';
 import { rewriteKey } from '../../src/records/rewrite.js';

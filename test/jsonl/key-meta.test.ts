@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KeyRecord, RdbRecord } from '../../src/records/types.js';
-import { keyToJsonLine } from '../../src/records/json-value.js';
+import { keyToJsonLine } from '../../src/jsonl/value-json.js';
 import { parseJsonl } from '../../src/sources/jsonl-source.js';
 import { RdbSink } from '../../src/sinks/rdb-sink.js';
 import { RespSink } from '../../src/sinks/resp-sink.js';

@@ -1,5 +1,5 @@
 import { it } from 'vitest';
-import { keyToJsonLine } from '../../src/records/json-value.js';
+import { keyToJsonLine } from '../../src/jsonl/value-json.js';
 import type { KeyRecord } from '../../src/records/types.js';
 import { keyRec } from './fixtures.js';
 import { parseJsonl } from '../../src/sources/jsonl-source.js';

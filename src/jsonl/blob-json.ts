@@ -1,14 +1,14 @@
 import { isUtf8 } from 'node:buffer';
-import type { KeyRecord } from './types.js';
+import type { KeyRecord } from '../records/types.js';
 import { Cursor } from '../rdb/cursor.js';
 import { T } from '../rdb/constants.js';
 import { blob, streamNodes, streamTail } from '../rdb/value-decode.js';
 import { RdbKeyRecord } from '../rdb/parser.js';
-import { KeyView } from './rewrite.js';
+import { KeyView } from '../records/rewrite.js';
 import { itemToBuffer, listpackDecode } from '../codec/listpack.js';
 import { ziplistDecode } from '../codec/ziplist.js';
-import { bytesToJson, keyMetaJson, scoreToJson, streamEntryJson, streamTailJson } from './json-value.js';
-import type { StreamId } from './types.js';
+import { bytesToJson, keyMetaJson, scoreToJson, streamEntryJson, streamTailJson } from './value-json.js';
+import type { StreamId } from '../records/types.js';
 
 /** Values whose serialized form is at least this big are written element by element. */
 export const STREAM_JSON_MIN_BYTES = 8 * 1024 * 1024;
@@ -25,7 +25,7 @@ const STREAMABLE = new Set<number>([T.STRING, T.LIST, T.SET, T.ZSET, T.ZSET_2, T
  * millions of decoded Buffers and one giant string. The plain layouts qualify (elements stored one
  * by one; quicklists and streams node by node); blob encodings are small by construction (< 1 GiB
  * listpacks, Redis' conversion thresholds). A big hash is written in the pairs form
- * `[[field, value], …]`, which product.md allows for any hash. Returns null when `rec` is not such a
+ * `[[field, value], …]`, which the JSONL format allows for any hash. Returns null when `rec` is not such a
  * value.
  */
 export function keyToJsonPieces(rec: KeyRecord): Generator<string> | null {

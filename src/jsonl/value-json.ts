@@ -1,9 +1,9 @@
 /**
- * The mapping between the logical `Value` model and the JSONL dump format (product.md, "JSONL dump
+ * The mapping between the logical `Value` model and the JSONL dump format (README, "JSONL dump
  * format"), both directions. Shared by the JSONL writer (sinks/jsonl-sink.ts) and reader
  * (sources/jsonl-source.ts).
  *
- * Format decisions beyond product.md (for the README's JSON Schema):
+ * Format decisions (documented in the README with its JSON Schema):
  * - Byte strings: a JSON string when the bytes are valid UTF-8, else `{"base64": "..."}` (standard
  *   alphabet, padded). Reading also accepts the corpus truth's `{"b64": "..."}`.
  * - zset scores: a JSON number; `"inf"` / `"-inf"` for infinities; negative zero is written `-0`
@@ -47,7 +47,7 @@ import type {
   StreamPendingEntry,
   StreamValue,
   Value,
-} from './types.js';
+} from '../records/types.js';
 
 /** A JSON value that does not have the expected shape. `detail` is the message without location. */
 export class JsonValueError extends Error {

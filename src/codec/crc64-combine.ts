@@ -5,7 +5,7 @@
  * Advancing by N zero bytes applies a 64×64 bit matrix N times; it is done with repeated squaring (zlib's
  * crc32_combine technique), O(64² log N) BigInt operations. Used once per patch at file close.
  */
-import { crc64 } from '../rdb/crc64.js';
+import { crc64 } from './crc64.js';
 
 const POLY = 0x95ac9329ac4bc9b5n;
 
