@@ -15,6 +15,7 @@
 import type { StreamId, StreamValue, Value } from '../records/types.js';
 import { UnrepresentableValueError, estimateEntriesRead } from './value-encoder.js';
 import { doubleText } from './rdb-primitives.js';
+import { compareStreamIds, streamIdText } from '../records/stream-id.js';
 
 /** The server the commands are for. Versions compare numerically: `6.2.16`, `7.0`, `9.1.2`. */
 export interface CommandTarget {
@@ -64,7 +65,7 @@ export interface EncodedCommands {
 export type CommandArgs = Buffer[];
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
-const idText = (id: StreamId): Buffer => b(`${id.ms}-${id.seq}`);
+const idText = (id: StreamId): Buffer => b(streamIdText(id));
 
 /** ZADD/XADD-style score text: shortest round-trip decimal, `+inf` / `-inf`, `-0` kept. */
 export function scoreArg(x: number): Buffer {
@@ -189,8 +190,8 @@ export function encodeValueCommands(key: Buffer, value: Value, expireAtMs: numbe
   return { commands: out, losses };
 }
 
-const idKey = (id: StreamId): string => `${id.ms}-${id.seq}`;
-const cmpId = (a: StreamId, c: StreamId): number => (a.ms < c.ms ? -1 : a.ms > c.ms ? 1 : a.seq < c.seq ? -1 : a.seq > c.seq ? 1 : 0);
+const idKey = streamIdText;
+const cmpId = compareStreamIds;
 const PLACEHOLDER_FIELD = b('rekey-deleted-entry');
 
 function streamCommands(

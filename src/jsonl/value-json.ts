@@ -36,6 +36,7 @@ import { isUtf8 } from 'node:buffer';
 import { EXIT_BAD_INPUT } from '../errors.js';
 import { moduleNameFromId, OP } from '../rdb/constants.js';
 import { keyMetaBodyProblem } from '../rdb/key-meta.js';
+import { compareStreamIds, parseStreamIdStrict, streamIdText } from '../records/stream-id.js';
 import type {
   KeyRecord,
   MetaRecord,
@@ -105,9 +106,7 @@ export function scoreToJson(x: number): string {
   return String(x);
 }
 
-export function streamIdToString(id: StreamId): string {
-  return id.ms + '-' + id.seq;
-}
+export const streamIdToString = streamIdText;
 
 const TWO_POW_53 = 2n ** 53n;
 const U64_MAX = (1n << 64n) - 1n;
@@ -469,18 +468,8 @@ function intAt(v: unknown, where: Where, path: string, min: number, max: number 
   return v;
 }
 
-const ID_RE = /^(\d{1,20})-(\d{1,20})$/;
-
 /** Parse a stream ID `"ms-seq"` (both unsigned 64-bit), or null. */
-export function parseStreamId(v: unknown): StreamId | null {
-  if (typeof v !== 'string') return null;
-  const m = ID_RE.exec(v);
-  if (m === null) return null;
-  const ms = BigInt(m[1]!);
-  const seq = BigInt(m[2]!);
-  if (ms > U64_MAX || seq > U64_MAX) return null;
-  return { ms, seq };
-}
+export const parseStreamId = parseStreamIdStrict;
 
 function idAt(v: unknown, where: Where, path: string): StreamId {
   const id = parseStreamId(v);
@@ -488,9 +477,7 @@ function idAt(v: unknown, where: Where, path: string): StreamId {
   return id;
 }
 
-function cmpId(a: StreamId, b: StreamId): number {
-  return a.ms < b.ms ? -1 : a.ms > b.ms ? 1 : a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0;
-}
+const cmpId = compareStreamIds;
 
 export interface JsonValueExtra {
   /** The line's `"field_expire_at_ms"` (hashes). */

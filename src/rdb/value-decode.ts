@@ -9,6 +9,7 @@ import { zipmapDecode } from '../codec/zipmap.js';
 import { decodeStreamNode } from '../codec/stream-node.js';
 import { intToBuffer } from '../codec/int-text.js';
 import { skipStreamIdmp } from './value-skip.js';
+import { streamIdText } from '../records/stream-id.js';
 
 /** Decode a value's serialized bytes (everything after the type byte) into its logical form. */
 export function decodeValue(payload: Buffer, rdbType: number, flavor: Flavor, file: string, payloadOffset: number): Value {
@@ -269,7 +270,7 @@ export function streamTail(c: Cursor, rdbType: number, firstEntry: StreamId | nu
       const deliveryTimeMs = c.i64le('PEL delivery time');
       const deliveryCount = c.len('PEL delivery count');
       pending[p] = { id, consumer: Buffer.alloc(0), deliveryTimeMs, deliveryCount };
-      owner.set(`${id.ms}-${id.seq}`, p);
+      owner.set(streamIdText(id), p);
     }
     const nConsumers = c.count(c.len('consumer count'), 10, 'consumer count');
     const consumers: StreamConsumer[] = [];
@@ -282,8 +283,8 @@ export function streamTail(c: Cursor, rdbType: number, firstEntry: StreamId | nu
       for (let p = 0; p < cpel; p++) {
         const at = c.pos;
         const id = rawStreamId(c, 'consumer PEL id');
-        const idx = owner.get(`${id.ms}-${id.seq}`);
-        if (idx === undefined) throw c.error(`consumer PEL id ${id.ms}-${id.seq} to exist in the group PEL`, at);
+        const idx = owner.get(streamIdText(id));
+        if (idx === undefined) throw c.error(`consumer PEL id ${streamIdText(id)} to exist in the group PEL`, at);
         pending[idx]!.consumer = cname;
         consumer.pending.push(id);
       }

@@ -5,6 +5,7 @@
  */
 import type { Redis, Cluster } from 'ioredis';
 import { decodeValue } from '../rdb/value-decode.js';
+import { compareStreamIds, nextStreamId, parseReplyStreamId, streamIdText } from '../records/stream-id.js';
 import type {
   LogicalType,
   ModuleValue,
@@ -88,29 +89,10 @@ export function parseRedisDouble(s: string): number {
   return n;
 }
 
-/** `ms-seq` → StreamId. */
-export function parseStreamId(s: string | Buffer): StreamId {
-  const t = typeof s === 'string' ? s : s.toString('latin1');
-  const dash = t.indexOf('-');
-  if (dash < 0) return { ms: BigInt(t), seq: 0n };
-  return { ms: BigInt(t.slice(0, dash)), seq: BigInt(t.slice(dash + 1)) };
-}
-
-export function formatStreamId(id: StreamId): string {
-  return `${id.ms}-${id.seq}`;
-}
-
-function compareIds(a: StreamId, b: StreamId): number {
-  if (a.ms !== b.ms) return a.ms < b.ms ? -1 : 1;
-  if (a.seq !== b.seq) return a.seq < b.seq ? -1 : 1;
-  return 0;
-}
-
-function nextId(id: StreamId): StreamId {
-  const MAX = 0xffffffffffffffffn;
-  if (id.seq < MAX) return { ms: id.ms, seq: id.seq + 1n };
-  return { ms: id.ms + 1n, seq: 0n };
-}
+export const parseStreamId = parseReplyStreamId;
+export const formatStreamId = streamIdText;
+const compareIds = compareStreamIds;
+const nextId = nextStreamId;
 
 // ---------------------------------------------------------------------------------------------
 // feature detection (once per client)

@@ -4,41 +4,18 @@ import { encodeValue } from '../../src/encode/value-encoder.js';
 import { describeType } from '../../src/rdb/constants.js';
 import { decodeValue } from '../../src/rdb/value-decode.js';
 
-export interface RecOptions {
-  db?: number;
-  expireAtMs?: number | null;
-  rdbVersion?: number;
-  compress?: boolean;
-}
+import { utf8 as b } from '../helpers/bytes.js';
+import { encodedRecord, recordFromPayload as fromPayload, type RecordOptions } from '../helpers/records.js';
+export { b };
+export type RecOptions = Pick<RecordOptions, 'db' | 'expireAtMs' | 'compress'> & { rdbVersion?: number };
 
-export const b = (s: string): Buffer => Buffer.from(s, 'utf8');
+const withVersion = ({ rdbVersion, ...o }: RecOptions): RecordOptions => ({ ...o, version: rdbVersion ?? 11 });
 
 /** A key record whose payload is what Redis of `rdbVersion` (default 11) would write for `value`. */
-export function rec(key: string | Buffer, value: Value, o: RecOptions = {}): KeyRecord {
-  const version = o.rdbVersion ?? 11;
-  const enc = encodeValue(value, { rdbVersion: version, compress: o.compress ?? false, lossy: false });
-  return recFromPayload(key, enc.rdbType, enc.payload, { ...o, rdbVersion: version });
-}
+export const rec = (key: string | Buffer, value: Value, o: RecOptions = {}): KeyRecord => encodedRecord(key, value, withVersion(o));
 
-export function recFromPayload(key: string | Buffer, rdbType: number, payload: Buffer, o: RecOptions = {}): KeyRecord {
-  const d = describeType(rdbType, 'redis');
-  if (!d) throw new Error(`not a value type: ${rdbType}`);
-  let decoded: Value | undefined;
-  return {
-    kind: 'key',
-    db: o.db ?? 0,
-    key: typeof key === 'string' ? b(key) : key,
-    type: d.type,
-    rdbType,
-    encoding: d.encoding,
-    flavor: 'redis',
-    rdbVersion: o.rdbVersion ?? 11,
-    expireAtMs: o.expireAtMs ?? null,
-    payload,
-    offset: 0,
-    decode: () => (decoded ??= decodeValue(payload, rdbType, 'redis', 'test', 0)),
-  };
-}
+export const recFromPayload = (key: string | Buffer, rdbType: number, payload: Buffer, o: RecOptions = {}): KeyRecord =>
+  fromPayload(key, rdbType, payload, withVersion(o));
 
 export const str = (s: string | Buffer): Value => ({ type: 'string', value: typeof s === 'string' ? b(s) : s });
 export const list = (items: Array<string | Buffer>): Value => ({ type: 'list', items: items.map((x) => (typeof x === 'string' ? b(x) : x)) });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Crc64, crc64 } from '../../src/codec/crc64.js';
-
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+import { hex } from '../helpers/bytes.js';
 
 /** Bit-at-a-time reference (docs/rdb-format.md §8), BigInt, for cross-checking the table code. */
 function reference(buf: Uint8Array): bigint {

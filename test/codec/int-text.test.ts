@@ -7,8 +7,7 @@ import {
   parseCanonicalInt,
   storageForm,
 } from '../../src/codec/int-text.js';
-
-const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+import { latin1 as b } from '../helpers/bytes.js';
 
 describe('canonical decimal integers (string2ll rules)', () => {
   it('accepts canonical int64 text', () => {

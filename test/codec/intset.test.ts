@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BlobError } from '../../src/errors.js';
 import { intsetDecode, intsetEncode } from '../../src/codec/intset.js';
-
-const hex = (s: string): Buffer => Buffer.from(s.replace(/[\s|]+/g, ''), 'hex');
-
-function blobError(fn: () => unknown): BlobError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BlobError);
-    return e as BlobError;
-  }
-  throw new Error('expected a BlobError');
-}
+import { blobError, hex } from '../helpers/bytes.js';
 
 // Intsets taken from DUMP payloads of Redis 7.0.15 (SADD s ...).
 const GOLDEN: Array<[string, Array<number | bigint>]> = [

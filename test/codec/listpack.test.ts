@@ -9,23 +9,11 @@ import {
   listpackForEach,
   type LpItem,
 } from '../../src/codec/listpack.js';
-
-const hex = (s: string): Buffer => Buffer.from(s.replace(/[\s|]+/g, ''), 'hex');
-const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+import { blobError, hex, latin1 as b } from '../helpers/bytes.js';
 
 /** Items compared by logical value: strings as text, integers as bigint. */
 function norm(items: LpItem[]): Array<string | bigint> {
   return items.map((x) => (typeof x === 'object' ? 's:' + x.toString('latin1') : BigInt(x)));
-}
-
-function blobError(fn: () => unknown): BlobError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BlobError);
-    return e as BlobError;
-  }
-  throw new Error('expected a BlobError');
 }
 
 // Listpacks taken from DUMP payloads of Redis 7.0.15.

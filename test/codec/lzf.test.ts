@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BlobError } from '../../src/errors.js';
 import { lzfCompress, lzfDecompress } from '../../src/codec/lzf.js';
-
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+import { blobError, hex } from '../helpers/bytes.js';
 
 function rand(n: number, seed: number, alphabet = 256): Buffer {
   const b = Buffer.allocUnsafe(n);
@@ -40,16 +39,6 @@ function roundTrip(input: Buffer): Buffer | null {
     expect(lzfDecompress(c, 0, c.length, input.length).equals(input)).toBe(true);
   }
   return c;
-}
-
-function blobError(fn: () => unknown): BlobError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BlobError);
-    return e as BlobError;
-  }
-  throw new Error('expected a BlobError');
 }
 
 describe('lzfDecompress', () => {

@@ -2,19 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BlobError } from '../../src/errors.js';
 import type { LpItem } from '../../src/codec/listpack.js';
 import { ziplistDecode, ziplistEncode } from '../../src/codec/ziplist.js';
-
-const hex = (s: string): Buffer => Buffer.from(s.replace(/[\s|]+/g, ''), 'hex');
-const b = (s: string): Buffer => Buffer.from(s, 'latin1');
-
-function blobError(fn: () => unknown): BlobError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BlobError);
-    return e as BlobError;
-  }
-  throw new Error('expected a BlobError');
-}
+import { blobError, hex, latin1 as b } from '../helpers/bytes.js';
 
 /** A ziplist with a correct zlbytes around the given entries (hex), zllen and zltail. */
 function mkzl(entries: string, zllen: number, zltail = 10): Buffer {

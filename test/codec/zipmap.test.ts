@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BlobError } from '../../src/errors.js';
 import { zipmapDecode } from '../../src/codec/zipmap.js';
-
-const hex = (s: string): Buffer => Buffer.from(s.replace(/[\s|]+/g, ''), 'hex');
-
-function blobError(fn: () => unknown): BlobError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BlobError);
-    return e as BlobError;
-  }
-  throw new Error('expected a BlobError');
-}
+import { blobError, hex } from '../helpers/bytes.js';
 
 function text(pairs: Array<[Buffer, Buffer]>): string[][] {
   return pairs.map(([k, v]) => [k.toString('latin1'), v.toString('latin1')]);

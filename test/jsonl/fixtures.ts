@@ -2,28 +2,10 @@ import type { KeyRecord, StreamValue, Value } from '../../src/records/types.js';
 
 const U64 = (1n << 64n) - 1n;
 
-/** A KeyRecord carrying an already-decoded value (only what the JSONL writer reads). */
-export function keyRec(key: Buffer | string, value: Value, extra: Partial<Pick<KeyRecord, 'db' | 'expireAtMs' | 'idle' | 'freq'>> = {}): KeyRecord {
-  const rec: KeyRecord = {
-    kind: 'key',
-    db: extra.db ?? 0,
-    key: typeof key === 'string' ? Buffer.from(key) : key,
-    type: value.type,
-    rdbType: 0,
-    encoding: 'test',
-    flavor: 'redis',
-    rdbVersion: 12,
-    expireAtMs: extra.expireAtMs ?? null,
-    payload: Buffer.alloc(0),
-    offset: 0,
-    decode: () => value,
-  };
-  if (extra.idle !== undefined) rec.idle = extra.idle;
-  if (extra.freq !== undefined) rec.freq = extra.freq;
-  return rec;
-}
+export { decodedRecord as keyRec } from '../helpers/records.js';
 
-export const b = (s: string): Buffer => Buffer.from(s, 'utf8');
+import { utf8 as b } from '../helpers/bytes.js';
+export { b };
 export const bin = (...bytes: number[]): Buffer => Buffer.from(bytes);
 /** Not valid UTF-8. */
 export const BAD = bin(0xff, 0xfe, 0x00, 0x80, 0x41);

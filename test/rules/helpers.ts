@@ -5,7 +5,8 @@ export function rulesFrom(yaml: string, source = 'rules.yaml'): CompiledRules {
   return compileRules(parseRulesText(yaml, source));
 }
 
-export const b = (s: string): Buffer => Buffer.from(s, 'utf8');
+import { utf8 as b } from '../helpers/bytes.js';
+export { b };
 
 /** Classify and return the new key as a UTF-8 string (null when unmatched). */
 export function renamed(rules: CompiledRules, key: string | Buffer, type?: Parameters<CompiledRules['classify']>[1], db?: number): string | null {

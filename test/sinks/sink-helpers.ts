@@ -9,38 +9,7 @@ import { readValue, valuesEqual, type ValuesEqualOptions } from '../../src/valid
 import type { Sink } from '../../src/sinks/sink.js';
 import type { RedisHandle } from '../helpers/redis-server.js';
 
-export interface RecOpts {
-  db?: number;
-  version?: number;
-  flavor?: Flavor;
-  expireAtMs?: number | null;
-  idle?: number;
-  freq?: number;
-}
-
-/** A KeyRecord as an RDB source of `version` would produce it: value bytes from encodeValue. */
-export function keyRecord(key: string | Buffer, value: Value, o: RecOpts = {}): KeyRecord {
-  const version = o.version ?? 12;
-  const flavor = o.flavor ?? 'redis';
-  const enc = encodeValue(value, { rdbVersion: version, flavor });
-  const rec: KeyRecord = {
-    kind: 'key',
-    db: o.db ?? 0,
-    key: typeof key === 'string' ? Buffer.from(key) : key,
-    type: value.type,
-    rdbType: enc.rdbType,
-    encoding: describeType(enc.rdbType, flavor)!.encoding,
-    flavor,
-    rdbVersion: version,
-    expireAtMs: o.expireAtMs ?? null,
-    payload: enc.payload,
-    offset: 0,
-    decode: () => value,
-  };
-  if (o.idle !== undefined) rec.idle = o.idle;
-  if (o.freq !== undefined) rec.freq = o.freq;
-  return rec;
-}
+export { keyRecord, type RecordOptions as RecOpts } from '../helpers/records.js';
 
 /** Feed records in batches of `batch`, then close. */
 export async function writeAll(sink: Sink, records: RdbRecord[], batch = 7): Promise<void> {

@@ -1,0 +1,90 @@
+/**
+ * Key records for tests, in the three forms the tests need: bytes as an RDB source of a version would
+ * hold them (decoded lazily from those bytes, as the parser's records are), the same with the given
+ * value handed back by decode() (sinks that must not care how a value was decoded), and a decoded-only
+ * record with no payload (the JSONL writer reads nothing else).
+ */
+import type { Flavor, KeyRecord, Value } from '../../src/records/types.js';
+import { encodeValue } from '../../src/encode/value-encoder.js';
+import { describeType } from '../../src/rdb/constants.js';
+import { decodeValue } from '../../src/rdb/value-decode.js';
+
+export interface RecordOptions {
+  db?: number;
+  expireAtMs?: number | null;
+  /** RDB version of the pretended source (default 12). */
+  version?: number;
+  flavor?: Flavor;
+  compress?: boolean;
+  idle?: number;
+  freq?: number;
+}
+
+const bytes = (k: string | Buffer): Buffer => (typeof k === 'string' ? Buffer.from(k, 'utf8') : k);
+
+function withHints(rec: KeyRecord, o: RecordOptions): KeyRecord {
+  if (o.idle !== undefined) rec.idle = o.idle;
+  if (o.freq !== undefined) rec.freq = o.freq;
+  return rec;
+}
+
+/** A record over serialized value bytes; decode() parses them (once) like a parsed RDB record. */
+export function recordFromPayload(key: string | Buffer, rdbType: number, payload: Buffer, o: RecordOptions = {}): KeyRecord {
+  const flavor = o.flavor ?? 'redis';
+  const d = describeType(rdbType, flavor);
+  if (!d) throw new Error(`not a value type: ${rdbType}`);
+  let decoded: Value | undefined;
+  return withHints(
+    {
+      kind: 'key',
+      db: o.db ?? 0,
+      key: bytes(key),
+      type: d.type,
+      rdbType,
+      encoding: d.encoding,
+      flavor,
+      rdbVersion: o.version ?? 12,
+      expireAtMs: o.expireAtMs ?? null,
+      payload,
+      offset: 0,
+      decode: () => (decoded ??= decodeValue(payload, rdbType, flavor, 'test', 0)),
+    },
+    o,
+  );
+}
+
+/** `value` serialized by the project's encoder as RDB `version` holds it; decode() parses the bytes. */
+export function encodedRecord(key: string | Buffer, value: Value, o: RecordOptions = {}): KeyRecord {
+  const rdbVersion = o.version ?? 12;
+  const flavor = o.flavor ?? 'redis';
+  const enc = encodeValue(value, { rdbVersion, flavor, compress: o.compress ?? false, lossy: false });
+  return recordFromPayload(key, enc.rdbType, enc.payload, { ...o, version: rdbVersion, flavor });
+}
+
+/** As encodedRecord, but decode() returns `value` itself (no round trip through the decoder). */
+export function keyRecord(key: string | Buffer, value: Value, o: RecordOptions = {}): KeyRecord {
+  const rec = encodedRecord(key, value, o);
+  rec.decode = () => value;
+  return rec;
+}
+
+/** A record that only carries a decoded value: no payload bytes (rdbType 0, encoding "test"). */
+export function decodedRecord(key: string | Buffer, value: Value, o: RecordOptions = {}): KeyRecord {
+  return withHints(
+    {
+      kind: 'key',
+      db: o.db ?? 0,
+      key: bytes(key),
+      type: value.type,
+      rdbType: 0,
+      encoding: 'test',
+      flavor: o.flavor ?? 'redis',
+      rdbVersion: o.version ?? 12,
+      expireAtMs: o.expireAtMs ?? null,
+      payload: Buffer.alloc(0),
+      offset: 0,
+      decode: () => value,
+    },
+    o,
+  );
+}
