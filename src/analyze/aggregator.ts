@@ -23,6 +23,7 @@ import { LogHistogram, Reservoir, TopN, seededRandom, type Distribution, type Hi
 import { PrefixTree, type PrefixStat, type PrefixTreeState } from './prefix-tree.js';
 import { keySlot } from '../redis/slot.js';
 import { SlotHoldings, slotCoverage, type SlotCoverage } from './slots.js';
+import { decideKey } from '../pipeline/key-decision.js';
 
 export const ANALYSIS_SCHEMA_VERSION = 1;
 
@@ -737,19 +738,17 @@ export class Analyzer {
   private addRules(rec: KeyRecord, bytes: number, valueMem: number, memory: number): void {
     const rules = this.rules!;
     const { db, key } = rec;
-    const c = rules.classify(key, rec.type, db);
-    let newKey: Buffer = key;
-    let targetDb = db;
-    let expireAt = rec.expireAtMs;
+    const d = decideKey(rec, { rules, unmatched: rules.unmatched, dropExpired: true, now: this.now });
+    const c = d.kind === 'keep' || d.kind === 'expired' ? d.classification : null;
     if (c === null) {
       this.unmatched.add(bytes, memory, rec.expireAtMs !== null, rec.expireAtMs !== null && rec.expireAtMs <= this.now);
       const slot = this.unmatchedSamples.slot();
       if (slot >= 0) this.unmatchedSamples.put(slot, this.ref(db, key));
-      if (rules.unmatched === 'drop') {
+      if (d.kind === 'unmatched-drop') {
         this.migration.unmatchedDropped++;
         return;
       }
-      if (rules.unmatched === 'error') {
+      if (d.kind === 'unmatched-error') {
         this.migration.unmatchedErrors++;
         return;
       }
@@ -766,17 +765,14 @@ export class Analyzer {
       let rg = this.perRule.get(c.ruleIndex);
       if (rg === undefined) this.perRule.set(c.ruleIndex, (rg = new Group()));
       rg.add(bytes, memory, rec.expireAtMs !== null, false);
-      newKey = c.newKey;
-      if (c.toDb !== undefined) targetDb = c.toDb;
-      if (c.ttl === 'drop') expireAt = null;
-      else if (typeof c.ttl === 'number') expireAt = this.now + c.ttl;
-      if (expireAt !== rec.expireAtMs) this.migration.ttlChanged++;
+      if (d.kind === 'expired' ? d.expireAtMs !== rec.expireAtMs : d.kind === 'keep' && d.ttlChanged) this.migration.ttlChanged++;
     }
     const m = this.migration;
-    if (expireAt !== null && expireAt <= this.now) {
+    if (d.kind !== 'keep') {
       m.expiredDropped++;
       return;
     }
+    const { db: targetDb, key: newKey, expireAtMs: expireAt } = d;
     if (this.guard!.add(targetDb, newKey)) {
       this.collisions++;
       m.collisionsDropped++;
@@ -789,10 +785,10 @@ export class Analyzer {
     m.bytes += newKey.length + rec.payload.length;
     const km = keyMemory(newKey.length, expireAt !== null);
     m.memory += valueMem + km.key + km.expire;
-    const d = m.byDb.get(targetDb) ?? { keys: 0, expires: 0 };
-    d.keys++;
-    if (expireAt !== null) d.expires++;
-    m.byDb.set(targetDb, d);
+    const perDb = m.byDb.get(targetDb) ?? { keys: 0, expires: 0 };
+    perDb.keys++;
+    if (expireAt !== null) perDb.expires++;
+    m.byDb.set(targetDb, perDb);
   }
 
   /** The dataset's files with their slot summaries, and the coverage across them. */

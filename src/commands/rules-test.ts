@@ -34,6 +34,7 @@ import { runBuiltinTests, runFileTests, type TestResult } from '../rules/embedde
 import { compileRules, renameWith, type CompiledRules } from '../rules/index.js';
 import { RulesFileError, formatDiagnostic, readRulesFile, type RuleDiagnostic } from '../rules/schema.js';
 import { analyzeStatic, ShadowObserver, type OverlapFinding, type ShadowFinding } from '../rules/shadowing.js';
+import { decideKey } from '../pipeline/key-decision.js';
 
 export interface RulesTestOptions {
   rulesFile: string;
@@ -241,9 +242,11 @@ function keySource(o: RulesTestOptions): KeySource | null {
 
 function toCollisionInput(rules: CompiledRules, item: KeyItem): CollisionInput {
   const db = item.db ?? 0;
-  const c = rules.classify(item.key, item.type, item.db);
-  if (c !== null) return { key: item.key, db, newKey: c.newKey, toDb: c.toDb ?? db };
-  return { key: item.key, db, newKey: rules.unmatched === 'drop' ? null : item.key, toDb: db };
+  // A key listing has no expiry; unmatched keys under `error` stay where they are for this check.
+  const d = decideKey({ db: item.db, key: item.key, ...(item.type !== undefined ? { type: item.type } : {}), expireAtMs: null }, { rules, unmatched: rules.unmatched, dropExpired: false, now: 0 });
+  if (d.kind === 'unmatched-drop') return { key: item.key, db, newKey: null, toDb: db };
+  if (d.kind === 'keep') return { key: item.key, db, newKey: d.key, toDb: d.db };
+  return { key: item.key, db, newKey: item.key, toDb: db };
 }
 
 function collisionJson(r: CollisionReport): CollisionJson {

@@ -6,6 +6,7 @@ import { displayKey } from '../records/printable.js';
 import type { KeyFilter } from './filters.js';
 import type { MigrationStats } from './stats.js';
 import type { OperationLog } from '../report/files.js';
+import { decideKey } from './key-decision.js';
 
 /** Remembers output keys per db to catch two source keys landing on one name. */
 export interface KeyGuard {
@@ -70,38 +71,24 @@ function processKey(rec: KeyRecord, o: PipelineOptions): KeyRecord | null {
     stats.filteredOut++;
     return null;
   }
-  let changes: KeyChanges | null = null;
-  let category: string | null = null;
-  if (o.rules !== null) {
-    const c = o.rules.classify(rec.key, rec.type, rec.db);
-    if (c === null) {
-      stats.unmatchedKeys++;
-      if (o.unmatched === 'drop') {
-        stats.unmatchedDropped++;
-        return null;
-      }
-      if (o.unmatched === 'error') {
-        stats.error(rec.db, rec.key, 'no rule matches this key (unmatched: error)');
-        o.log?.log('ERROR', `db ${rec.db} ${displayKey(rec.key)}: no rule matches`);
-        return null;
-      }
-    } else {
-      category = c.category;
-      stats.category(c.category);
-      changes = {};
-      if (!c.newKey.equals(rec.key)) changes.key = c.newKey;
-      if (c.toDb !== undefined && c.toDb !== rec.db) changes.db = c.toDb;
-      if (c.ttl === 'drop') changes.expireAtMs = null;
-      else if (typeof c.ttl === 'number') changes.expireAtMs = o.now + c.ttl;
+  const d = decideKey(rec, { rules: o.rules, unmatched: o.unmatched, dropExpired: o.expired === 'drop', now: o.now });
+  if (d.kind === 'unmatched-drop' || d.kind === 'unmatched-error') {
+    stats.unmatchedKeys++;
+    if (d.kind === 'unmatched-drop') stats.unmatchedDropped++;
+    else {
+      stats.error(rec.db, rec.key, 'no rule matches this key (unmatched: error)');
+      o.log?.log('ERROR', `db ${rec.db} ${displayKey(rec.key)}: no rule matches`);
     }
+    return null;
   }
-  const expireAtMs = changes?.expireAtMs !== undefined ? changes.expireAtMs : rec.expireAtMs;
-  if (o.expired === 'drop' && expireAtMs !== null && expireAtMs <= o.now) {
+  const category = d.classification?.category ?? null;
+  if (category !== null) stats.category(category);
+  else if (o.rules !== null) stats.unmatchedKeys++;
+  if (d.kind === 'expired') {
     stats.expiredDropped++;
     return null;
   }
-  const db = changes?.db ?? rec.db;
-  const key = changes?.key ?? rec.key;
+  const { db, key } = d;
   if (o.guard !== null && o.guard.add(db, key)) {
     stats.collisions++;
     const msg = `db ${db} ${displayKey(key)}: a second source key (${displayKey(rec.key)}) maps to this name`;
@@ -113,6 +100,10 @@ function processKey(rec: KeyRecord, o: PipelineOptions): KeyRecord | null {
     return null;
   }
   stats.migrated(db, rec.key, key, category);
-  if (changes === null || (changes.key === undefined && changes.db === undefined && changes.expireAtMs === undefined)) return rec;
+  if (!d.renamed && db === rec.db && !d.ttlChanged) return rec;
+  const changes: KeyChanges = {};
+  if (d.renamed) changes.key = key;
+  if (db !== rec.db) changes.db = db;
+  if (d.ttlChanged) changes.expireAtMs = d.expireAtMs;
   return rewriteKey(rec, changes);
 }
