@@ -2,6 +2,7 @@
  * `rekey import`, part 3: what the operator reads — the dry run's plan and the live run's summary on
  * stderr (the JSON report is written by the run).
  */
+import type { FunctionCounters } from '../import/function-loader.js';
 import type { MigrationStats } from '../pipeline/stats.js';
 import type { TargetSession } from '../redis/session.js';
 import type { DryRunPlan } from '../import/dry-run.js';
@@ -33,6 +34,10 @@ export function renderDryRun(v: DryRunView): void {
   note(`  size: ${humanBytes(p.serialized_bytes)} serialized (≈ ${humanBytes(v.estimate)} in memory)` + (v.headroom !== null ? `; headroom ${humanBytes(Math.max(0, v.headroom))}${v.fits ? '' : ' — NOT ENOUGH'}` : '; no maxmemory set'));
   if (stats.unmatchedKeys) note(`  unmatched: ${stats.unmatchedKeys}${stats.unmatchedDropped ? ` (${stats.unmatchedDropped} dropped)` : ' (kept)'}`);
   if (stats.expiredDropped) note(`  expired (would be dropped): ${stats.expiredDropped}`);
+  const fl = p.functions;
+  if (fl.libraries > 0) {
+    note(`  function libraries: ${fl.libraries} (would load: ${fl.would_load}; already in the target: ${fl.already_there}${fl.cannot_import ? `; CANNOT be imported, the target has no functions: ${fl.cannot_import}` : ''})`);
+  }
   for (const [cat, n] of stats.perCategory) note(`  category ${cat}: ${n}`);
   note(`  report: ${v.reportPath}`);
   note('  run again with --live to import');
@@ -40,6 +45,7 @@ export function renderDryRun(v: DryRunView): void {
 
 export interface LiveView {
   inputName: string;
+  functions: FunctionCounters;
   display: string;
   counters: WriterCounters;
   seconds: number;
@@ -63,6 +69,11 @@ export function renderLive(v: LiveView): void {
   if (stats.expiredDropped) note(`  expired (dropped): ${stats.expiredDropped}`);
   if (stats.unmatchedKeys) note(`  unmatched: ${stats.unmatchedKeys}${stats.unmatchedDropped ? ` (${stats.unmatchedDropped} dropped)` : ' (kept)'}`);
   if (c.empty) note(`  empty collections (not written): ${c.empty}`);
+  const f = v.functions;
+  if (f.libraries.length > 0) {
+    note(`  function libraries: ${f.loaded} loaded, ${f.skippedExisting} already there (skipped), ${f.errors} errors${f.lost ? `, ${f.lost} NOT IMPORTED (the target has no functions)` : ''}`);
+    for (const l of f.libraries) if (l.message) note(`    ${l.message}`);
+  }
   if (c.uncertain) note(`  keys written by the interrupted run or already there (uncertain, see the ledger): ${c.uncertain}`);
   for (const [cat, n] of stats.perCategory) note(`  category ${cat}: ${n}`);
   if (v.stopped !== null) note(`  STOPPED: ${v.stopped}; continue with --resume ${v.ledgerPath}`);

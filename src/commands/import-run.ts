@@ -109,7 +109,10 @@ export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
   else {
     renderDryRun({ inputName: input.name, targetLine, plan: p, resumeSkipped: resume ? resumeCounter.skipped : null, onConflict: s.onConflict, estimate, headroom, fits: memory.fits, stats, reportPath });
   }
-  const problem = stats.migrationErrors > 0 || (s.onConflict === 'fail' && p.existing > 0);
+  const problem =
+    stats.migrationErrors > 0 ||
+    (s.onConflict === 'fail' && (p.existing > 0 || p.functions.already_there > 0)) ||
+    (p.functions.cannot_import > 0 && a.lossy !== true);
   return { exitCode: problem ? EXIT_PROBLEM : EXIT_OK, reportPath, ledgerPath: null, report };
 }
 
@@ -249,7 +252,13 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
       via_restore_converted: c.restoreConverted,
       via_commands: c.commands,
       hash_field_ttls_dropped: c.droppedFieldTtls,
-      functions_not_imported: c.functionsSkipped,
+      functions: {
+        loaded: writer.functions.loaded,
+        skipped_existing: writer.functions.skippedExisting,
+        errors: writer.functions.errors,
+        not_imported_lost: writer.functions.lost,
+        libraries: writer.functions.libraries,
+      },
       cluster_redirects: transport.redirectsSeen,
       bytes: c.bytes,
       seconds,
@@ -269,14 +278,15 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
   await log.write(outDir, stamp);
   if (a.json) process.stdout.write(toJson(report, 2) + '\n');
   else {
-    renderLive({ inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, validation, ledgerPath: ledger.path, reportPath });
+    renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, validation, ledgerPath: ledger.path, reportPath });
   }
   // Input errors keep their own exit code (2) and anything unexpected stays visible: rethrow (the report,
   // log and ledger are written already).
   // A ledger that cannot be written is an environment fault like bad input: exit 2, with report and log.
   if (failure instanceof LedgerWriteError) return { exitCode: EXIT_BAD_INPUT, reportPath, ledgerPath: ledger.path, report };
   if (failure && !(failure instanceof ConflictError || failure instanceof TooManyErrorsError || failure instanceof CollisionError || isConnectionLoss(failure))) throw failure;
-  const problem = failure !== null || stats.migrationErrors > 0 || (validation.performed && validation.mismatched > 0);
+  const fnProblem = writer.functions.errors > 0 || (writer.functions.lost > 0 && a.lossy !== true);
+  const problem = failure !== null || stats.migrationErrors > 0 || fnProblem || (validation.performed && validation.mismatched > 0);
   return { exitCode: problem ? EXIT_PROBLEM : EXIT_OK, reportPath, ledgerPath: ledger.path, report };
 }
 

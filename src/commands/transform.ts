@@ -147,10 +147,13 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     if (s.migrationErrors) note(`  errors: ${s.migrationErrors}`);
     const lost = rdbSink?.stats.lost ?? (sink instanceof RespSink ? sink.stats.lost : undefined);
     if (lost && lost.total > 0) note(`  written with losses (--lossy): ${lost.total} keys (${Object.entries(lost.byKind).map(([k, n]) => `${k} ${n}`).join(', ')})`);
+    const fnLost = rdbSink?.stats.functionsDropped ?? 0;
+    if (fnLost > 0) note(`  function libraries NOT written: ${fnLost} (RDB ${rdbSink!.rdbVersion} has no functions; RDB 10 / Redis 7.0 is the first)${a.lossy ? ' (--lossy)' : '; accept with --lossy'}`);
     for (const [cat, n] of s.perCategory) note(`  category ${cat}: ${n}`);
     note(`  report: ${reportPath}`);
   }
-  return stats.migrationErrors > 0 ? EXIT_PROBLEM : EXIT_OK;
+  const functionsLost = (rdbSink?.stats.functionsDropped ?? 0) > 0 && !a.lossy;
+  return stats.migrationErrors > 0 || functionsLost ? EXIT_PROBLEM : EXIT_OK;
 }
 
 export const transformCommand: CommandModule<object, TransformArgs> = {

@@ -16,6 +16,8 @@ import type { TargetInfo } from '../redis/server-info.js';
 import { keySlot } from '../redis/slot.js';
 import type { ConflictPolicy } from './restore-writer.js';
 import { planKey, targetFlavor, type ImportMode, type PlanContext } from './key-plan.js';
+import { functionCode, libraryName, type FunctionRecord } from './function-loader.js';
+import { targetHasFunctions } from '../redis/server-versions.js';
 
 class ExistsUnit extends Unit {
   private asked = false;
@@ -75,13 +77,14 @@ export interface DryRunPlan {
   serialized_bytes: number;
   by_db: Record<string, number>;
   exists_errors: number;
-  functions_not_imported: number;
+  /** Function libraries in the input: would load, already in the target, cannot be imported (no functions). */
+  functions: { libraries: number; would_load: number; already_there: number; cannot_import: number };
 }
 
 export class DryRunSink implements Sink {
   readonly plan: DryRunPlan = {
     keys: 0, existing: 0, existing_samples: [], restore_verbatim: 0, restore_converted: 0, commands: 0,
-    refused: 0, refused_samples: [], serialized_bytes: 0, by_db: {}, exists_errors: 0, functions_not_imported: 0,
+    refused: 0, refused_samples: [], serialized_bytes: 0, by_db: {}, exists_errors: 0, functions: { libraries: 0, would_load: 0, already_there: 0, cannot_import: 0 },
   };
   private readonly ctx: PlanContext;
   private received = 0;
@@ -99,11 +102,32 @@ export class DryRunSink implements Sink {
     };
   }
 
+  /** Read-only: FUNCTION LIST LIBRARYNAME on the first master tells whether the library is there. */
+  private async planFunction(rec: FunctionRecord): Promise<void> {
+    const f = this.plan.functions;
+    f.libraries++;
+    if (!targetHasFunctions(this.o.info)) {
+      f.cannot_import++;
+      return;
+    }
+    const name = libraryName(functionCode(rec));
+    const n = this.o.transport.masters[0];
+    let exists = false;
+    if (n?.sock) {
+      n.openBatch = null;
+      const r = await n.sock.call(['FUNCTION', 'LIST', 'LIBRARYNAME', name]);
+      // LIBRARYNAME is a pattern: only an exact name counts.
+      exists = Array.isArray(r) && r.some((lib) => Array.isArray(lib) && lib.some((x, i) => i > 0 && String(lib[i - 1]) === 'library_name' && String(x) === name));
+    }
+    if (exists) f.already_there++;
+    else f.would_load++;
+  }
+
   async writeBatch(records: readonly RdbRecord[]): Promise<void> {
     const t = this.o.transport;
     for (const rec of records) {
       if (rec.kind !== 'key') {
-        if (rec.kind === 'function' || rec.kind === 'function-pre-ga') this.plan.functions_not_imported++;
+        if (rec.kind === 'function' || rec.kind === 'function-pre-ga') await this.planFunction(rec);
         continue;
       }
       const index = this.received++;

@@ -23,6 +23,8 @@ import { ACK_REPLACED, ACK_UNCERTAIN, type LedgerWriter } from './ledger.js';
 import { keySlot } from '../redis/slot.js';
 import { buildValueCommands, isEmptyCollection } from './command-writer.js';
 import { AckWindow } from './ack-window.js';
+import { loadFunction, newFunctionCounters, type FunctionCounters } from './function-loader.js';
+import { targetHasFunctions } from '../redis/server-versions.js';
 import { footerVersion, isVerbatim, planKey, targetFlavor, type ImportMode, type PlanContext } from './key-plan.js';
 
 export type { ImportMode } from './key-plan.js';
@@ -240,7 +242,6 @@ export interface WriterCounters {
   commands: number;
   droppedFieldTtls: number;
   bytes: number;
-  functionsSkipped: number;
 }
 
 /** `--on-conflict fail` met an existing key. */
@@ -309,9 +310,11 @@ export class TargetWriter implements Sink {
   readonly mode: ImportMode;
   readonly onConflict: ConflictPolicy;
   readonly cluster: boolean;
+  /** Function libraries seen in the input and what became of them. */
+  readonly functions: FunctionCounters = newFunctionCounters();
   readonly counters: WriterCounters = {
     keys: 0, created: 0, replaced: 0, skipped: 0, errors: 0, empty: 0, uncertain: 0,
-    restoreVerbatim: 0, restoreConverted: 0, commands: 0, droppedFieldTtls: 0, bytes: 0, functionsSkipped: 0,
+    restoreVerbatim: 0, restoreConverted: 0, commands: 0, droppedFieldTtls: 0, bytes: 0,
   };
   /** Indices (< 1000) of received records that did not end up written: removed from the report's list. */
   readonly notWritten = new Set<number>();
@@ -375,7 +378,17 @@ export class TargetWriter implements Sink {
     for (let i = 0; i < records.length; i++) {
       const rec = records[i]!;
       if (rec.kind !== 'key') {
-        if (rec.kind === 'function' || rec.kind === 'function-pre-ga') this.counters.functionsSkipped++;
+        if (rec.kind === 'function' || rec.kind === 'function-pre-ga') {
+          if (this.stop) throw this.stop;
+          await loadFunction(rec, {
+            transport: t,
+            onConflict: this.onConflict,
+            targetHasFunctions: targetHasFunctions(this.o.info),
+            lossy: this.o.lossy,
+            counters: this.functions,
+            log: (level, msg) => this.o.log.log(level, this.scrub(msg)),
+          });
+        }
         continue;
       }
       if (this.stop) throw this.stop;

@@ -36,3 +36,8 @@ export function supportsHashFieldTtl(info: Pick<TargetInfo, 'server' | 'redisVer
   const [maj, min] = versionParts(info.redisVersion);
   return maj > 7 || (maj === 7 && min >= 4);
 }
+
+/** FUNCTION LOAD exists: Redis 7.0+ (RDB 10+), every Valkey (forked from 7.2). */
+export function targetHasFunctions(info: Pick<TargetInfo, 'server' | 'maxRdbVersion'>): boolean {
+  return info.server === 'valkey' || info.maxRdbVersion >= 10;
+}

@@ -55,6 +55,8 @@ export interface RdbSinkStats {
   perDb: Record<number, { keys: number; expires: number }>;
   /** Non-key records and per-key hints (IDLE, FREQ) the target version cannot hold. */
   droppedMeta: number;
+  /** Function libraries the version cannot hold (no functions before RDB 10): a loss the command reports. */
+  functionsDropped: number;
   /** Keys whose value was re-encoded for the target version. */
   convertedKeys: number;
   /** Hash field TTLs dropped under `lossy`. */
@@ -76,7 +78,7 @@ interface Placeholder {
 }
 
 export class RdbSink implements Sink {
-  readonly stats: RdbSinkStats = { keys: 0, perDb: {}, droppedMeta: 0, convertedKeys: 0, droppedFieldTtls: 0, skippedKeys: 0, lost: new LossTally() };
+  readonly stats: RdbSinkStats = { keys: 0, perDb: {}, droppedMeta: 0, functionsDropped: 0, convertedKeys: 0, droppedFieldTtls: 0, skippedKeys: 0, lost: new LossTally() };
   private readonly out: AtomicOutput;
   private readonly chunkSize: number;
   private w = new ByteWriter(64 * 1024);
@@ -162,11 +164,17 @@ export class RdbSink implements Sink {
         w.u8(OP.MODULE_AUX).bytes(r.raw);
         return;
       case 'function':
-        if (this.gate < 10) break;
+        if (this.gate < 10) {
+          this.stats.functionsDropped++;
+          return;
+        }
         w.u8(OP.FUNCTION2).string(r.code, this.opts.compress);
         return;
       case 'function-pre-ga': {
-        if (this.gate < 10) break;
+        if (this.gate < 10) {
+          this.stats.functionsDropped++;
+          return;
+        }
         // What Redis 7.0 GA does with a release-candidate function record.
         w.u8(OP.FUNCTION2).string(preGaFunctionCode(r.name, r.engine, r.code), this.opts.compress);
         return;

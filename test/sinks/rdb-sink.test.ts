@@ -94,7 +94,8 @@ describe('RdbSink', () => {
       expect(s.droppedFieldTtls).toBe(3 + 100);
       const needConversion = keys.filter((k) => k.rdbType > (version === 10 ? 19 : 15) || (version === 9 && [16, 17, 18, 19].includes(k.rdbType))).length;
       expect(s.convertedKeys).toBe(needConversion);
-      expect(s.droppedMeta).toBe(version === 10 ? 1 : 2); // slot-info; at 9 also the function
+      expect(s.droppedMeta).toBe(1); // slot-info
+      expect(s.functionsDropped).toBe(version === 10 ? 0 : 1); // a loss the command reports
       expect(s.perDb[0]).toEqual({ keys: keys.filter((k) => k.db === 0).length, expires: keys.filter((k) => k.db === 0 && k.expireAtMs !== null).length });
 
       const back = await parseFile(path);
@@ -151,7 +152,8 @@ describe('RdbSink', () => {
     await writeAll(sink, records);
     checkRdb(path);
     expect(readFileSync(path).subarray(0, 9).toString()).toBe('REDIS0002');
-    expect(sink.stats.droppedMeta).toBe(4 + keys.filter((k) => k.idle !== undefined || k.freq !== undefined).length);
+    expect(sink.stats.functionsDropped).toBe(1);
+    expect(sink.stats.droppedMeta).toBe(3 + keys.filter((k) => k.idle !== undefined || k.freq !== undefined).length);
     const back = await parseFile(path);
     expect(back.filter((r) => r.kind === 'resizedb' || r.kind === 'aux')).toEqual([]);
     await loadAndCompare(path, expectedFor(keys, 2, (ms) => Math.ceil(ms / 1000) * 1000), 0);
