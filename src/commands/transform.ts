@@ -105,9 +105,9 @@ export async function runTransform(a: TransformArgs): Promise<number> {
       expired: a.expired,
       now,
       onCollision: a['on-collision'],
-      // Names can only collide when rules rename keys or the input may repeat a key (JSONL);
-      // an RDB without rules needs no guard, so memory stays flat however many keys it has.
-      guard: rules !== null || input.format !== 'rdb' ? new DigestKeyGuard() : null,
+      // Names collide through renames, a JSONL file that repeats a key, or a corrupt RDB holding a key
+      // twice in a db (Redis panics loading such a file): always checked, ~24 bytes a key.
+      guard: new DigestKeyGuard(),
       sinks: [sink],
       stats,
       log,

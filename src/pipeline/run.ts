@@ -91,7 +91,9 @@ function processKey(rec: KeyRecord, o: PipelineOptions): KeyRecord | null {
   const { db, key } = d;
   if (o.guard !== null && o.guard.add(db, key)) {
     stats.collisions++;
-    const msg = `db ${db} ${displayKey(key)}: a second source key (${displayKey(rec.key)}) maps to this name`;
+    const msg = key.equals(rec.key) && db === rec.db
+      ? `db ${db} ${displayKey(key)}: the input holds this key more than once (duplicate key)`
+      : `db ${db} ${displayKey(key)}: a second source key (${displayKey(rec.key)}) maps to this name`;
     if (o.onCollision === 'fail') {
       stats.error(db, rec.key, msg);
       throw new CollisionError(`collision: ${msg} (--on-collision fail)`);

@@ -1,0 +1,62 @@
+/**
+ * A corrupt RDB holding one key twice in a db (Redis panics loading it): transform and import keep the
+ * first copy, say so, and `--on-collision fail` fails. The file is made by the project's own writer.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RdbSink } from '../../src/sinks/rdb-sink.js';
+import { keyRecord, parseFile, writeAll, checkRdb } from '../sinks/sink-helpers.js';
+import { runCli } from '../helpers/cli.js';
+import { startRedis } from '../helpers/redis-server.js';
+import { utf8 as b } from '../helpers/bytes.js';
+
+let dir: string;
+let dup: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rekey-dup-'));
+  dup = join(dir, 'dup.rdb');
+  const sink = new RdbSink({ path: dup, rdbVersion: 10 });
+  await writeAll(sink, [
+    keyRecord('a', { type: 'string', value: b('first') }),
+    keyRecord('dup', { type: 'string', value: b('one') }),
+    keyRecord('dup', { type: 'string', value: b('two') }),
+    keyRecord('dup', { type: 'string', value: b('other db') }, { db: 1 }),
+  ]);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('duplicate keys in one db', () => {
+  it('transform writes one copy (the first), names the duplicate, and the output loads', async () => {
+    const out = join(dir, 'out.rdb');
+    const r = await runCli(['transform', dup, '-o', out, '--out-dir', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/collisions \(later keys dropped\): 1/);
+    const keys = (await parseFile(out)).filter((x) => x.kind === 'key');
+    expect(keys.map((k) => `${k.db}:${k.key}`)).toEqual(['0:a', '0:dup', '1:dup']);
+    expect(keys[1]!.kind === 'key' && keys[1]!.decode()).toEqual({ type: 'string', value: b('one') });
+    checkRdb(out);
+  });
+
+  it('--on-collision fail stops with exit 1 and no output', async () => {
+    const out = join(dir, 'fail.rdb');
+    const r = await runCli(['transform', dup, '-o', out, '--on-collision', 'fail', '--out-dir', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the input holds this key more than once \(duplicate key\)/);
+  });
+
+  it('import writes the first copy and counts the duplicate', async () => {
+    const t = await startRedis();
+    try {
+      const r = await runCli(['import', dup, '--target', t.url, '--live', '--yes', '--json', '--out-dir', dir]);
+      const report = JSON.parse(r.stdout.toString());
+      expect(report.migration_stats.collisions).toBe(1);
+      const c = t.client();
+      expect(await c.get('dup')).toBe('one');
+      c.disconnect();
+    } finally {
+      await t.stop();
+    }
+  });
+});
