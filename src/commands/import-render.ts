@@ -68,7 +68,7 @@ export function renderLive(v: LiveView): void {
   if (c.commands || c.restoreConverted) note(`  as RESTORE: ${c.restoreVerbatim}, RESTORE of converted payloads: ${c.restoreConverted}, as commands: ${c.commands}`);
   if (stats.expiredDropped) note(`  expired (dropped): ${stats.expiredDropped}`);
   if (stats.unmatchedKeys) note(`  unmatched: ${stats.unmatchedKeys}${stats.unmatchedDropped ? ` (${stats.unmatchedDropped} dropped)` : ' (kept)'}`);
-  if (c.empty) note(`  empty collections (not written): ${c.empty}`);
+  if (c.empty + stats.emptyDropped) note(`  empty collections (not written): ${c.empty + stats.emptyDropped}`);
   const f = v.functions;
   if (f.libraries.length > 0) {
     note(`  function libraries: ${f.loaded} loaded, ${f.skippedExisting} already there (skipped), ${f.errors} errors${f.lost ? `, ${f.lost} NOT IMPORTED (the target has no functions)` : ''}`);

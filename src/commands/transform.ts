@@ -142,6 +142,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     if (s.filteredOut) note(`  filtered out: ${s.filteredOut}`);
     if (s.unmatchedKeys) note(`  unmatched: ${s.unmatchedKeys}${s.unmatchedDropped ? ` (${s.unmatchedDropped} dropped)` : ' (kept)'}`);
     if (s.expiredDropped) note(`  expired (dropped): ${s.expiredDropped}`);
+    if (s.emptyDropped) note(`  empty collections (skipped, as Redis does on load): ${s.emptyDropped}`);
     if (s.vanished) note(`  vanished during the scan: ${s.vanished}`);
     if (s.collisions) note(`  collisions (later keys dropped): ${s.collisions}`);
     if (s.migrationErrors) note(`  errors: ${s.migrationErrors}`);

@@ -7,6 +7,7 @@ import type { KeyFilter } from './filters.js';
 import type { MigrationStats } from './stats.js';
 import type { OperationLog } from '../report/files.js';
 import { decideKey } from './key-decision.js';
+import { elementCount } from '../analyze/element-count.js';
 
 /** Remembers output keys per db to catch two source keys landing on one name. */
 export interface KeyGuard {
@@ -71,6 +72,11 @@ function processKey(rec: KeyRecord, o: PipelineOptions): KeyRecord | null {
     stats.filteredOut++;
     return null;
   }
+  if (isEmptyCollection(rec)) {
+    stats.emptyDropped++;
+    o.log?.log('WARN', `db ${rec.db} ${displayKey(rec.key)}: empty ${rec.type}; skipped (Redis skips empty keys when it loads a file)`);
+    return null;
+  }
   const d = decideKey(rec, { rules: o.rules, unmatched: o.unmatched, dropExpired: o.expired === 'drop', now: o.now });
   if (d.kind === 'unmatched-drop' || d.kind === 'unmatched-error') {
     stats.unmatchedKeys++;
@@ -108,4 +114,11 @@ function processKey(rec: KeyRecord, o: PipelineOptions): KeyRecord | null {
   if (db !== rec.db) changes.db = db;
   if (d.ttlChanged) changes.expireAtMs = d.expireAtMs;
   return rewriteKey(rec, changes);
+}
+
+/** A list, set, zset or hash with no elements (a string may be empty; an empty stream is valid). */
+function isEmptyCollection(rec: KeyRecord): boolean {
+  const t = rec.type;
+  if (t !== 'list' && t !== 'set' && t !== 'zset' && t !== 'hash') return false;
+  return elementCount(rec) === 0;
 }

@@ -14,6 +14,8 @@ export class MigrationStats {
   filteredOut = 0;
   collisions = 0;
   vanished = 0;
+  /** Empty lists/sets/zsets/hashes: Redis skips them on load (rdbLoadObject's empty-key error), so do we. */
+  emptyDropped = 0;
   readonly perCategory = new Map<string, number>();
   readonly migratedKeys: Array<{ db: number; old_key: unknown; new_key: unknown; category: string | null }> = [];
   readonly errorKeys: Array<{ db: number; key: unknown; error: string }> = [];
@@ -53,6 +55,7 @@ export class MigrationStats {
       collisions: this.collisions,
     };
     if (this.vanished > 0) s.vanished = this.vanished;
+    if (this.emptyDropped > 0) s.empty_collections_dropped = this.emptyDropped;
     for (const [cat, n] of this.perCategory) s[`${cat}_keys`] = n;
     return s;
   }

@@ -1,9 +1,11 @@
 /**
- * A corrupt RDB holding one key twice in a db (Redis panics loading it): transform and import keep the
- * first copy, say so, and `--on-collision fail` fails. The file is made by the project's own writer.
+ * Keys Redis will not load as they stand. A corrupt RDB holding one key twice in a db (Redis panics
+ * loading it): transform and import keep the
+ * first copy, say so, and `--on-collision fail` fails (the file is made by the project's own writer).
+ * Empty collections, which Redis skips on load, are skipped and counted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RdbSink } from '../../src/sinks/rdb-sink.js';
@@ -58,5 +60,20 @@ describe('duplicate keys in one db', () => {
     } finally {
       await t.stop();
     }
+  });
+});
+
+const EMPTY_KEYS = join(import.meta.dirname, '..', '..', '..', 'shared', 'rdb-corpus', 'peers', 'valkey-tests-assets', 'corrupt_empty_keys.rdb');
+const haveEmpty = existsSync(EMPTY_KEYS);
+
+describe('empty collections (Redis skips them on load)', () => {
+  it.skipIf(!haveEmpty)(`are skipped and counted by transform${haveEmpty ? '' : ` — skipped: ${EMPTY_KEYS} is absent (the shared corpus is not beside the project)`}`, async () => {
+    const out = join(dir, 'empty.rdb');
+    const r = await runCli(['transform', EMPTY_KEYS, '-o', out, '--json', '--out-dir', dir]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout.toString());
+    expect(report.migration_stats.empty_collections_dropped).toBe(9);
+    expect((await parseFile(out)).filter((x) => x.kind === 'key')).toEqual([]);
+    checkRdb(out);
   });
 });
