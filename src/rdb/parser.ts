@@ -1,3 +1,4 @@
+import { RekeyInputError } from '../errors.js';
 import type { Flavor, KeyRecord, LogicalType, RdbRecord, Value } from '../records/types.js';
 import { Crc64 } from '../codec/crc64.js';
 import { Cursor, NEED_MORE } from './cursor.js';
@@ -15,6 +16,12 @@ export interface ParseOptions {
   ignoreChecksum?: boolean;
   /** Read a header version newer than rekey knows. */
   allowFutureVersion?: boolean;
+  /**
+   * What follows the EOF record: 'refuse' (default) stops with a clear error when an AOF tail follows
+   * (an AOF with an RDB preamble), whose commands rekey would otherwise lose in silence; 'ignore' for
+   * sources that end the payload themselves.
+   */
+  trailing?: 'refuse' | 'ignore';
 }
 
 /** A key as read from an RDB: the payload is a view into the input, decoded only when asked. */
@@ -241,6 +248,7 @@ export async function* parseRdb(source: AsyncIterable<Buffer>, opts: ParseOption
       }
       if (batch.length > 0) yield batch;
     }
+    if (opts.trailing !== 'ignore') await refuseAofTail(c, it, done, opts.file);
   } finally {
     // Stop reading at EOF or on error: close the file or socket behind the chunks (an AOF
     // preamble or a replication stream goes on after the RDB).
@@ -273,3 +281,26 @@ function readHeader(c: Cursor, opts: ParseOptions): { kind: 'header'; rdbVersion
   return { kind: 'header', rdbVersion, flavor, magic };
 }
 
+
+/**
+ * After the EOF record: an AOF file with an RDB preamble (aof-use-rdb-preamble, loadSingleAppendOnlyFile
+ * in aof.c) goes on with RESP commands. rekey reads snapshots, not command logs, so those writes would
+ * be lost without a word: refuse, naming where the tail starts. Other trailing bytes are ignored, as
+ * rdbLoad does.
+ */
+async function refuseAofTail(c: Cursor, it: AsyncIterator<Buffer>, done: boolean, file: string): Promise<void> {
+  let first: number | undefined = c.pos < c.end ? c.buf[c.pos] : undefined;
+  const at = c.base + c.pos;
+  while (first === undefined && !done) {
+    const r = await it.next();
+    if (r.done) break;
+    if (r.value.length > 0) first = r.value[0];
+  }
+  if (first === 0x2a /* '*' */) {
+    throw new RekeyInputError(
+      file,
+      at,
+      `expected the end of the file after the RDB EOF record, found RESP commands: this is an AOF with an RDB preamble, and rekey reads snapshots, not command logs (its commands would be lost). Load it into a redis-server (with appendonly yes) and SAVE a fresh RDB, or cut the file at byte ${at} to keep only the snapshot part.`,
+    );
+  }
+}

@@ -149,7 +149,7 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
       gzip: false,
       ...(start.payloadSize !== null ? { size: start.payloadSize } : {}),
       bytesRead: () => read,
-      batches: parseRdb(counted, { file: name, ...(start.payloadSize !== null ? { size: start.payloadSize } : {}) }),
+      batches: parseRdb(counted, { file: name, trailing: 'ignore', ...(start.payloadSize !== null ? { size: start.payloadSize } : {}) }),
     };
     const args: ImportArgs = {
       input: name,

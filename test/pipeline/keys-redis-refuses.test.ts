@@ -77,3 +77,16 @@ describe('empty collections (Redis skips them on load)', () => {
     checkRdb(out);
   });
 });
+
+const AOF = join(import.meta.dirname, '..', '..', '..', 'shared', 'rdb-corpus', 'peers', 'valkey-tests-assets', 'rdb-preamble.aof');
+const haveAof = existsSync(AOF);
+
+describe('an AOF with an RDB preamble', () => {
+  it.skipIf(!haveAof)(`is refused with the offset where its commands start (exit 2), not read in part${haveAof ? '' : ` — skipped: ${AOF} is absent`}`, async () => {
+    const out = join(dir, 'aof.jsonl');
+    const r = await runCli(['transform', AOF, '-o', out, '--out-dir', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/at byte 117: expected the end of the file after the RDB EOF record, found RESP commands: this is an AOF with an RDB preamble/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
