@@ -35,6 +35,13 @@ describe('CLI start loads only what the command needs', () => {
     });
   }
 
+  it('--version prints the package version', () => {
+    const pkg = JSON.parse(readFileSync(join(CLI, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const r = loaded(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${pkg.version}\n`);
+  });
+
   it('a command loads its own module and not the others', () => {
     const r = loaded(['analyze', '--help']);
     expect(r.code).toBe(0);
