@@ -143,3 +143,27 @@ export function benchLargeRdb() {
     }
   });
 }
+
+/**
+ * A 3-master cluster backup: the n keys of benchRdb(n) split by hash slot into 3 dumps, master i holding
+ * slots [i·16384/3, (i+1)·16384/3) as a cluster would. Needs dist/ (the slot function).
+ */
+export async function benchClusterRdbs(n, shards = 3) {
+  const { keySlot } = await import(join(import.meta.dirname, '..', 'dist', 'redis', 'slot.js'));
+  const paths = [];
+  for (let s = 0; s < shards; s++) {
+    const lo = Math.floor((s * 16384) / shards);
+    const hi = Math.floor(((s + 1) * 16384) / shards);
+    paths.push(await cachedDump(`cluster-${n}-${s + 1}of${shards}.rdb`, `shard ${s + 1}/${shards} of the ${n}-key dump`, async (send) => {
+      const r = rng(42);
+      for (let i = 0; i < n; i++) {
+        const cmds = [...commandsFor(i, r)];
+        // Every key's first command names the key as its first argument: *N $len CMD $len KEY.
+        const key = (cmds[0] ?? '').split('\r\n')[4] ?? '';
+        const slot = keySlot(Buffer.from(key));
+        if (slot >= lo && slot < hi) for (const c of cmds) await send(c);
+      }
+    }));
+  }
+  return paths;
+}

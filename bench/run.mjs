@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, statSync, writeFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
-import { benchLargeRdb, benchRdb } from './data.mjs';
+import { benchClusterRdbs, benchLargeRdb, benchRdb } from './data.mjs';
+import { rdbCli, rdbCliArgs } from './peers.mjs';
 import { markdown as classifyMarkdown, runClassifyBench } from './classify.mjs';
 import { runImportBench } from './import.mjs';
 import { machine, timeMedian, startRedis } from './lib.mjs';
@@ -18,14 +19,16 @@ mkdirSync(out, { recursive: true });
 const rules = join(root, 'examples', 'meta-glasses.rules.yaml');
 
 const rows = [];
+/** One table row; `baseline` is one { wall, name } or several (each gets its ratio). */
 function row(job, n, bytes, t, baseline) {
+  const bases = baseline ? [baseline].flat() : [];
   rows.push({
     job, keys: n,
     seconds: t.wall.toFixed(2),
-    keysPerSec: Math.round(n / t.wall).toLocaleString('en-US'),
-    mbPerSec: (bytes / 1048576 / t.wall).toFixed(1),
+    keysPerSec: n ? Math.round(n / t.wall).toLocaleString('en-US') : '',
+    mbPerSec: bytes ? (bytes / 1048576 / t.wall).toFixed(1) : '',
     rss: Number.isFinite(t.rssKiB) ? `${(t.rssKiB / 1024).toFixed(0)} MiB` : 'n/a',
-    vs: baseline ? `${(t.wall / baseline.wall).toFixed(2)}× ${baseline.name}` : '',
+    vs: bases.map((b) => `${(t.wall / b.wall).toFixed(2)}× ${b.name}`).join('; '),
   });
 }
 
@@ -39,6 +42,18 @@ function loadTime(rdb) {
     return { wall, rssKiB: Number((st.stdout.match(/(\d+)/) ?? [])[1]) };
   });
 }
+
+// CLI start: `rekey --version` / `--help` as whole processes (median of 10) beside a bare `node -e 0`.
+{
+  const node = process.execPath;
+  const bare = { ...timeMedian(10, node, ['-e', '0']), name: 'node -e 0' };
+  row('node -e 0 (baseline)', 0, 0, bare);
+  row('rekey --version (CLI start)', 0, 0, timeMedian(10, node, [cli, '--version']), bare);
+  row('rekey --help (CLI start)', 0, 0, timeMedian(10, node, [cli, '--help']), bare);
+}
+
+const peer = rdbCli();
+if (peer.reason) console.error(`bench: skipping the librdb peer: ${peer.reason}`);
 
 for (const n of sizes) {
   const rdb = await benchRdb(n);
@@ -57,12 +72,40 @@ for (const n of sizes) {
     ['transform rdb→jsonl', ['transform', rdb, '-o', join(out, 'o.jsonl'), '--out-dir', out]],
     ['transform rdb→resp', ['transform', rdb, '-o', join(out, 'o.resp'), '--out-dir', out]],
   ];
+  // librdb's rdb-cli on the same file: rekey's JSONL / RESP jobs get its time as a second ratio.
+  const peerRuns = {};
+  if (peer.path) {
+    for (const [fmt, job] of [['json', 'transform rdb→jsonl'], ['resp', 'transform rdb→resp']]) {
+      try {
+        peerRuns[job] = { ...timeMedian(RUNS, peer.path, rdbCliArgs(rdb, fmt, join(out, `peer.${fmt}`))), name: `rdb-cli ${fmt}` };
+        row(`librdb rdb-cli ${fmt} (peer)`, n, bytes, peerRuns[job], check);
+      } catch (e) {
+        rows.push({ job: `librdb rdb-cli ${fmt} (peer)`, keys: n, seconds: 'failed', keysPerSec: '', mbPerSec: '', rss: '', vs: String(e.message).split('\n')[0].slice(0, 80) });
+      }
+    }
+  }
   for (const [name, argv] of jobs) {
     try {
-      row(`rekey ${name}`, n, bytes, timeMedian(RUNS, node, [cli, ...argv]), check);
+      row(`rekey ${name}`, n, bytes, timeMedian(RUNS, node, [cli, ...argv]), peerRuns[name] ? [check, peerRuns[name]] : check);
     } catch (e) {
       rows.push({ job: `rekey ${name}`, keys: n, seconds: 'failed', keysPerSec: '', mbPerSec: '', rss: '', vs: String(e.message).split('\n')[0].slice(0, 80) });
     }
+  }
+}
+
+// A 3-master cluster backup (the smallest size's keys split by slot): one analyze over the three files
+// as one dataset, beside redis-check-rdb run over each file in turn.
+if (process.env.BENCH_CLUSTER !== '0') {
+  const n = sizes[0];
+  const files = await benchClusterRdbs(n);
+  const bytes = files.reduce((t, f) => t + statSync(f).size, 0);
+  const per = files.map((f) => timeMedian(RUNS, 'redis-check-rdb', [f]));
+  const check = { wall: per.reduce((t, x) => t + x.wall, 0), rssKiB: Math.max(...per.map((x) => x.rssKiB)), name: 'redis-check-rdb ×3' };
+  row('redis-check-rdb, 3 shard files in turn (baseline)', n, bytes, check);
+  try {
+    row('rekey analyze, 3-file cluster backup', n, bytes, timeMedian(RUNS, process.execPath, [cli, 'analyze', ...files, '--json', '--out-dir', out]), check);
+  } catch (e) {
+    rows.push({ job: 'rekey analyze, 3-file cluster backup', keys: n, seconds: 'failed', keysPerSec: '', mbPerSec: '', rss: '', vs: String(e.message).split('\n')[0].slice(0, 80) });
   }
 }
 
@@ -88,7 +131,7 @@ const importTable = ['| import | keys | s (median) | keys/s (median) | best keys
 
 const header = '| job | keys | s (median) | keys/s | MB/s | peak RSS | vs baseline |\n|---|---:|---:|---:|---:|---:|---|';
 const table = [header, ...rows.map((r) => `| ${r.job} | ${r.keys.toLocaleString('en-US')} | ${r.seconds} | ${r.keysPerSec} | ${r.mbPerSec} | ${r.rss} | ${r.vs} |`)].join('\n');
-const text = `# rekey benchmark ${new Date().toISOString()}\n\nMachine: ${machine()}. Median of ${RUNS} runs after one warm-up; whole processes.\n\n${table}\n\n## Import (in-process, live servers on loopback)\n\n${importTable}\n\n## Rules (in-process)\n\n${classifyMarkdown(classifyRows)}\n`;
+const text = `# rekey benchmark ${new Date().toISOString()}\n\nMachine: ${machine()}. Median of ${RUNS} runs after one warm-up; whole processes; peak RSS is the largest of the runs (GNU time). Shared machine: the numbers are noisy.${peer.reason ? ` librdb peer skipped: ${peer.reason}.` : ''}\n\n${table}\n\n## Import (live servers on loopback; in-process rows and one whole-process row)\n\n${importTable}\n\n## Rules (in-process)\n\n${classifyMarkdown(classifyRows)}\n`;
 console.log(text);
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}.md`), text);

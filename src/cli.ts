@@ -1,17 +1,31 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { readFileSync } from 'node:fs';
+import type { CommandModule } from 'yargs';
 import { EXIT_BAD_INPUT, EXIT_PROBLEM, RekeyInputError, RekeyUsageError } from './errors.js';
-import { transformCommand } from './commands/transform.js';
-import { analyzeCommand } from './commands/analyze.js';
-import { importCommand } from './commands/import.js';
-import { validateCommand } from './commands/validate.js';
-import { rollbackCommand } from './commands/rollback.js';
-import { rulesCommand } from './commands/rules.js';
-import { syncCommand } from './commands/sync.js';
-import { CollisionError } from './pipeline/run.js';
 import { installInterruptHandlers } from './io/interrupt.js';
 import { BrokenPipeError } from './io/atomic-file.js';
+
+/**
+ * The commands, each loaded only when it runs (or its own --help is asked): `rekey --version` and
+ * `rekey --help` then start without parsing ioredis, yaml or stream-json (a third of a second).
+ * `command` and `describe` repeat the module's own, for the top-level help; test/cli/lazy-start.test.ts
+ * holds them equal.
+ */
+const COMMANDS: readonly { command: string; describe: string; load: () => Promise<CommandModule> }[] = [
+  { command: 'analyze <input..>', describe: 'Audit a dump offline: keys, sizes, TTLs, estimated memory, prefixes, and what rules would do', load: async () => (await import('./commands/analyze.js')).analyzeCommand as CommandModule },
+  { command: 'transform <input>', describe: 'Read a dump, filter and rename keys by rules, write RDB, JSONL or RESP', load: async () => (await import('./commands/transform.js')).transformCommand as CommandModule },
+  { command: 'rules <command>', describe: 'Work with rules files offline (rules test)', load: async () => (await import('./commands/rules.js')).rulesCommand },
+  { command: 'import <input>', describe: 'Import a dump into Redis or Redis Cluster (a dry run unless --live)', load: async () => (await import('./commands/import.js')).importCommand as CommandModule },
+  { command: 'validate <input>', describe: 'Check that a target holds what the input says (through the rename rules)', load: async () => (await import('./commands/validate.js')).validateCommand as CommandModule },
+  { command: 'rollback <ledger>', describe: 'Delete exactly the keys an import created, from its ledger (a dry run unless --live)', load: async () => (await import('./commands/rollback.js')).rollbackCommand as CommandModule },
+  { command: 'sync <source>', describe: 'Keep renamed keys live: replicate a source (PSYNC) into the target, renaming every key by the rules', load: async () => (await import('./commands/sync.js')).syncCommand as CommandModule },
+];
+
+/** The command the arguments name (the first word that is not an option), or undefined. */
+function requestedCommand(args: readonly string[]): (typeof COMMANDS)[number] | undefined {
+  const word = args.find((a) => !a.startsWith('-'));
+  return word === undefined ? undefined : COMMANDS.find((c) => c.command.split(' ')[0] === word);
+}
 
 // Interrupts remove temp files and exit 130/143 (io/interrupt.ts). A reader that closes our stdout
 // (`rekey transform x.rdb -o - | head`) is the normal end of a pipe: exit 0, quietly.
@@ -29,16 +43,21 @@ function endQuietlyOnClosedPipe(e: unknown): void {
 }
 
 async function main(): Promise<void> {
-  await yargs(hideBin(process.argv))
+  const args = process.argv.slice(2);
+  // `rekey --version` alone answers before yargs is even parsed (a third of the start time).
+  if (args.length === 1 && args[0] === '--version') {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
+  const { default: yargs } = await import('yargs');
+  const wanted = requestedCommand(args);
+  let cli = yargs(args)
     .scriptName('rekey')
-    .usage('$0 <command> [options]\n\nRead Redis snapshots offline, rename keys by rules, write dumps, import with proof.')
-    .command(analyzeCommand)
-    .command(transformCommand)
-    .command(rulesCommand)
-    .command(importCommand)
-    .command(validateCommand)
-    .command(rollbackCommand)
-    .command(syncCommand)
+    .usage('$0 <command> [options]\n\nRead Redis snapshots offline, rename keys by rules, write dumps, import with proof.');
+  // The one command that runs is loaded in full; the others are names in the help (never run).
+  for (const c of COMMANDS) cli = cli.command(c === wanted ? await c.load() : { command: c.command, describe: c.describe, handler: () => undefined });
+  await cli
     // yargs turns a lone `-` positional into an empty string; give stdin back its name.
     .middleware((argv) => {
       if (argv.input === '') argv.input = '-';
@@ -57,7 +76,9 @@ async function main(): Promise<void> {
 
 main()
   .catch(endQuietlyOnClosedPipe)
-  .catch((e: unknown) => {
+  .catch(async (e: unknown) => {
+  // Loaded here, not at start: only a command that ran can have thrown it.
+  const { CollisionError } = await import('./pipeline/run.js');
   if (e instanceof RekeyInputError || e instanceof RekeyUsageError) {
     process.stderr.write(`rekey: ${e.message}\n`);
     process.exitCode = EXIT_BAD_INPUT;
