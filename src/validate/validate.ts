@@ -92,6 +92,9 @@ export class ValidateSink implements Sink {
   private readonly dbs = new Set<number>();
   private readonly clients = new Map<number, Redis>();
   private cluster: Cluster | null = null;
+  /** The one cluster client being connected: concurrent reads must not each open (and leak) their own. */
+  private clusterConnecting: Promise<Cluster> | null = null;
+  private clusterPending: Cluster | null = null;
   private active = 0;
   private slotFree: Array<() => void> = [];
   private readonly started = Date.now();
@@ -115,8 +118,13 @@ export class ValidateSink implements Sink {
 
   private async client(db: number): Promise<CommandClient> {
     if (this.o.cluster) {
-      if (!this.cluster) this.cluster = await connectClient(clusterClient(this.o.spec), this.o.spec);
-      return this.cluster;
+      if (this.cluster) return this.cluster;
+      if (!this.clusterConnecting) {
+        const c = clusterClient(this.o.spec);
+        this.clusterConnecting = connectClient(c, this.o.spec).then((cc) => (this.cluster = cc));
+        this.clusterPending = c;
+      }
+      return this.clusterConnecting;
     }
     let c = this.clients.get(db);
     if (!c) {
@@ -262,7 +270,10 @@ export class ValidateSink implements Sink {
     for (const c of this.clients.values()) c.disconnect();
     this.clients.clear();
     this.cluster?.disconnect();
+    this.clusterPending?.disconnect();
     this.cluster = null;
+    this.clusterPending = null;
+    this.clusterConnecting = null;
   }
 
   /** SCAN the dbs written to for keys the input does not explain. */
