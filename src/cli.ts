@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { EXIT_BAD_INPUT, EXIT_PROBLEM, RekeyInputError, RekeyUsageError } from './errors.js';
+import { EXIT_BAD_INPUT, EXIT_COULD_NOT_RUN, EXIT_PROBLEM, RekeyInputError, RekeyUsageError } from './errors.js';
+import { TargetConnectionError } from './redis/connect.js';
 import { transformCommand } from './commands/transform.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { importCommand } from './commands/import.js';
@@ -61,6 +62,9 @@ main()
   if (e instanceof RekeyInputError || e instanceof RekeyUsageError) {
     process.stderr.write(`rekey: ${e.message}\n`);
     process.exitCode = EXIT_BAD_INPUT;
+  } else if (e instanceof TargetConnectionError) {
+    process.stderr.write(`rekey: ${e.message}\n`);
+    process.exitCode = EXIT_COULD_NOT_RUN;
   } else if (e instanceof CollisionError) {
     process.stderr.write(`rekey: ${e.message}\n`);
     process.exitCode = EXIT_PROBLEM;

@@ -91,6 +91,7 @@ export class ValidateSink implements Sink {
   private readonly expected = new DigestKeyGuard();
   private readonly dbs = new Set<number>();
   private readonly clients = new Map<number, Redis>();
+  private readonly connecting = new Map<number, Promise<Redis>>();
   private cluster: Cluster | null = null;
   /** The one cluster client being connected: concurrent reads must not each open (and leak) their own. */
   private clusterConnecting: Promise<Cluster> | null = null;
@@ -130,8 +131,10 @@ export class ValidateSink implements Sink {
     if (!c) {
       c = standaloneClient(this.o.spec, db);
       this.clients.set(db, c);
-      await connectClient(c, this.o.spec);
+      this.connecting.set(db, connectClient(c, this.o.spec));
     }
+    // every caller waits for the one connect (a command on a half-open client would start its own)
+    await this.connecting.get(db);
     return c;
   }
 
@@ -269,6 +272,7 @@ export class ValidateSink implements Sink {
   private disconnect(): void {
     for (const c of this.clients.values()) c.disconnect();
     this.clients.clear();
+    this.connecting.clear();
     this.cluster?.disconnect();
     this.clusterPending?.disconnect();
     this.cluster = null;
