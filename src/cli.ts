@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { EXIT_BAD_INPUT, EXIT_PROBLEM, RekeyInputError, RekeyUsageError } from './errors.js';
+import { EXIT_BAD_INPUT } from './errors.js';
 import { installInterruptHandlers } from './io/interrupt.js';
 import { BrokenPipeError } from './io/atomic-file.js';
 
@@ -76,17 +76,15 @@ async function main(): Promise<void> {
 
 main()
   .catch(endQuietlyOnClosedPipe)
-  .catch(async (e: unknown) => {
-  // Loaded here, not at start: only a command that ran can have thrown it.
-  const { CollisionError } = await import('./pipeline/run.js');
-  if (e instanceof RekeyInputError || e instanceof RekeyUsageError) {
-    process.stderr.write(`rekey: ${e.message}\n`);
-    process.exitCode = EXIT_BAD_INPUT;
-  } else if (e instanceof CollisionError) {
-    process.stderr.write(`rekey: ${e.message}\n`);
-    process.exitCode = EXIT_PROBLEM;
-  } else {
-    process.stderr.write(`rekey: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = 70;
-  }
-});
+  .catch((e: unknown) => {
+    // Each error class carries its exit code (errors.ts: 1 problem, 2 bad input or usage, 3 could not
+    // run); anything without one is a bug, shown with its stack.
+    const code = e instanceof Error ? (e as { exitCode?: unknown }).exitCode : undefined;
+    if (typeof code === 'number') {
+      process.stderr.write(`rekey: ${(e as Error).message}\n`);
+      process.exitCode = code;
+    } else {
+      process.stderr.write(`rekey: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 70;
+    }
+  });

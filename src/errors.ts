@@ -1,7 +1,11 @@
-/** Exit codes of the CLI (README, "Commands"): 0 ok, 1 the job found a problem, 2 bad usage or bad input. */
+/**
+ * Exit codes of the CLI (README, "Exit codes"): 0 ok, 1 the job found a problem, 2 bad usage or bad
+ * input, 3 could not run (a Redis endpoint unreachable, refusing the credentials, or speaking no TLS).
+ */
 export const EXIT_OK = 0;
 export const EXIT_PROBLEM = 1;
 export const EXIT_BAD_INPUT = 2;
+export const EXIT_COULD_NOT_RUN = 3;
 
 /**
  * Corrupt or unreadable input. Always names where (file, byte offset) and what was expected,

@@ -6,8 +6,8 @@ import { RekeyInputError } from '../src/errors.js';
 import type { KeyRecord } from '../src/records/types.js';
 import { diffTruth, toTruthShape } from './helpers/truth.js';
 
-const CORPUS = join(import.meta.dirname, '..', '..', 'shared', 'rdb-corpus');
-const have = existsSync(CORPUS);
+import { CORPUS_DIR as CORPUS, corpusMissing } from './helpers/corpus.js';
+const have = corpusMissing('rdb corpus conformance') === null;
 
 async function readAll(path: string, opts = {}): Promise<{ keys: KeyRecord[]; meta: string[] }> {
   const input = await openInput(path, opts);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseRdb } from '../src/rdb/parser.js';
 import { RekeyInputError } from '../src/errors.js';
 import { seededRandom as rng } from '../src/analyze/stats.js';
+import { CORPUS_GENERATED, corpusMissing } from './helpers/corpus.js';
 
 function mutate(src: Buffer, r: () => number): Buffer {
   const b = Buffer.from(src);
@@ -38,7 +39,8 @@ async function parseAll(data: Buffer, chunk: number): Promise<void> {
 const seeds: Array<[string, Buffer]> = [];
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'dump.rdb');
 if (existsSync(fixture)) seeds.push(['fixtures/dump.rdb', readFileSync(fixture)]);
-const corpus = join(import.meta.dirname, '..', '..', 'shared', 'rdb-corpus', 'generated');
+const corpus = CORPUS_GENERATED;
+corpusMissing('fuzz seeds from the corpus');
 for (const f of ['redis-5.0.14/small-encodings.rdb', 'redis-7.4.1/dump.rdb', 'redis-2.4.18/dump.rdb', 'redis-7.2.6/modules.rdb']) {
   if (existsSync(join(corpus, f))) seeds.push([f, readFileSync(join(corpus, f))]);
 }

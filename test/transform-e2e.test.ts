@@ -10,12 +10,14 @@ import type { KeyRecord, Value } from '../src/records/types.js';
 import { readValue, valuesEqual } from '../src/validate/read-value.js';
 import { startRedis, type RedisHandle } from './helpers/redis-server.js';
 import { runCli } from './helpers/cli.js';
+import { CORPUS_GENERATED, corpusMissing } from './helpers/corpus.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const FIXTURE = join(ROOT, 'fixtures', 'dump.rdb');
 const FIXTURE_JSONL = join(ROOT, 'fixtures', 'dump.jsonl');
 const RULES = join(ROOT, 'examples', 'meta-glasses.rules.yaml');
-const CORPUS = join(ROOT, '..', 'shared', 'rdb-corpus', 'generated');
+const CORPUS = CORPUS_GENERATED;
+corpusMissing('transform e2e over the corpus');
 
 interface Expected {
   db: number;

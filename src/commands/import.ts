@@ -88,11 +88,11 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
   const log = new OperationLog();
   const rules = a.rules ? await loadRules(a.rules) : null;
   const unmatched = a.unmatched ?? rules?.unmatched ?? 'keep';
-  const failEarly = async (msg: string): Promise<ImportOutcome> => {
+  const failEarly = async (msg: string, exitCode: number = EXIT_PROBLEM): Promise<ImportOutcome> => {
     note(`rekey import: ${msg}`);
     log.log('ERROR', msg);
     await log.write(outDir, stamp).catch(() => undefined);
-    return { exitCode: EXIT_PROBLEM, reportPath: null, ledgerPath: null, report: { error: msg } };
+    return { exitCode, reportPath: null, ledgerPath: null, report: { error: msg } };
   };
 
   // 1. the target
@@ -100,7 +100,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
   try {
     session = await probeTarget(a.target, { ...(a['tls-ca'] !== undefined ? { tlsCa: a['tls-ca'] } : {}), ...(a.cluster ? { cluster: true } : {}) });
   } catch (e) {
-    if (e instanceof TargetConnectionError) return failEarly(e.message);
+    if (e instanceof TargetConnectionError) return failEarly(e.message, e.exitCode);
     throw e;
   }
   const { spec, info, cluster } = session;
@@ -153,7 +153,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
   try {
     transport = await openTransport(spec, cluster, { count: s.window, bytes: s.windowBytes, requestTimeoutMs: s.requestTimeoutMs });
   } catch (e) {
-    if (e instanceof TargetConnectionError) return failEarly(e.message);
+    if (e instanceof TargetConnectionError) return failEarly(e.message, e.exitCode);
     throw e;
   }
 

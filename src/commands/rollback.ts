@@ -141,7 +141,7 @@ export async function runRollback(a: RollbackArgs, hooks: { confirm?: (q: string
     note(`rekey rollback: ${e.message}`);
     log.log('ERROR', e.message);
     await log.write(outDir, stamp).catch(() => undefined);
-    return EXIT_PROBLEM;
+    return e.exitCode;
   }
   const { spec, cluster } = session;
   // Validate the ledger before touching anything (throws on a file that is not a ledger).

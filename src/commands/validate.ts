@@ -133,7 +133,7 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
     note(`rekey validate: ${e.message}`);
     log.log('ERROR', e.message);
     await log.write(outDir, stamp).catch(() => undefined);
-    return EXIT_PROBLEM;
+    return e.exitCode;
   }
   const { spec, info, cluster } = session;
   const toDb = a['to-db'] ?? spec.db ?? null;
@@ -174,7 +174,7 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
     await log.write(outDir, stamp).catch(() => undefined);
     if (e instanceof TargetConnectionError) {
       note(`rekey validate: ${e.message}`);
-      return EXIT_PROBLEM;
+      return e.exitCode;
     }
     throw e;
   }

@@ -1,3 +1,4 @@
+import { EXIT_PROBLEM } from '../errors.js';
 import type { KeyRecord, RdbRecord } from '../records/types.js';
 import type { Sink } from '../sinks/sink.js';
 import type { CompiledRules } from '../rules/index.js';
@@ -33,6 +34,7 @@ export interface PipelineOptions {
 /** Thrown when `--on-collision fail` meets a collision: the run stops and outputs are discarded. */
 export class CollisionError extends Error {
   override readonly name = 'CollisionError';
+  readonly exitCode = EXIT_PROBLEM;
 }
 
 /**

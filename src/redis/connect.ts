@@ -4,7 +4,8 @@
  */
 import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
 import { parseRedisUrl, type TargetSpec, type TargetUrlOptions } from './endpoint.js';
-import { tlsOptions } from './tls.js';
+import { tlsOptions, checkSpeaksTls } from './tls.js';
+import { EXIT_COULD_NOT_RUN } from '../errors.js';
 
 /** Parse a --target URL (see parseRedisUrl). */
 export function parseTargetUrl(url: string, opts: TargetUrlOptions = {}): TargetSpec {
@@ -64,18 +65,37 @@ export function clusterClient(spec: TargetSpec): Cluster {
 
 /** Connect a client, with the error scrubbed of secrets. */
 export async function connectClient<T extends Redis | Cluster>(client: T, spec: TargetSpec): Promise<T> {
+  if (spec.tls) {
+    // A plain server never answers a TLS ClientHello (it waits for a newline): ask first, fail at once.
+    const plain = await checkSpeaksTls(spec.host, spec.port);
+    if (plain) {
+      client.disconnect();
+      throw new TargetConnectionError(`cannot connect to ${spec.display}: TLS handshake impossible: ${plain}; use redis:// for a server without TLS`);
+    }
+  }
   try {
     await client.connect();
   } catch (e) {
     client.disconnect();
     const last = lastErrors.get(client);
     const why = last && last !== e ? `${spec.redactor.message(last)} (${spec.redactor.message(e)})` : spec.redactor.message(e);
-    throw new TargetConnectionError(`cannot connect to ${spec.display}: ${why}`);
+    throw new TargetConnectionError(`cannot connect to ${spec.display}: ${why}${authHint(why, spec)}`);
   }
   return client;
 }
 
-/** The target could not be reached or authenticated (exit 1: the job ran into a problem). */
+/** What to do about an authentication refusal (redis-cli's flags and the environment variables). */
+export function authHint(why: string, spec: TargetSpec): string {
+  const env = spec.role === 'source' ? 'REKEY_SOURCE_PASSWORD' : 'REKEY_TARGET_PASSWORD';
+  if (/\bNOAUTH\b/.test(why)) return `\n  hint: the server requires a password: give it in ${env}${spec.role === 'target' ? ' (or REDISCLI_AUTH, -a PASSWORD)' : ''} or in the URL (redis://:PASSWORD@host:port)`;
+  if (/\bWRONGPASS\b|invalid password/i.test(why)) {
+    return `\n  hint: the server refused the user/password${spec.username === null ? ' (no user given: the default user)' : ''}; a password with @ : / # in a URL must be URL-encoded`;
+  }
+  return '';
+}
+
+/** The endpoint could not be reached, authenticated or spoken to: the job could not run (exit 3). */
 export class TargetConnectionError extends Error {
   override readonly name = 'TargetConnectionError';
+  readonly exitCode = EXIT_COULD_NOT_RUN;
 }

@@ -23,6 +23,8 @@ export interface TargetSpec {
   readonly tlsCa: Buffer | null;
   /** Scrubs this target's secrets from any text. */
   readonly redactor: Redactor;
+  /** Which end of a migration (names the flags and environment variables in hints). */
+  readonly role: 'target' | 'source';
 }
 
 export interface TargetUrlOptions {
@@ -90,6 +92,6 @@ export function parseRedisUrl(url: string, opts: TargetUrlOptions = {}): TargetS
       throw new RekeyUsageError(`${caFlag} ${opts.tlsCa}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   }
-  return { display, host, port, db, username, password, tls, tlsCa, redactor };
+  return { display, host, port, db, username, password, tls, tlsCa, redactor, role };
 }
 

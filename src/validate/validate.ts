@@ -91,7 +91,11 @@ export class ValidateSink implements Sink {
   private readonly expected = new DigestKeyGuard();
   private readonly dbs = new Set<number>();
   private readonly clients = new Map<number, Redis>();
+  private readonly connecting = new Map<number, Promise<Redis>>();
   private cluster: Cluster | null = null;
+  /** The one cluster client being connected: concurrent reads must not each open (and leak) their own. */
+  private clusterConnecting: Promise<Cluster> | null = null;
+  private clusterPending: Cluster | null = null;
   private active = 0;
   private slotFree: Array<() => void> = [];
   private readonly started = Date.now();
@@ -115,15 +119,22 @@ export class ValidateSink implements Sink {
 
   private async client(db: number): Promise<CommandClient> {
     if (this.o.cluster) {
-      if (!this.cluster) this.cluster = await connectClient(clusterClient(this.o.spec), this.o.spec);
-      return this.cluster;
+      if (this.cluster) return this.cluster;
+      if (!this.clusterConnecting) {
+        const c = clusterClient(this.o.spec);
+        this.clusterConnecting = connectClient(c, this.o.spec).then((cc) => (this.cluster = cc));
+        this.clusterPending = c;
+      }
+      return this.clusterConnecting;
     }
     let c = this.clients.get(db);
     if (!c) {
       c = standaloneClient(this.o.spec, db);
       this.clients.set(db, c);
-      await connectClient(c, this.o.spec);
+      this.connecting.set(db, connectClient(c, this.o.spec));
     }
+    // every caller waits for the one connect (a command on a half-open client would start its own)
+    await this.connecting.get(db);
     return c;
   }
 
@@ -261,8 +272,12 @@ export class ValidateSink implements Sink {
   private disconnect(): void {
     for (const c of this.clients.values()) c.disconnect();
     this.clients.clear();
+    this.connecting.clear();
     this.cluster?.disconnect();
+    this.clusterPending?.disconnect();
     this.cluster = null;
+    this.clusterPending = null;
+    this.clusterConnecting = null;
   }
 
   /** SCAN the dbs written to for keys the input does not explain. */

@@ -8,6 +8,7 @@ import { RekeyUsageError } from '../../src/errors.js';
 import type { StreamValue, Value } from '../../src/records/types.js';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
 import { SAMPLES, sample, withoutFieldTtls } from './sample-values.js';
+import { CORPUS_GENERATED, corpusMissing } from '../helpers/corpus.js';
 
 const VERSIONS = [6, 9, 10, 11, 12];
 /** Types Redis 7.0.15 (RDB 10) loads. */
@@ -113,14 +114,15 @@ describe('encodeValue: decode round trip at every version', () => {
 });
 
 describe('encodeValue: byte-identical to real Redis DUMP payloads (corpus)', () => {
-  const corpus = '/work/shared/rdb-corpus/generated';
+  const corpus = CORPUS_GENERATED;
+  const noCorpus = corpusMissing('DUMP payload vectors') !== null;
   for (const server of ['redis-2.8.24', 'redis-3.2.13', 'redis-5.0.14', 'redis-6.2.16', 'redis-7.0.15', 'redis-7.2.6', 'redis-7.4.1']) {
-    it(server, () => {
+    it.skipIf(noCorpus)(server, () => {
       let text: string;
       try {
         text = readFileSync(`${corpus}/${server}/dump-vectors.jsonl`, 'utf8');
       } catch {
-        return; // corpus not present
+        throw new Error(`${corpus}/${server}/dump-vectors.jsonl: missing from the corpus`);
       }
       let same = 0;
       const diffs: string[] = [];

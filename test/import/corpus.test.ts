@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
 import { importWithOutcome } from '../../src/commands/import.js';
+import { CORPUS_DIR, corpusMissing } from '../helpers/corpus.js';
 
-const CORPUS = join(import.meta.dirname, '..', '..', '..', 'shared', 'rdb-corpus');
-const have = existsSync(CORPUS);
+const CORPUS = CORPUS_DIR;
+const have = corpusMissing('corpus import + validate') === null;
 
 function rdbVersion(path: string): number | null {
   const fd = openSync(path, 'r');

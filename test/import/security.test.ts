@@ -85,7 +85,7 @@ describe('secrets and TLS', () => {
       expect(await runValidate({ input: FIXTURE, target: url, 'out-dir': out, json: false, 'ignore-checksum': false, 'allow-future-version': false })).toBe(0);
       expect(await runRollback({ ledger: r.ledgerPath!, target: url, live: true, yes: true, 'out-dir': out })).toBe(0);
       const bad = await importWithOutcome(args(`redis://:wrong-${ENC}@127.0.0.1:${t.port}`, out));
-      expect(bad.exitCode).toBe(1);
+      expect(bad.exitCode).toBe(3);
       expect(captured).toMatch(/WRONGPASS|invalid password|NOAUTH/i);
       const text = captured + allFiles(out);
       expect(text).toContain('redis://:***@127.0.0.1');
@@ -153,9 +153,9 @@ describe('secrets and TLS', () => {
       expect((r.report as any).error_keys).toEqual([]);
       expect((r.report as any).validation.mismatched).toBe(0);
       expect(r.exitCode).toBe(0);
-      // Without the CA the certificate is not trusted: a clean error, exit 1.
+      // Without the CA the certificate is not trusted: a clean error, exit 3 (could not run).
       const bad = await importWithOutcome(args(url, join(dir, 'tlsbad')));
-      expect(bad.exitCode).toBe(1);
+      expect(bad.exitCode).toBe(3);
       const text = captured + allFiles(out);
       expect(text).not.toContain(SECRET);
       expect(text).toContain('rediss://:***@');

@@ -13,7 +13,8 @@ import type { KeyRecord, RdbRecord } from '../../src/records/types.js';
 import { JsonlSink } from '../../src/sinks/jsonl-sink.js';
 import { parseJsonl } from '../../src/sources/jsonl-source.js';
 
-const CORPUS = '/work/shared/rdb-corpus/generated';
+import { CORPUS_GENERATED as CORPUS, corpusMissing } from '../helpers/corpus.js';
+corpusMissing('RDB → JSONL corpus round-trips');
 const files: Array<[string, string]> = [];
 if (existsSync(CORPUS)) {
   for (const dir of readdirSync(CORPUS).sort()) {
