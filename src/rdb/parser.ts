@@ -208,7 +208,7 @@ export async function* parseRdb(source: AsyncIterable<Buffer>, opts: ParseOption
             default: {
               const d = describeType(op, flavor);
               if (d === null) {
-                throw c.error(`an opcode or value type, found byte 0x${op.toString(16).padStart(2, '0')}${op === 107 || op === 121 ? ' (a Redis Enterprise opcode, not part of open-source RDB)' : ''}`, start);
+                throw c.error(`an opcode or value type, found byte 0x${op.toString(16).padStart(2, '0')}${unknownTypeHint(op, flavor)}`, start);
               }
               const key = c.string('key');
               const payloadStart = c.pos;
@@ -273,3 +273,13 @@ function readHeader(c: Cursor, opts: ParseOptions): { kind: 'header'; rdbVersion
   return { kind: 'header', rdbVersion, flavor, magic };
 }
 
+
+/** Why a byte is no type we read, when we know (RDB 14/15 types are named, their layouts not held). */
+function unknownTypeHint(op: number, flavor: Flavor): string {
+  if (op === 107 || op === 121) return ' (a Redis Enterprise opcode, not part of open-source RDB)';
+  if (flavor === 'valkey' && op === 23) return ' (Valkey RDB 81 PATH_HASH, whose layout rekey does not read)';
+  if (flavor === 'redis' && ((op >= 27 && op <= 32) || op === 242)) {
+    return ' (an RDB 14/15 type or opcode of Redis 8.8/8.10; the Redis sources rekey was built from do not define its layout)';
+  }
+  return '';
+}
