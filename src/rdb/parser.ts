@@ -265,7 +265,7 @@ function readHeader(c: Cursor, opts: ParseOptions): { kind: 'header'; rdbVersion
   const rdbVersion = Number(digits);
   const max = flavor === 'redis' ? MAX_REDIS_VERSION : MAX_VALKEY_VERSION;
   if (rdbVersion < 1 || (rdbVersion > max && !opts.allowFutureVersion)) {
-    throw c.error(`an RDB version from 1 to ${max} for ${flavor === 'redis' ? 'Redis' : 'Valkey'}, found ${rdbVersion}${rdbVersion > max ? ' (newer than rekey knows; --allow-future-version tries anyway)' : ''}`, flavor === 'redis' ? 5 : 6);
+    throw c.error(`an RDB version from 1 to ${max} for ${flavor === 'redis' ? 'Redis' : 'Valkey'}, found ${rdbVersion}${rdbVersion > max ? futureHint(flavor, rdbVersion) : ''}`, flavor === 'redis' ? 5 : 6);
   }
   if (flavor === 'valkey' && rdbVersion < 80 && !opts.allowFutureVersion) {
     throw c.error(`a Valkey RDB version of 80 or more with the VALKEY magic, found ${rdbVersion}`, 6);
@@ -282,4 +282,11 @@ function unknownTypeHint(op: number, flavor: Flavor): string {
     return ' (an RDB 14/15 type or opcode of Redis 8.8/8.10; the Redis sources rekey was built from do not define its layout)';
   }
   return '';
+}
+
+function futureHint(flavor: Flavor, v: number): string {
+  if (flavor === 'redis' && (v === 14 || v === 15)) {
+    return ` (RDB ${v} is Redis ${v === 14 ? '8.8' : '8.10'}; the Redis sources rekey was built from do not define its new types, so rekey does not claim it: --allow-future-version reads a file that uses none of them and names any it meets)`;
+  }
+  return ' (newer than rekey knows; --allow-future-version tries anyway)';
 }
