@@ -17,13 +17,24 @@ import { startProgress } from '../report/progress.js';
 import { filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { checkOutputPath } from '../io/atomic-file.js';
 import { liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
+import { namedTarget, namedTargetList, type NamedTarget } from '../redis/server-versions.js';
+
+/** `--rdb-version`: a plain version number, or a server line whose version, magic and modules are known. */
+export function parseRdbVersion(given: number | string): { rdbVersion: number; named: NamedTarget | null } {
+  const text = String(given).trim();
+  if (/^\d+$/.test(text)) return { rdbVersion: Number(text), named: null };
+  const named = namedTarget(text);
+  if (!named) throw new RekeyUsageError(`--rdb-version ${text}: not a version number or a known server (${namedTargetList().join(', ')})`);
+  return { rdbVersion: named.rdbVersion, named };
+}
 
 export interface TransformArgs extends CommonArgs {
   input: string;
   output: string;
   rules?: string;
   format?: 'rdb' | 'jsonl' | 'resp';
-  'rdb-version'?: number;
+  /** A number, or a named server line (`redis-8.6`, `valkey-9.0`: redis/server-versions.ts). */
+  'rdb-version'?: number | string;
   unmatched?: 'keep' | 'drop';
   expired: 'drop' | 'keep';
   now?: number;
@@ -79,13 +90,20 @@ export async function runTransform(a: TransformArgs): Promise<number> {
   };
   // A key written without a part the output cannot carry (--lossy): named in the log, counted in the report.
   const onLoss = (rec: KeyRecord, message: string): void => log.log('WARN', `db ${rec.db} ${message}`);
-  const version = a['rdb-version'] !== undefined ? { rdbVersion: a['rdb-version'] } : {};
+  const parsed = a['rdb-version'] !== undefined ? parseRdbVersion(a['rdb-version']) : null;
+  const named = parsed?.named ?? null;
+  const version = parsed
+    ? { rdbVersion: parsed.rdbVersion, ...(named ? { flavor: named.flavor, target: { name: named.name, modules: named.modules } } : {}) }
+    : {};
+  if (named && named.rdbVersion < named.serverRdbVersion) {
+    log.log('INFO', `${named.name} loads RDB ${named.serverRdbVersion}; rekey writes RDB ${named.rdbVersion}, which it also loads`);
+  }
   let sink: Sink;
   let rdbSink: RdbSink | null = null;
   if (format === 'rdb') {
     sink = rdbSink = new RdbSink({ path: a.output, ...version, lossy: a.lossy, compress: a.compress, onKeyError, onLoss });
   } else if (format === 'resp') {
-    sink = new RespSink({ path: a.output, mode: a.commands ? 'commands' : 'restore', lossy: a.lossy, onKeyError, onLoss, ...(a['rdb-version'] !== undefined ? { payloadVersion: a['rdb-version'] } : {}) });
+    sink = new RespSink({ path: a.output, mode: a.commands ? 'commands' : 'restore', lossy: a.lossy, onKeyError, onLoss, ...(parsed ? { payloadVersion: parsed.rdbVersion } : {}) });
   } else {
     sink = new JsonlSink({ path: a.output });
   }
@@ -166,7 +184,7 @@ export const transformCommand: CommandModule<object, TransformArgs> = {
       .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output path, or - for stdout' })
       .option('rules', { type: 'string', describe: 'rules file (YAML or JSON)' })
       .option('format', { choices: ['rdb', 'jsonl', 'resp'] as const, describe: 'output format (default: from the extension)' })
-      .option('rdb-version', { type: 'number', describe: 'RDB version to write (down-converts encodings)' })
+      .option('rdb-version', { type: 'string', describe: 'RDB version to write (down-converts encodings): a number, or a server such as redis-7.2, redis-8.6, valkey-8.1, valkey-9.0' })
       .option('unmatched', { choices: ['keep', 'drop'] as const, describe: 'keys no rule matches (default: the rules file\'s setting)' })
       .option('expired', { choices: ['drop', 'keep'] as const, default: 'drop' as const, describe: 'keys already expired at --now' })
       .option('now', { type: 'number', describe: 'judge expiry at this epoch ms (default: now)' })

@@ -6,6 +6,7 @@
 import type { Flavor, KeyRecord } from '../records/types.js';
 import { minVersionForType, T, VALKEY_HASH_2 } from '../rdb/constants.js';
 import { encodeValue, UnrepresentableValueError, type EncodedValue } from './value-encoder.js';
+import type { Loss } from './losses.js';
 
 export interface ConvertOptions {
   lossy?: boolean | undefined;
@@ -45,4 +46,17 @@ export function convertPayload(rec: KeyRecord, targetVersion: number, opts: Conv
     throw new UnrepresentableValueError(`a pre-GA module value (type 6, Redis 4.0 release candidates) cannot be converted; RDB ${targetVersion} does not load it`);
   }
   return encodeValue(rec.decode(), { rdbVersion: targetVersion, flavor, lossy: opts.lossy, compress: opts.compress, key: rec.key });
+}
+
+/**
+ * The loss of a module value bound for a target that does not ship its module type (a Redis 8 vector
+ * set for Valkey or Redis 7): the target refuses the whole file on it (rdb.c `rdbLoadObject`: "The RDB
+ * file contains module data I can't load"), so the key can only be refused or, under `lossy`, skipped.
+ * null when the key is no module value or `modules` is undefined (no named target: nothing is known).
+ */
+export function moduleLoss(rec: KeyRecord, modules: readonly string[] | undefined, where: string): Loss | null {
+  if (modules === undefined || (rec.rdbType !== T.MODULE_2 && rec.rdbType !== T.MODULE_PRE_GA)) return null;
+  const v = rec.decode();
+  if (v.type !== 'module' || modules.includes(v.moduleName)) return null;
+  return { kind: 'module', what: `module value of type ${v.moduleName} (${where} ships no such module)` };
 }

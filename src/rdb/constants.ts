@@ -66,14 +66,20 @@ const REDIS_TYPE_NAMES: Record<number, string> = {
   26: 'STREAM_LISTPACKS_4',
 };
 
+/** Valkey's own types from 22 (valkey: rdb.h `enum RdbType`). */
+const VALKEY_TYPE_NAMES: Record<number, string> = { 22: 'HASH_2', 23: 'PATH_HASH' };
+
 export function typeName(rdbType: number, flavor: Flavor): string {
-  if (flavor === 'valkey' && rdbType === VALKEY_HASH_2) return 'HASH_2';
+  if (flavor === 'valkey' && rdbType >= VALKEY_HASH_2) return VALKEY_TYPE_NAMES[rdbType] ?? `UNKNOWN_${rdbType}`;
   return REDIS_TYPE_NAMES[rdbType] ?? `UNKNOWN_${rdbType}`;
 }
 
 /** Logical type and encoding name of a value type byte, or null when the byte is not a value type. */
 export function describeType(rdbType: number, flavor: Flavor): { type: LogicalType; encoding: string } | null {
   if (flavor === 'valkey' && rdbType === VALKEY_HASH_2) return { type: 'hash', encoding: 'hashtable' };
+  // Valkey numbers its own types from 22 (valkey: rdb.h `RDB_FOREIGN_TYPE_MIN`): 23 is its PATH_HASH
+  // (RDB 81), not Redis' HASH_LISTPACK_EX; a layout we do not read is refused, never misread.
+  if (flavor === 'valkey' && rdbType > VALKEY_HASH_2) return null;
   switch (rdbType) {
     case 0: return { type: 'string', encoding: 'string' };
     case 1: return { type: 'list', encoding: 'linkedlist' };

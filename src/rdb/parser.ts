@@ -215,7 +215,7 @@ export async function* parseRdb(source: AsyncIterable<Buffer>, opts: ParseOption
             default: {
               const d = describeType(op, flavor);
               if (d === null) {
-                throw c.error(`an opcode or value type, found byte 0x${op.toString(16).padStart(2, '0')}${op === 107 || op === 121 ? ' (a Redis Enterprise opcode, not part of open-source RDB)' : ''}`, start);
+                throw c.error(`an opcode or value type, found byte 0x${op.toString(16).padStart(2, '0')}${unknownTypeHint(op, flavor)}`, start);
               }
               const key = c.string('key');
               const payloadStart = c.pos;
@@ -273,7 +273,7 @@ function readHeader(c: Cursor, opts: ParseOptions): { kind: 'header'; rdbVersion
   const rdbVersion = Number(digits);
   const max = flavor === 'redis' ? MAX_REDIS_VERSION : MAX_VALKEY_VERSION;
   if (rdbVersion < 1 || (rdbVersion > max && !opts.allowFutureVersion)) {
-    throw c.error(`an RDB version from 1 to ${max} for ${flavor === 'redis' ? 'Redis' : 'Valkey'}, found ${rdbVersion}${rdbVersion > max ? ' (newer than rekey knows; --allow-future-version tries anyway)' : ''}`, flavor === 'redis' ? 5 : 6);
+    throw c.error(`an RDB version from 1 to ${max} for ${flavor === 'redis' ? 'Redis' : 'Valkey'}, found ${rdbVersion}${rdbVersion > max ? futureHint(flavor, rdbVersion) : ''}`, flavor === 'redis' ? 5 : 6);
   }
   if (flavor === 'valkey' && rdbVersion < 80 && !opts.allowFutureVersion) {
     throw c.error(`a Valkey RDB version of 80 or more with the VALKEY magic, found ${rdbVersion}`, 6);
@@ -303,4 +303,21 @@ async function refuseAofTail(c: Cursor, it: AsyncIterator<Buffer>, done: boolean
       `expected the end of the file after the RDB EOF record, found RESP commands: this is an AOF with an RDB preamble, and rekey reads snapshots, not command logs (its commands would be lost). Load it into a redis-server (with appendonly yes) and SAVE a fresh RDB, or cut the file at byte ${at} to keep only the snapshot part.`,
     );
   }
+}
+
+/** Why a byte is no type we read, when we know (RDB 14/15 types are named, their layouts not held). */
+function unknownTypeHint(op: number, flavor: Flavor): string {
+  if (op === 107 || op === 121) return ' (a Redis Enterprise opcode, not part of open-source RDB)';
+  if (flavor === 'valkey' && op === 23) return ' (Valkey RDB 81 PATH_HASH, whose layout rekey does not read)';
+  if (flavor === 'redis' && ((op >= 27 && op <= 32) || op === 242)) {
+    return ' (an RDB 14/15 type or opcode of Redis 8.8/8.10; the Redis sources rekey was built from do not define its layout)';
+  }
+  return '';
+}
+
+function futureHint(flavor: Flavor, v: number): string {
+  if (flavor === 'redis' && (v === 14 || v === 15)) {
+    return ` (RDB ${v} is Redis ${v === 14 ? '8.8' : '8.10'}; the Redis sources rekey was built from do not define its new types, so rekey does not claim it: --allow-future-version reads a file that uses none of them and names any it meets)`;
+  }
+  return ' (newer than rekey knows; --allow-future-version tries anyway)';
 }

@@ -1,7 +1,10 @@
 /**
- * The version table: which RDB (DUMP payload) version a server of a given version accepts, and
- * whether it has hash field TTLs. Server detection from INFO is redis/server-info.ts.
+ * The version table: which RDB (DUMP payload) version a server of a given version accepts, whether it
+ * has hash field TTLs, and which module value types every build of it loads. Server detection from INFO
+ * is redis/server-info.ts; `namedTarget` turns `redis-8.6` / `valkey-9.0` into the same facts for
+ * `transform --rdb-version`.
  */
+import type { Flavor } from '../records/types.js';
 import type { TargetInfo } from './server-info.js';
 
 function versionParts(v: string): [number, number, number] {
@@ -9,7 +12,10 @@ function versionParts(v: string): [number, number, number] {
   return [a ?? 0, b ?? 0, c ?? 0];
 }
 
-/** Newest RDB (DUMP payload) version a Redis server of this version accepts. */
+/**
+ * Newest RDB (DUMP payload) version a Redis server of this version accepts. 7.4–8.4 write 12, 8.6 writes
+ * 13 (KEY_META, stream v4), 8.8 writes 14 and 8.10 writes 15 (per issue 11; see docs/rdb-format.md §2).
+ */
 export function redisRdbVersion(version: string): number {
   const [maj, min] = versionParts(version);
   const v = maj * 100 + min;
@@ -20,10 +26,16 @@ export function redisRdbVersion(version: string): number {
   if (v < 700) return 9;
   if (v < 702) return 10;
   if (v < 704) return 11;
-  return 12;
+  if (v < 806) return 12;
+  if (v < 808) return 13;
+  if (v < 810) return 14;
+  return 15;
 }
 
-/** Newest RDB version a Valkey server accepts (7.2/8.x write and read 11; 9.0 → 80; 9.2+ → 81). */
+/**
+ * Newest RDB version a Valkey server accepts: 7.2/8.x write and read 11 (magic REDIS); 9.0/9.1 → 80 and
+ * 9.2+ → 81 (magic VALKEY; valkey: rdb.h `RDB_VERSION_MAP`).
+ */
 export function valkeyRdbVersion(version: string): number {
   const [maj, min] = versionParts(version);
   if (maj < 9) return 11;
@@ -40,4 +52,69 @@ export function supportsHashFieldTtl(info: Pick<TargetInfo, 'server' | 'redisVer
 /** FUNCTION LOAD exists: Redis 7.0+ (RDB 10+), every Valkey (forked from 7.2). */
 export function targetHasFunctions(info: Pick<TargetInfo, 'server' | 'maxRdbVersion'>): boolean {
   return info.server === 'valkey' || info.maxRdbVersion >= 10;
+}
+
+/**
+ * Module value types (the 9-character names of module.c) every build of a server loads. Redis 8 builds
+ * vector sets into the core (`vectorset`); JSON, search, time series and probabilistic types come only
+ * with optional modules, so a file holding them is not loadable by every Redis 8 and is refused per key.
+ * Valkey ships no module types.
+ */
+export function shippedModules(server: 'redis' | 'valkey', version: string): readonly string[] {
+  if (server === 'valkey') return [];
+  return versionParts(version)[0] >= 8 ? ['vectorset'] : [];
+}
+
+/** Newest RDB version rekey writes for each flavour (RDB 14/15 are read-only gaps, see the README). */
+export const MAX_WRITE_REDIS = 13;
+export const MAX_WRITE_VALKEY = 81;
+
+/** What `transform --rdb-version redis-8.6` stands for. */
+export interface NamedTarget {
+  /** The name as given, normalised (`redis-8.6`). */
+  name: string;
+  server: 'redis' | 'valkey';
+  /** Server version `major.minor`. */
+  version: string;
+  /** Newest RDB version that server loads. */
+  serverRdbVersion: number;
+  /** The version rekey writes for it: the server's, or rekey's newest when the server's is newer. */
+  rdbVersion: number;
+  /** Magic of the written file: REDIS below 80, VALKEY from 80. */
+  flavor: Flavor;
+  hashFieldTtl: boolean;
+  /** Module value types the target loads; any other module value is refused per key. */
+  modules: readonly string[];
+}
+
+/** The released lines a name may name (the table the issue lists; more minors parse the same way). */
+const KNOWN: Record<'redis' | 'valkey', readonly string[]> = {
+  redis: ['2.6', '2.8', '3.0', '3.2', '4.0', '5.0', '6.0', '6.2', '7.0', '7.2', '7.4', '8.0', '8.2', '8.4', '8.6', '8.8', '8.10'],
+  valkey: ['7.2', '8.0', '8.1', '9.0', '9.1', '9.2'],
+};
+
+/** `redis-8.6` / `valkey-9.0` → the facts above; null when the name is not a known server line. */
+export function namedTarget(name: string): NamedTarget | null {
+  const m = /^(redis|valkey)-(\d+)\.(\d+)$/i.exec(name.trim());
+  if (!m) return null;
+  const server = m[1]!.toLowerCase() as 'redis' | 'valkey';
+  const version = `${Number(m[2])}.${Number(m[3])}`;
+  if (!KNOWN[server].includes(version)) return null;
+  const serverRdbVersion = server === 'redis' ? redisRdbVersion(version) : valkeyRdbVersion(version);
+  const rdbVersion = server === 'redis' ? Math.min(serverRdbVersion, MAX_WRITE_REDIS) : Math.min(serverRdbVersion, MAX_WRITE_VALKEY);
+  return {
+    name: `${server}-${version}`,
+    server,
+    version,
+    serverRdbVersion,
+    rdbVersion,
+    flavor: rdbVersion >= 80 ? 'valkey' : 'redis',
+    hashFieldTtl: server === 'valkey' ? versionParts(version)[0] >= 9 : redisRdbVersion(version) >= 12,
+    modules: shippedModules(server, version),
+  };
+}
+
+/** Every name `namedTarget` accepts, for messages. */
+export function namedTargetList(): string[] {
+  return [...KNOWN.redis.map((v) => `redis-${v}`), ...KNOWN.valkey.map((v) => `valkey-${v}`)];
 }

@@ -18,7 +18,7 @@ import { AtomicOutput } from '../io/atomic-file.js';
 import { Crc64 } from '../codec/crc64.js';
 import { MAX_REDIS_VERSION, MAX_VALKEY_VERSION, OP } from '../rdb/constants.js';
 import { ByteWriter } from '../encode/rdb-primitives.js';
-import { convertPayload } from '../encode/down-convert.js';
+import { convertPayload, moduleLoss } from '../encode/down-convert.js';
 import { UnrepresentableValueError } from '../encode/value-encoder.js';
 import { crc64PatchDelta } from '../codec/crc64-combine.js';
 import { applyLossPolicy, LossTally, type Loss } from '../encode/losses.js';
@@ -46,6 +46,11 @@ export interface RdbSinkOptions {
   chunkSize?: number;
   /** Called per key written without a part the target cannot carry (under `lossy`, see encode/losses.ts). */
   onLoss?: (rec: KeyRecord, message: string) => void;
+  /**
+   * A named target (`--rdb-version valkey-9.0`, redis/server-versions.ts `namedTarget`): its name for
+   * messages and the module types it ships; other module values and AUX records are not written.
+   */
+  target?: { name: string; modules: readonly string[] };
 }
 
 export interface RdbSinkStats {
@@ -161,6 +166,8 @@ export class RdbSink implements Sink {
         return;
       case 'module-aux':
         if (this.gate < 9) break;
+        // A target without the module refuses the whole file on its AUX record (rdb.c `rdbLoadRio...`).
+        if (this.opts.target && !this.opts.target.modules.includes(r.moduleName)) break;
         w.u8(OP.MODULE_AUX).bytes(r.raw);
         return;
       case 'function':
@@ -191,6 +198,13 @@ export class RdbSink implements Sink {
     let rdbType = rec.rdbType;
     let payload = rec.payload;
     try {
+      const target = this.opts.target;
+      const ml = target ? moduleLoss(rec, target.modules, target.name) : null;
+      if (ml) {
+        // Nothing of a module value the target cannot load is writable: refused, or skipped under lossy.
+        applyLossPolicy(rec, [ml], target!.name, this.opts, this.stats.lost);
+        return;
+      }
       const conv = convertPayload(rec, this.version, { lossy: this.opts.lossy, flavor: this.flavor, compress: this.opts.compress });
       if (conv !== null) {
         rdbType = conv.rdbType;
