@@ -24,6 +24,7 @@ import { crc64PatchDelta } from '../codec/crc64-combine.js';
 import { applyLossPolicy, LossTally, type Loss } from '../encode/losses.js';
 import { preGaFunctionCode } from '../jsonl/value-json.js';
 import type { Sink } from './sink.js';
+import { verifyPayload } from '../codec/verify/index.js';
 
 export interface RdbSinkOptions {
   /** Output file, or `-` for stdout (not atomic, no RESIZEDB). */
@@ -183,6 +184,7 @@ export class RdbSink implements Sink {
     let rdbType = rec.rdbType;
     let payload = rec.payload;
     try {
+      const fault = verifyPayload(rec); if (fault) throw fault; // deep check, as sanitize-dump-payload (codec/verify)
       const conv = convertPayload(rec, this.version, { lossy: this.opts.lossy, flavor: this.flavor, compress: this.opts.compress });
       if (conv !== null) {
         rdbType = conv.rdbType;
