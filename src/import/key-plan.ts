@@ -11,6 +11,7 @@ import type { Flavor, KeyRecord } from '../records/types.js';
 import { convertPayload, loadsVerbatim } from '../encode/down-convert.js';
 import { DUMP_ENVELOPE } from '../encode/resp.js';
 import type { TargetInfo } from '../redis/server-info.js';
+import { verifyPayload } from '../codec/verify/index.js';
 
 export type ImportMode = 'auto' | 'restore' | 'commands';
 
@@ -64,7 +65,8 @@ export function isVerbatim(rec: KeyRecord, db: number, ctx: PlanContext): boolea
     ctx.mode !== 'commands' &&
     (ctx.cluster ? db === 0 : db < ctx.info.databases) &&
     loadsVerbatim(rec, ctx.info.maxRdbVersion, ctx.flavor) &&
-    fitsBulk(rec.payload.length, ctx.info)
+    fitsBulk(rec.payload.length, ctx.info) &&
+    verifyPayload(rec) === null
   );
 }
 
@@ -72,6 +74,7 @@ export function isVerbatim(rec: KeyRecord, db: number, ctx: PlanContext): boolea
 export function planKey(rec: KeyRecord, db: number, ctx: PlanContext): KeyPlan {
   const dbBad = dbRefusal(db, ctx);
   if (dbBad) return { kind: 'refused', reason: dbBad };
+  const fault = verifyPayload(rec); if (fault) return { kind: 'refused', reason: fault.message }; // codec/verify
   const max = ctx.info.maxRdbVersion;
   const useRestore = ctx.mode !== 'commands' && ctx.restoreOk;
   if (!useRestore) {

@@ -24,6 +24,7 @@ import { crc64PatchDelta } from '../codec/crc64-combine.js';
 import { applyLossPolicy, LossTally, type Loss } from '../encode/losses.js';
 import { preGaFunctionCode } from '../jsonl/value-json.js';
 import type { Sink } from './sink.js';
+import { verifyPayload } from '../codec/verify/index.js';
 
 export interface RdbSinkOptions {
   /** Output file, or `-` for stdout (not atomic, no RESIZEDB). */
@@ -198,6 +199,9 @@ export class RdbSink implements Sink {
     let rdbType = rec.rdbType;
     let payload = rec.payload;
     try {
+      // Deep structural check, as Redis' sanitize-dump-payload does (codec/verify): a corrupt value is refused.
+      const fault = verifyPayload(rec);
+      if (fault) throw fault;
       const target = this.opts.target;
       const ml = target ? moduleLoss(rec, target.modules, target.name) : null;
       if (ml) {

@@ -16,6 +16,7 @@ import { valueToCommands } from '../encode/value-commands.js';
 import { preGaFunctionCode } from '../jsonl/value-json.js';
 import { applyLossPolicy, LossTally } from '../encode/losses.js';
 import type { Sink } from './sink.js';
+import { verifyPayload } from '../codec/verify/index.js';
 
 export interface RespSinkOptions {
   /** Output file, or `-` for stdout. */
@@ -92,6 +93,7 @@ export class RespSink implements Sink {
     let cmds: RespArg[][] | null = null;
     let restore: Restore | null = null;
     try {
+      const fault = verifyPayload(rec); if (fault) throw fault; // deep check, as sanitize-dump-payload (codec/verify)
       // Neither RESTORE payloads nor commands carry RDB 13 key metadata.
       if (rec.keyMeta !== undefined) applyLossPolicy(rec, [{ kind: 'key_meta', what: `key metadata (KEY_META, ${rec.keyMeta.length} bytes)` }], 'RESP output', this.opts, this.stats.lost);
       if (this.opts.mode === 'restore') restore = this.restorePlan(rec);
