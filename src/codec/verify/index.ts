@@ -55,9 +55,11 @@ class Fault extends Error {
 function blob(c: Cursor, what: string, check: (b: Buffer, s: number, e: number) => void): void {
   const at = c.pos;
   const n = c.lenOrSpecial(what);
+  // Read once: c.string() below re-reads the header and leaves c.special as its last length read set it.
+  const special = c.special;
   let b: Buffer;
   let s: number;
-  if (!c.special) {
+  if (!special) {
     c.skip(n, what);
     b = c.buf;
     s = c.pos - n;
@@ -68,11 +70,11 @@ function blob(c: Cursor, what: string, check: (b: Buffer, s: number, e: number) 
     if (n !== 3) throw new Fault(at, `a ${what}, found an integer-encoded string`);
   }
   try {
-    check(b, s, s + (c.special ? b.length : n));
+    check(b, s, s + (special ? b.length : n));
   } catch (e) {
     if (e instanceof BlobError) {
-      const where = c.special ? at : s + e.at;
-      throw new Fault(where, `a valid ${what}: ${e.expected}${c.special ? ` (at byte ${e.at} of the decompressed ${what})` : ''}`);
+      const where = special ? at : s + e.at;
+      throw new Fault(where, `a valid ${what}: ${e.expected}${special ? ` (at byte ${e.at} of the decompressed ${what})` : ''}`);
     }
     throw e;
   }
