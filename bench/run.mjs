@@ -70,6 +70,7 @@ for (const n of sizes) {
     ['analyze --rules', ['analyze', rdb, '--json', '--rules', rules, '--out-dir', out]],
     ['transform rdb→rdb --rules', ['transform', rdb, '-o', join(out, 'o.rdb'), '--rules', rules, '--out-dir', out]],
     ['transform rdb→jsonl', ['transform', rdb, '-o', join(out, 'o.jsonl'), '--out-dir', out]],
+    ['transform rdb→jsonl --jobs 2', ['transform', rdb, '-o', join(out, 'o.jsonl'), '--jobs', '2', '--out-dir', out]],
     ['transform rdb→resp', ['transform', rdb, '-o', join(out, 'o.resp'), '--out-dir', out]],
   ];
   // librdb's rdb-cli on the same file: rekey's JSONL / RESP jobs get its time as a second ratio.
@@ -86,7 +87,7 @@ for (const n of sizes) {
   }
   for (const [name, argv] of jobs) {
     try {
-      row(`rekey ${name}`, n, bytes, timeMedian(RUNS, node, [cli, ...argv]), peerRuns[name] ? [check, peerRuns[name]] : check);
+      row(`rekey ${name}`, n, bytes, timeMedian(RUNS, node, [cli, ...argv]), peerRuns[name.replace(/ --jobs \d+$/, '')] ? [check, peerRuns[name.replace(/ --jobs \d+$/, '')]] : check);
     } catch (e) {
       rows.push({ job: `rekey ${name}`, keys: n, seconds: 'failed', keysPerSec: '', mbPerSec: '', rss: '', vs: String(e.message).split('\n')[0].slice(0, 80) });
     }

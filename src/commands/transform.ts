@@ -7,6 +7,7 @@ import { runPipeline } from '../pipeline/run.js';
 import { MigrationStats } from '../pipeline/stats.js';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import { JsonlSink } from '../sinks/jsonl-sink.js';
+import { ParallelJsonlSink } from '../pipeline/batch-workers.js';
 import { RdbSink } from '../sinks/rdb-sink.js';
 import { RespSink } from '../sinks/resp-sink.js';
 import type { Sink } from '../sinks/sink.js';
@@ -44,6 +45,7 @@ export interface TransformArgs extends CommonArgs {
   commands: boolean;
   'skip-bad-lines': boolean;
   progress?: boolean;
+  jobs?: number;
 }
 
 /**
@@ -104,6 +106,10 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     sink = rdbSink = new RdbSink({ path: a.output, ...version, lossy: a.lossy, compress: a.compress, onKeyError, onLoss });
   } else if (format === 'resp') {
     sink = new RespSink({ path: a.output, mode: a.commands ? 'commands' : 'restore', lossy: a.lossy, onKeyError, onLoss, ...(parsed ? { payloadVersion: parsed.rdbVersion } : {}) });
+  } else if (input.format === 'rdb' && a.jobs !== undefined && a.jobs > 1) {
+    // RDB → JSONL with --jobs N: values decoded and turned into JSON on N worker threads
+    // (pipeline/batch-workers.ts). Opt-in until the bench shows it pays (README, Benchmarks).
+    sink = new ParallelJsonlSink({ path: a.output, workers: a.jobs });
   } else {
     sink = new JsonlSink({ path: a.output });
   }
@@ -193,6 +199,7 @@ export const transformCommand: CommandModule<object, TransformArgs> = {
       .option('compress', { type: 'boolean', default: true, describe: 'LZF-compress strings that re-encoded values write (verbatim values keep their bytes)' })
       .option('commands', { type: 'boolean', default: false, describe: 'RESP output as plain commands instead of RESTORE' })
       .option('progress', { type: 'boolean', describe: 'progress bar (default: on for inputs of 16 MiB or more on a terminal)' })
+      .option('jobs', { type: 'number', describe: 'RDB → JSONL: decode and build JSON on N worker threads (default 1: all on the reading thread)' })
       .option('skip-bad-lines', { type: 'boolean', default: false, describe: 'JSONL input: skip and count bad lines' }) as unknown as Argv<TransformArgs>,
   handler: async (a: ArgumentsCamelCase<TransformArgs>) => {
     process.exitCode = await runTransform(a);
