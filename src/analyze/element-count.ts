@@ -280,6 +280,36 @@ export function countFromPayload(payload: Buffer, rdbType: number, _valkey = fal
   }
 }
 
+/**
+ * Whether a list, set, zset or hash holds no elements, which Redis treats as an empty key and skips on
+ * load (rdbLoadObject; a quicklist whose nodes are all empty is one too). Cheaper than elementCount on
+ * quicklists: it stops at the first node that holds anything instead of summing every node.
+ */
+export function isEmptyCollection(rec: KeyRecord): boolean {
+  const t = rec.type;
+  if (t !== 'list' && t !== 'set' && t !== 'zset' && t !== 'hash') return false;
+  if (rec.rdbType === 14 || rec.rdbType === 18) {
+    try {
+      const payload = rec.payload;
+      const c = new Cursor('payload', payload);
+      const nodes = c.len('node count');
+      for (let i = 0; i < nodes; i++) {
+        const container = rec.rdbType === 18 ? c.len('container') : 2;
+        const at = c.pos;
+        c.skipString('node');
+        if (container === 1) return false; // a plain node holds one element
+        const n = blobCount(payload, at, rec.rdbType === 14 ? 'ziplist' : 'listpack');
+        if (n === null) return countFromDecoded(rec) === 0;
+        if (n > 0) return false;
+      }
+      return true;
+    } catch {
+      return countFromDecoded(rec) === 0;
+    }
+  }
+  return elementCount(rec) === 0;
+}
+
 /** Types whose payload can hold hash field TTLs (Redis 7.4+ types 22–25, Valkey 9 type 22). */
 export function mayHaveFieldTtls(rdbType: number): boolean {
   return rdbType >= 22 && rdbType <= 25;

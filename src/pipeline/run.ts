@@ -8,7 +8,7 @@ import type { KeyFilter } from './filters.js';
 import type { MigrationStats } from './stats.js';
 import type { OperationLog } from '../report/files.js';
 import { decideKey } from './key-decision.js';
-import { elementCount } from '../analyze/element-count.js';
+import { isEmptyCollection } from '../analyze/element-count.js';
 
 /** Remembers output keys per db to catch two source keys landing on one name. */
 export interface KeyGuard {
@@ -116,11 +116,4 @@ function processKey(rec: KeyRecord, o: PipelineOptions): KeyRecord | null {
   if (db !== rec.db) changes.db = db;
   if (d.ttlChanged) changes.expireAtMs = d.expireAtMs;
   return rewriteKey(rec, changes);
-}
-
-/** A list, set, zset or hash with no elements (a string may be empty; an empty stream is valid). */
-function isEmptyCollection(rec: KeyRecord): boolean {
-  const t = rec.type;
-  if (t !== 'list' && t !== 'set' && t !== 'zset' && t !== 'hash') return false;
-  return elementCount(rec) === 0;
 }

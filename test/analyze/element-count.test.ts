@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyRecord, Value } from '../../src/records/types.js';
-import { countFromDecoded, countFromPayload, elementCount, lzfPrefix, readStringHeader } from '../../src/analyze/element-count.js';
+import { countFromDecoded, countFromPayload, elementCount, isEmptyCollection, lzfPrefix, readStringHeader } from '../../src/analyze/element-count.js';
 import { lzfCompress } from '../../src/codec/lzf.js';
 import { listpackEncode } from '../../src/codec/listpack.js';
 import { b, hash, list, range, rec, recFromPayload, set, str, zset } from './helpers.js';
@@ -54,6 +54,21 @@ describe('elementCount from headers', () => {
     const spy: KeyRecord = { ...r, decode: () => ((decoded = true), r.decode()) };
     expect(elementCount(spy)).toBe(120);
     expect(decoded).toBe(false);
+  });
+
+  it('isEmptyCollection: a quicklist is empty only when every node is (Redis skips such keys on load)', () => {
+    const node = (items: Array<Buffer | number>): Buffer => {
+      const lp = listpackEncode(items);
+      return Buffer.concat([Buffer.from([2, lp.length]), lp]); // container 2 (packed), then the listpack
+    };
+    // quicklist-2 (type 18): node count, then per node container + listpack string
+    const q = (...nodes: Buffer[]): Buffer => Buffer.concat([Buffer.from([nodes.length]), ...nodes]);
+    expect(isEmptyCollection(recFromPayload('k', 18, q()))).toBe(true);
+    expect(isEmptyCollection(recFromPayload('k', 18, q(node([]), node([]))))).toBe(true);
+    expect(isEmptyCollection(recFromPayload('k', 18, q(node([]), node([b('x')]))))).toBe(false);
+    expect(isEmptyCollection(recFromPayload('s', 2, Buffer.from([0])))).toBe(true); // a plain set of 0 members
+    expect(isEmptyCollection(rec('s', set(['a'])))).toBe(false);
+    expect(isEmptyCollection(rec('z', str('')))).toBe(false); // an empty string is a value
   });
 
   it('falls back to decoding when a listpack count is unknown (0xFFFF)', () => {
