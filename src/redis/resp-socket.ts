@@ -5,8 +5,9 @@
  *
  * ioredis stays in charge of everything that is not throughput-bound (INFO, validation reads).
  */
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { Socket } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { dial } from './dial.js';
 import { ByteWriter } from '../encode/rdb-primitives.js';
 import { appendCommand, type RespArg } from '../encode/resp.js';
 
@@ -118,25 +119,11 @@ export class RespSocket {
   }
 
   static async connect(o: RespSocketOptions): Promise<RespSocket> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const timeoutMs = o.connectTimeoutMs ?? 10_000;
-      const s: Socket = o.tls
-        ? tlsConnect({ host: o.host, port: o.port, ...o.tls })
-        : netConnect({ host: o.host, port: o.port });
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new ConnectionLostError(`connection to ${o.host}:${o.port} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      s.once(o.tls ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer);
-        s.removeAllListeners('error');
-        resolve(s);
-      });
-      s.once('error', (e) => {
-        clearTimeout(timer);
-        reject(new ConnectionLostError(`cannot connect to ${o.host}:${o.port}: ${e.message}`));
-      });
-    });
+    const socket = await dial({ host: o.host, port: o.port, tls: o.tls, timeoutMs: o.connectTimeoutMs ?? 10_000 }, (kind, detail) =>
+      kind === 'timeout'
+        ? new ConnectionLostError(`connection to ${o.host}:${o.port} timed out after ${detail} ms`)
+        : new ConnectionLostError(`cannot connect to ${o.host}:${o.port}: ${detail}`),
+    );
     const c = new RespSocket(socket, o.host, o.port);
     if (o.requestTimeoutMs) c.watch(o.requestTimeoutMs);
     const hello: Array<readonly RespArg[]> = [];

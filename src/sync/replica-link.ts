@@ -6,8 +6,9 @@
  *
  * Nothing else is ever sent on this connection but REPLCONF ACK: a replica link does not write.
  */
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { Socket } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { dial } from '../redis/dial.js';
 import { encodeCommand } from '../encode/resp.js';
 import { ReplicationProtocolError, StreamReader } from './stream-reader.js';
 
@@ -41,23 +42,11 @@ export class ReplicaLink {
   ) {}
 
   static async open(o: ReplicaLinkOptions): Promise<ReplicaLink> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const ms = o.connectTimeoutMs ?? 10_000;
-      const s = o.tls ? tlsConnect({ host: o.host, port: o.port, ...o.tls }) : netConnect({ host: o.host, port: o.port });
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new ReplicationProtocolError(`${o.display}: connection timed out after ${ms} ms`));
-      }, ms);
-      s.once(o.tls ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer);
-        s.removeAllListeners('error');
-        resolve(s);
-      });
-      s.once('error', (e) => {
-        clearTimeout(timer);
-        reject(new ReplicationProtocolError(`${o.display}: cannot connect: ${e.message}`));
-      });
-    });
+    const socket = await dial({ host: o.host, port: o.port, tls: o.tls, timeoutMs: o.connectTimeoutMs ?? 10_000 }, (kind, detail) =>
+      kind === 'timeout'
+        ? new ReplicationProtocolError(`${o.display}: connection timed out after ${detail} ms`)
+        : new ReplicationProtocolError(`${o.display}: cannot connect: ${detail}`),
+    );
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
     return new ReplicaLink(socket, new StreamReader(socket, o.display), o.display);
