@@ -381,15 +381,7 @@ export class Transport {
 
   /** Release one key charged with tryCharge. */
   releaseKey(n: Node, bytes: number): void {
-    n.inflight--;
-    n.inflightBytes -= bytes;
-    this.outstanding--;
-    if (n.waiter) n.waiter();
-    if (this.outstanding === 0 && this.idleWaiters.length > 0) {
-      const iw = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of iw) w();
-    }
+    this.uncharge(n, bytes);
   }
 
   /** SELECT `db` on `n` unless selected (closes the open batch first). */
@@ -432,8 +424,13 @@ export class Transport {
     const n = u.charged;
     if (!n) return;
     u.charged = null;
+    this.uncharge(n, u.bytes);
+  }
+
+  /** Give `bytes` of one key back to `n`'s window; wake its waiter, and the idle waiters when all is done. */
+  private uncharge(n: Node, bytes: number): void {
     n.inflight--;
-    n.inflightBytes -= u.bytes;
+    n.inflightBytes -= bytes;
     this.outstanding--;
     if (n.waiter) n.waiter();
     if (this.outstanding === 0 && this.idleWaiters.length > 0) {
