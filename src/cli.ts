@@ -42,12 +42,27 @@ function endQuietlyOnClosedPipe(e: unknown): void {
   throw e;
 }
 
+/** The version in package.json (dist/cli.js sits one folder below it). */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** `redis[s]://user:PASS@…` or `redis://:PASS@…` (a user alone is fine). */
+function passwordInUrl(v: string): boolean {
+  const m = /^rediss?:\/\/(.*)@[^@]*$/i.exec(v);
+  return m !== null && m[1]!.includes(':');
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   // `rekey --version` alone answers before yargs is even parsed (a third of the start time).
-  if (args.length === 1 && args[0] === '--version') {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    process.stdout.write(`${pkg.version}\n`);
+  if (args.length === 1 && ['--version', '-v', '-V'].includes(args[0]!)) {
+    process.stdout.write(`${packageVersion()}\n`);
     return;
   }
   const { default: yargs } = await import('yargs');
@@ -62,6 +77,18 @@ async function main(): Promise<void> {
     .middleware((argv) => {
       if (argv.input === '') argv.input = '-';
     }, true)
+    // redis-cli's warning: a password in argv is visible to every local user (ps, /proc, shell history).
+    .middleware((argv) => {
+      for (const flag of ['target', 'input'] as const) {
+        const v = argv[flag];
+        if (typeof v === 'string' && passwordInUrl(v)) {
+          process.stderr.write(`rekey: warning: a password on the command line (--${flag === 'input' ? 'source' : flag} URL) may not be safe; use ${flag === 'input' ? 'REKEY_SOURCE_PASSWORD' : 'REKEY_TARGET_PASSWORD'} instead\n`);
+        }
+      }
+    })
+    .version('version', 'print the version', packageVersion())
+    .alias('version', ['v', 'V'])
+    .completion('completion', 'print a bash/zsh completion script (rekey completion >> ~/.bashrc)')
     .demandCommand(1, 'Give a command (see --help).')
     .strict()
     .recommendCommands()

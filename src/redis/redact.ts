@@ -4,9 +4,12 @@
  * report or ledger sees them.
  */
 
-/** Replace the password (and user) of a redis:// URL so it can be printed. */
+/**
+ * Replace the password (and user) of a redis:// URL so it can be printed. The userinfo runs to the last
+ * `@` of the authority, as URL parsers read it: an unencoded `@` in a password leaks nothing.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/)([^@/]*)@/i, (_m, scheme: string, cred: string) => `${scheme}${cred.includes(':') ? cred.split(':')[0] + ':***' : '***'}@`);
+  return url.replace(/^(rediss?:\/\/)([^/\s]*)@/i, (_m, scheme: string, cred: string) => `${scheme}${cred.includes(':') ? cred.split(':')[0] + ':***' : '***'}@`);
 }
 
 /** Replaces known secrets (and their percent-encoded forms) by `***`. */
@@ -20,7 +23,7 @@ export class Redactor {
   }
 
   scrub(text: string): string {
-    let out = redactUrl(text.replace(/(rediss?:\/\/[^\s@/]*@)/gi, (m) => redactUrl(m)));
+    let out = redactUrl(text.replace(/(rediss?:\/\/[^\s/]*@)/gi, (m) => redactUrl(m)));
     for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join('***');
     return out;
   }

@@ -12,6 +12,7 @@ import { importWithOutcome, type ImportArgs } from '../../src/commands/import.js
 import { runValidate } from '../../src/commands/validate.js';
 import { runRollback } from '../../src/commands/rollback.js';
 import { parseTargetUrl } from '../../src/redis/connect.js';
+import { Redactor, redactUrl } from '../../src/redis/redact.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIXTURE = join(ROOT, 'fixtures', 'dump.rdb');
@@ -61,6 +62,10 @@ describe('secrets and TLS', () => {
     expect(e).toMatchObject({ password: 'envpw', username: 'bob', port: 6379, db: null });
     expect(e.redactor.scrub('x envpw y')).toBe('x *** y');
     expect(parseTargetUrl('redis://:pw@h:1', { env: {} })).toMatchObject({ username: null, password: 'pw' });
+    // An unencoded `@` in the password: the userinfo runs to the last `@`, nothing of it is printed.
+    expect(redactUrl('redis://:p@ss@h:1/0')).toBe('redis://:***@h:1/0');
+    expect(redactUrl('rediss://u:a@b@c@h:1')).toBe('rediss://u:***@h:1');
+    expect(new Redactor([]).scrub('to redis://:p@ss-tail@h:1 failed')).toBe('to redis://:***@h:1 failed');
     expect(parseTargetUrl('redis://carol@h:1', { env: { REKEY_TARGET_PASSWORD: 'x' } })).toMatchObject({ username: 'carol', password: 'x' });
     expect(() => parseTargetUrl(`http://u:${ENC}@h`, { env: {} })).toThrow(/redis:\/\//);
     try {
