@@ -7,6 +7,7 @@ import type { Flavor, KeyRecord } from '../records/types.js';
 import { minVersionForType, T, VALKEY_HASH_2 } from '../rdb/constants.js';
 import { encodeValue, UnrepresentableValueError, type EncodedValue } from './value-encoder.js';
 import type { Loss } from './losses.js';
+import { streamIdmpOf } from '../rdb/value-skip.js';
 
 export interface ConvertOptions {
   lossy?: boolean | undefined;
@@ -59,4 +60,20 @@ export function moduleLoss(rec: KeyRecord, modules: readonly string[] | undefine
   const v = rec.decode();
   if (v.type !== 'module' || modules.includes(v.moduleName)) return null;
   return { kind: 'module', what: `module value of type ${v.moduleName} (${where} ships no such module)` };
+}
+
+/**
+ * The loss of a stream v4's IDMP state (producers and their IIDs, rdb.c per librdb PR #93) when the target
+ * cannot load type 26 and the stream is re-encoded as v3: a counted loss, not a silent drop. A tail with no
+ * producer and no IID ever added carries only the two settings, which mean nothing without the feature.
+ */
+export function streamIdmpLoss(rec: KeyRecord, targetVersion: number, targetFlavor: Flavor): Loss | null {
+  if (rec.rdbType !== T.STREAM_LISTPACKS_4 || rec.flavor !== 'redis') return null;
+  if (loadsVerbatim(rec, targetVersion, targetFlavor)) return null;
+  const idmp = streamIdmpOf(rec.payload, rec.rdbType, 'stream payload');
+  if (idmp === null || (idmp.producers === 0 && idmp.iidsAdded === 0n)) return null;
+  return {
+    kind: 'stream_idmp',
+    what: `stream IDMP state (${idmp.producers} producers, ${idmp.iids} IIDs, duration ${idmp.durationS} s, max ${idmp.maxEntries})`,
+  };
 }

@@ -1,6 +1,6 @@
 import type { Flavor } from '../records/types.js';
 import { MOD, T, VALKEY_HASH_2 } from './constants.js';
-import type { Cursor } from './cursor.js';
+import { Cursor } from './cursor.js';
 
 /**
  * Step over one serialized value without decoding it, so the parser can hand out its bytes
@@ -134,7 +134,7 @@ export function skipModuleOpcodes(c: Cursor): void {
   }
 }
 
-function skipStream(c: Cursor, rdbType: number): void {
+function skipStream(c: Cursor, rdbType: number): StreamIdmp | null {
   const nodes = c.count(c.len('stream node count'), 2, 'stream node count');
   for (let i = 0; i < nodes; i++) {
     c.skipString('stream node key');
@@ -171,23 +171,41 @@ function skipStream(c: Cursor, rdbType: number): void {
       c.skip(cpel * 16, 'consumer PEL ids');
     }
   }
-  if (rdbType === T.STREAM_LISTPACKS_4) skipStreamIdmp(c);
+  return rdbType === T.STREAM_LISTPACKS_4 ? skipStreamIdmp(c) : null;
+}
+
+/** What a stream v4 IDMP tail holds, counted (for loss messages when a target cannot carry it). */
+export interface StreamIdmp {
+  durationS: number;
+  maxEntries: number;
+  producers: number;
+  iids: number;
+  iidsAdded: bigint;
 }
 
 /** RDB 13 stream tail (IDMP producers), per librdb's reading of Redis 8.6. */
-export function skipStreamIdmp(c: Cursor): void {
-  c.len('idmp duration');
-  c.len('idmp max entries');
+export function skipStreamIdmp(c: Cursor): StreamIdmp {
+  const durationS = c.len('idmp duration');
+  const maxEntries = c.len('idmp max entries');
   const producers = c.count(c.len('idmp producer count'), 2, 'idmp producer count');
+  let iids = 0;
   for (let i = 0; i < producers; i++) {
     c.skipString('idmp producer id');
     const n = c.count(c.len('idmp entry count'), 3, 'idmp entry count');
+    iids += n;
     for (let j = 0; j < n; j++) {
       c.skipString('idmp iid');
       c.lenBig('idmp id ms');
       c.lenBig('idmp id seq');
     }
   }
-  c.lenBig('idmp iids added');
+  const iidsAdded = c.lenBig('idmp iids added');
   c.lenBig('idmp iids duplicates');
+  return { durationS, maxEntries, producers, iids, iidsAdded };
+}
+
+/** The IDMP tail of a stream v4 payload (null for other types). */
+export function streamIdmpOf(payload: Buffer, rdbType: number, file: string): StreamIdmp | null {
+  if (rdbType !== T.STREAM_LISTPACKS_4) return null;
+  return skipStream(new Cursor(file, payload), rdbType);
 }

@@ -18,7 +18,7 @@ import { AtomicOutput } from '../io/atomic-file.js';
 import { Crc64 } from '../codec/crc64.js';
 import { MAX_REDIS_VERSION, MAX_VALKEY_VERSION, OP } from '../rdb/constants.js';
 import { ByteWriter } from '../encode/rdb-primitives.js';
-import { convertPayload, moduleLoss } from '../encode/down-convert.js';
+import { convertPayload, moduleLoss, streamIdmpLoss } from '../encode/down-convert.js';
 import { UnrepresentableValueError } from '../encode/value-encoder.js';
 import { crc64PatchDelta } from '../codec/crc64-combine.js';
 import { applyLossPolicy, LossTally, type Loss } from '../encode/losses.js';
@@ -222,6 +222,8 @@ export class RdbSink implements Sink {
       }
       const losses: Loss[] = [];
       if (rec.keyMeta !== undefined && !this.carriesKeyMeta) losses.push({ kind: 'key_meta', what: `key metadata (KEY_META, ${rec.keyMeta.length} bytes)` });
+      const idmp = streamIdmpLoss(rec, this.version, this.flavor);
+      if (idmp) losses.push(idmp);
       applyLossPolicy(rec, losses, this.targetName, this.opts, this.stats.lost);
     } catch (e) {
       if (e instanceof RekeyUsageError || !this.opts.onKeyError) throw e;
