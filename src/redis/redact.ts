@@ -6,10 +6,11 @@
 
 /**
  * Replace the password (and user) of a redis:// URL so it can be printed. The userinfo runs to the last
- * `@` of the authority, as URL parsers read it: an unencoded `@` in a password leaks nothing.
+ * `@` of the token, whatever it holds: an unencoded `@` or `/` in a password leaks nothing (a db path
+ * never holds an `@`, so the last one ends the userinfo even in a malformed URL).
  */
 export function redactUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/)([^/\s]*)@/i, (_m, scheme: string, cred: string) => `${scheme}${cred.includes(':') ? cred.split(':')[0] + ':***' : '***'}@`);
+  return url.replace(/^(rediss?:\/\/)(\S*)@/i, (_m, scheme: string, cred: string) => `${scheme}${cred.includes(':') ? cred.split(':')[0] + ':***' : '***'}@`);
 }
 
 /** Replaces known secrets (and their percent-encoded forms) by `***`. */
@@ -23,7 +24,7 @@ export class Redactor {
   }
 
   scrub(text: string): string {
-    let out = redactUrl(text.replace(/(rediss?:\/\/[^\s/]*@)/gi, (m) => redactUrl(m)));
+    let out = redactUrl(text.replace(/(rediss?:\/\/\S*@)/gi, (m) => redactUrl(m)));
     for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join('***');
     return out;
   }

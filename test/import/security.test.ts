@@ -65,6 +65,7 @@ describe('secrets and TLS', () => {
     // An unencoded `@` in the password: the userinfo runs to the last `@`, nothing of it is printed.
     expect(redactUrl('redis://:p@ss@h:1/0')).toBe('redis://:***@h:1/0');
     expect(redactUrl('rediss://u:a@b@c@h:1')).toBe('rediss://u:***@h:1');
+    expect(redactUrl('redis://:ab/cdSECRET@h:1/2')).toBe('redis://:***@h:1/2');
     expect(new Redactor().scrub('to redis://:p@ss-tail@h:1 failed')).toBe('to redis://:***@h:1 failed');
     expect(parseTargetUrl('redis://carol@h:1', { env: { REKEY_TARGET_PASSWORD: 'x' } })).toMatchObject({ username: 'carol', password: 'x' });
     expect(() => parseTargetUrl(`http://u:${ENC}@h`, { env: {} })).toThrow(/redis:\/\//);
