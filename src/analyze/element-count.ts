@@ -288,6 +288,9 @@ export function countFromPayload(payload: Buffer, rdbType: number, _valkey = fal
 export function isEmptyCollection(rec: KeyRecord): boolean {
   const t = rec.type;
   if (t !== 'list' && t !== 'set' && t !== 'zset' && t !== 'hash') return false;
+  // A JSONL value is counted as it is: encoding it here would cost a JSONL→JSONL run every value's
+  // encoding, and a value no RDB can hold (a NaN score) must fail in the sink, per key, not here.
+  if (rec.decodedFirst === true) return countFromDecoded(rec) === 0;
   if (rec.rdbType === 14 || rec.rdbType === 18) {
     try {
       const payload = rec.payload;

@@ -163,6 +163,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     const s = stats;
     note(`rekey transform: ${s.totalKeysFound} keys read, ${s.migratedSuccessfully} written to ${a.output} (${format}) in ${seconds.toFixed(2)}s` +
       (input.size ? `, ${humanBytes(input.size / Math.max(seconds, 1e-9))}/s` : ''));
+    if (badLines) note(`  bad lines skipped (--skip-bad-lines; each named in the log): ${badLines}`);
     if (s.filteredOut) note(`  filtered out: ${s.filteredOut}`);
     if (s.unmatchedKeys) note(`  unmatched: ${s.unmatchedKeys}${s.unmatchedDropped ? ` (${s.unmatchedDropped} dropped)` : ' (kept)'}`);
     if (s.expiredDropped) note(`  expired (dropped): ${s.expiredDropped}`);

@@ -375,7 +375,8 @@ export function describeJson(v: unknown): string {
   try {
     text = JSON.stringify(v) ?? String(v);
   } catch {
-    text = String(v);
+    // Too deep to print (a JSON of 100k nested arrays overflows stringify and join alike).
+    text = Array.isArray(v) ? '[[[… nested too deep to print]' : typeof v === 'object' && v !== null ? '{… nested too deep to print}' : String(v);
   }
   if (text.length > 60) text = text.slice(0, 57) + '...';
   const kind = v === null ? '' : Array.isArray(v) ? 'array ' : typeof v === 'object' ? 'object ' : typeof v === 'string' ? 'string ' : typeof v === 'number' ? 'number ' : typeof v + ' ';

@@ -147,9 +147,14 @@ export async function* parseRdb(source: AsyncIterable<Buffer>, opts: ParseOption
             case OP.EXPIRETIME:
               expireAtMs = c.i32le('expire time (seconds)') * 1000;
               continue;
-            case OP.EXPIRETIME_MS:
+            case OP.EXPIRETIME_MS: {
+              const at = c.pos;
               expireAtMs = c.i64le('expire time (ms)');
+              // Beyond 2^53 ms (285,000 years) a JS number cannot carry the expiry exactly: refuse it rather
+              // than write a rounded one (rdbLoadMillisecondTime reads any int64).
+              if (!Number.isSafeInteger(expireAtMs)) throw c.error(`an expire time (ms) below 2^53, got ${c.buf.readBigInt64LE(at)}`, at);
               continue;
+            }
             case OP.IDLE:
               idle = c.len('LRU idle time');
               continue;

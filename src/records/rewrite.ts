@@ -31,6 +31,7 @@ export class KeyView implements KeyRecord {
   get offset(): number { return this.base.offset; }
   /** RDB 13 key metadata of RDB sources, carried through for a verbatim rewrite. */
   get keyMeta(): Buffer | undefined { return (this.base as { keyMeta?: Buffer }).keyMeta; }
+  get decodedFirst(): boolean | undefined { return this.base.decodedFirst; }
   decode(): Value { return this.base.decode(); }
 }
 

@@ -107,6 +107,11 @@ export interface KeyRecord {
   offset: number;
   /** Decode the logical value (parsed from `payload` on first call, then cached). */
   decode(): Value;
+  /**
+   * True when the record was born as a decoded value (JSONL) and its `payload`/`rdbType` are encoded from
+   * it on demand: a check that only needs the value reads decode() instead of forcing the encoding.
+   */
+  readonly decodedFirst?: boolean | undefined;
 }
 
 /** Non-key entries: everything an RDB holds besides keys, kept so a rewrite can preserve it. */

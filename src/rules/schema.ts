@@ -196,7 +196,16 @@ export function parseRulesText(text: string, source = 'rules'): RulesDoc {
       }),
     );
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    // yaml refuses an alias that expands past maxAliasCount (a "billion laughs" file): a bad file, not a crash.
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) {
+      throw new RulesFileError([{ severity: 'error', source, message: 'the file expands aliases (&anchor/*alias) past 1000 copies: refused as a resource-exhaustion file' }]);
+    }
+    throw e;
+  }
   return validateRulesDoc(value, source, yamlLocator(doc, lc, text));
 }
 

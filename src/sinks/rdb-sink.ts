@@ -196,9 +196,12 @@ export class RdbSink implements Sink {
   }
 
   private writeKey(rec: KeyRecord): Promise<void> | void {
-    let rdbType = rec.rdbType;
-    let payload = rec.payload;
+    let rdbType: number;
+    let payload: Buffer;
     try {
+      // Inside the try: a JSONL value is encoded here, and one no RDB can hold (a NaN score) is this key's error.
+      rdbType = rec.rdbType;
+      payload = rec.payload;
       // Deep structural check, as Redis' sanitize-dump-payload does (codec/verify): a corrupt value is refused.
       const fault = verifyPayload(rec);
       if (fault) throw fault;

@@ -39,6 +39,9 @@ export class JsonKeyRecord implements KeyRecord {
     private readonly value: Value,
   ) {}
 
+  /** The payload is encoded from the value only when a sink needs the bytes. */
+  readonly decodedFirst = true;
+
   decode(): Value {
     return this.value;
   }
