@@ -2,7 +2,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { startProgress } from '../report/progress.js';
 import { EXIT_OK, EXIT_PROBLEM, RekeyInputError, RekeyUsageError } from '../errors.js';
 import { loadRules, type CompiledRules } from '../rules/index.js';
-import { fileStamp, toJson, writeReport } from '../report/files.js';
+import { toJson, writeReport } from '../report/files.js';
 import { Analyzer, type AnalysisReport, type AnalyzerState, type KeyRow } from '../analyze/aggregator.js';
 import { keyLine, memoryCsvRow, MEMORY_CSV_HEADER, prefixCsv } from '../analyze/key-listing.js';
 import { expandInputs, openInputs } from '../sources/multi.js';
@@ -12,6 +12,8 @@ import { once } from 'node:events';
 import { renderText } from '../analyze/render-text.js';
 import { renderHtml } from '../analyze/render-html.js';
 import { filterFrom, note, nowFrom, withCommon, type CommonArgs } from './common.js';
+import { withBadLines, withExpiry, withProgress, withRules } from './options/groups.js';
+import { CommandRun } from './run-context.js';
 import { isLiveUrl, liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
 
 export interface AnalyzeArgs extends CommonArgs {
@@ -129,8 +131,7 @@ async function writeAll(out: NodeJS.WritableStream, chunk: Buffer | string): Pro
 
 /** Run the analysis and write its files; returns the report and paths (for tests and library users). */
 export async function analyze(a: AnalyzeArgs): Promise<AnalyzeResult> {
-  const started = new Date();
-  const stamp = fileStamp(started);
+  const run = new CommandRun('analyze', a['out-dir']);
   const args = Array.isArray(a.input) ? a.input : [a.input];
   const paths = expandInputs(args);
   let analyzer: Analyzer;
@@ -146,8 +147,8 @@ export async function analyze(a: AnalyzeArgs): Promise<AnalyzeResult> {
     const pl = analyzer.prefixList();
     await writeFileAtomic(prefixCsvPath, prefixCsv(pl.prefixes, pl.unprefixed));
   }
-  const jsonPath = await writeReport(a['out-dir'], 'redis_analysis', stamp, report);
-  const htmlPath = a.html ? await writeReport(a['out-dir'], 'redis_analysis', stamp, renderHtml(report), 'html') : null;
+  const jsonPath = await writeReport(run.outDir, 'redis_analysis', run.stamp, report);
+  const htmlPath = a.html ? await writeReport(run.outDir, 'redis_analysis', run.stamp, renderHtml(report), 'html') : null;
   return { report, jsonPath, htmlPath, exitCode: analyzeExitCode(report, { partial: a.partial ?? false }) };
 }
 
@@ -262,7 +263,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
   command: 'analyze <input..>',
   describe: 'Audit a dump offline: keys, sizes, TTLs, estimated memory, prefixes, and what rules would do',
   builder: (y: Argv) =>
-    withLiveSource(withCommon(y))
+    withProgress(withBadLines(withExpiry(withRules(withLiveSource(withCommon(y)), { unmatched: false, describe: 'rules file (YAML or JSON): categories, unmatched keys, collisions, migration impact' }), { expired: false })))
       .positional('input', {
         type: 'string',
         array: true,
@@ -276,14 +277,10 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       .option('prefix-csv', { type: 'string', describe: 'write every prefix of the tree (and "(no prefix)") as CSV to FILE' })
       .option('partial', { type: 'boolean', default: false, describe: 'several inputs that are knowingly not every shard: missing slots do not fail the run' })
       .option('merge', { type: 'boolean', default: false, describe: 'the inputs are analysis JSON reports (from separate runs): merge them into one report' })
-      .option('rules', { type: 'string', describe: 'rules file (YAML or JSON): categories, unmatched keys, collisions, migration impact' })
       .option('top', { type: 'number', default: 20, describe: 'length of the top lists (biggest keys, prefixes)' })
       .option('samples', { type: 'number', default: 5, describe: 'sample keys kept per type / category (reservoir sampling)' })
       .option('html', { type: 'boolean', default: false, describe: 'also write a self-contained HTML report with charts' })
-      .option('now', { type: 'number', describe: 'judge expiry at this epoch ms (default: now)' })
-      .option('prefix-depth', { type: 'number', default: 3, describe: 'how many ":"-separated segments the prefix tree goes down' })
-      .option('skip-bad-lines', { type: 'boolean', default: false, describe: 'JSONL input: skip and count bad lines' })
-      .option('progress', { type: 'boolean', describe: 'force the progress bar on or off (default: on for large inputs on a terminal)' }) as unknown as Argv<AnalyzeArgs>,
+      .option('prefix-depth', { type: 'number', default: 3, describe: 'how many ":"-separated segments the prefix tree goes down' }) as unknown as Argv<AnalyzeArgs>,
   handler: async (a: ArgumentsCamelCase<AnalyzeArgs>) => {
     process.exitCode = await runAnalyze(a);
   },

@@ -3,34 +3,17 @@ import type { Argv } from 'yargs';
 import { RekeyUsageError } from '../errors.js';
 import { interrupt } from '../io/interrupt.js';
 import { buildFilter, type KeyFilter } from '../pipeline/filters.js';
+import { withFilters, withInput, withOutput, type FilterArgs, type InputArgs, type OutputArgs } from './options/groups.js';
 
-export interface CommonArgs {
-  db?: number[];
-  type?: string[];
-  match?: string;
-  'key-regex'?: string;
-  'exclude-regex'?: string;
-  'out-dir': string;
-  json: boolean;
-  'ignore-checksum': boolean;
-  'allow-future-version': boolean;
-}
+/** The flags every input-reading command shares (README, "Commands"): filters, input reading, output. */
+export interface CommonArgs extends FilterArgs, InputArgs, OutputArgs {}
 
-/** Flags every command shares (README, "Commands"). */
+/** Flags every command reading a dump shares: composed from the option groups (options/groups.ts). */
 export function withCommon<T>(y: Argv<T>): Argv<T & CommonArgs> {
-  return y
-    .option('db', { type: 'number', array: true, describe: 'only keys of this db (repeatable)' })
-    .option('type', { type: 'string', array: true, describe: 'only keys of this type: string list set zset hash stream module (repeatable)' })
-    .option('match', { type: 'string', describe: 'only keys matching this Redis glob' })
-    .option('key-regex', { type: 'string', describe: 'only keys matching this regular expression' })
-    .option('exclude-regex', { type: 'string', describe: 'skip keys matching this regular expression' })
-    .option('out-dir', { type: 'string', default: '.', describe: 'directory for report files' })
-    .option('json', { type: 'boolean', default: false, describe: 'print the machine-readable result on stdout' })
-    .option('ignore-checksum', { type: 'boolean', default: false, describe: 'do not verify the RDB CRC64' })
-    .option('allow-future-version', { type: 'boolean', default: false, describe: 'read RDB headers newer than rekey knows' }) as unknown as Argv<T & CommonArgs>;
+  return withOutput(withInput(withFilters(y)));
 }
 
-export function filterFrom(a: CommonArgs): KeyFilter | null {
+export function filterFrom(a: FilterArgs): KeyFilter | null {
   return buildFilter({
     ...(a.db ? { db: a.db } : {}),
     ...(a.type ? { type: a.type } : {}),

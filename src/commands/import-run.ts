@@ -11,7 +11,8 @@ import type { CompiledRules, UnmatchedMode } from '../rules/index.js';
 import { CollisionError, runPipeline, type PipelineOptions } from '../pipeline/run.js';
 import type { MigrationStats } from '../pipeline/stats.js';
 import type { RdbRecord } from '../records/types.js';
-import { OperationLog, toJson, writeReport } from '../report/files.js';
+import { toJson, type OperationLog } from '../report/files.js';
+import type { CommandRun } from './run-context.js';
 import { filterFrom, humanBytes, note } from './common.js';
 import { liveSourceOptions } from '../sources/redis-source-cli.js';
 import { TargetConnectionError } from '../redis/connect.js';
@@ -32,6 +33,8 @@ import type { ImportArgs, ImportHooks, ImportOutcome } from './import.js';
 
 /** Everything the plan settled, handed to the run. */
 export interface RunContext {
+  /** The command's run: out dir, stamp, log, redactor, report epilogue. */
+  run: CommandRun;
   a: ImportArgs;
   hooks: ImportHooks;
   s: Settings;
@@ -61,14 +64,13 @@ export interface RunContext {
 }
 
 export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
-  const { a, s, started, outDir, stamp, log, session, info, scrub, toDb, targetLine, resume, input, resumeCounter, batches, transport, pipelineBase, stats, failEarly } = ctx;
+  const { a, s, started, log, session, info, scrub, toDb, targetLine, resume, input, resumeCounter, batches, transport, pipelineBase, stats, failEarly } = ctx;
   const sink = new DryRunSink({ transport, info, mode: s.mode, onConflict: s.onConflict, stats, toDb, lossy: a.lossy ?? false });
   try {
     await runPipeline(batches, { ...pipelineBase, sinks: [sink] });
   } catch (e) {
     transport.destroy();
-    log.log('ERROR', scrub((e as Error).message));
-    await log.write(outDir, stamp).catch(() => undefined);
+    await ctx.run.abandon(e);
     if (e instanceof TargetConnectionError || e instanceof CollisionError) {
       note(`rekey import: ${scrub((e as Error).message)}`);
       return { exitCode: EXIT_PROBLEM, reportPath: null, ledgerPath: null, report: {} };
@@ -103,12 +105,10 @@ export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
     seconds,
   };
   log.log('INFO', `dry run: ${toJson(report.migration_stats)}; plan ${toJson({ ...p, existing_samples: undefined, refused_samples: undefined })}`);
-  const reportPath = await writeReport(outDir, 'migration_report', stamp, report);
-  await log.write(outDir, stamp);
-  if (a.json) process.stdout.write(toJson(report, 2) + '\n');
-  else {
-    renderDryRun({ inputName: input.name, targetLine, plan: p, resumeSkipped: resume ? resumeCounter.skipped : null, onConflict: s.onConflict, estimate, headroom, fits: memory.fits, stats, reportPath });
-  }
+  const reportPath = await ctx.run.finish(report, {
+    json: a.json,
+    summary: (reportPath) => renderDryRun({ inputName: input.name, targetLine, plan: p, resumeSkipped: resume ? resumeCounter.skipped : null, onConflict: s.onConflict, estimate, headroom, fits: memory.fits, stats, reportPath }),
+  });
   const problem =
     stats.migrationErrors > 0 ||
     (s.onConflict === 'fail' && (p.existing > 0 || p.functions.already_there > 0)) ||
@@ -274,12 +274,10 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     ...(resume ? { resume: { ledger: a.resume, hwm: resume.hwm, already_done: resumeCounter.skipped } } : {}),
   };
   log.log('INFO', `done: ${toJson(report.migration_stats)}`);
-  const reportPath = await writeReport(outDir, 'migration_report', stamp, report);
-  await log.write(outDir, stamp);
-  if (a.json) process.stdout.write(toJson(report, 2) + '\n');
-  else {
-    renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, validation, ledgerPath: ledger.path, reportPath });
-  }
+  const reportPath = await ctx.run.finish(report, {
+    json: a.json,
+    summary: (reportPath) => renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, validation, ledgerPath: ledger.path, reportPath }),
+  });
   // Input errors keep their own exit code (2) and anything unexpected stays visible: rethrow (the report,
   // log and ledger are written already).
   // A ledger that cannot be written is an environment fault like bad input: exit 2, with report and log.

@@ -1,13 +1,13 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { mkdir } from 'node:fs/promises';
 import { EXIT_PROBLEM, RekeyUsageError } from '../errors.js';
 import type { OpenedInput } from '../sources/open.js';
 import { openInput } from '../sources/open.js';
 import { loadRules } from '../rules/index.js';
 import { MigrationStats } from '../pipeline/stats.js';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
-import { fileStamp, OperationLog } from '../report/files.js';
 import { confirmOnTerminal, filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
+import { DEFAULTS, withExpiry, withLive, withLossy, withProgress, withRules, withTarget, withValidation } from './options/index.js';
+import { CommandRun } from './run-context.js';
 import { liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
 import { TargetConnectionError } from '../redis/connect.js';
 import { openTransport, probeTarget, type TargetSession } from '../redis/session.js';
@@ -78,22 +78,19 @@ export async function runImport(a: ImportArgs, hooks: ImportHooks = {}): Promise
 
 /** `rekey import` as a library call: exit code, report, paths. */
 export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}): Promise<ImportOutcome> {
-  const started = new Date();
-  const outDir = a['out-dir'] ?? '.';
-  await mkdir(outDir, { recursive: true });
-  const stamp = freeStamp(outDir, fileStamp(started));
+  const run = await CommandRun.start('import', a['out-dir'], { stamp: freeStamp });
+  const { started, outDir, stamp, log } = run;
   const s = settings(a);
   const now = nowFrom(a.now);
   const live = a.live === true;
-  const log = new OperationLog();
   const rules = a.rules ? await loadRules(a.rules) : null;
   const unmatched = a.unmatched ?? rules?.unmatched ?? 'keep';
-  const failEarly = async (msg: string, exitCode: number = EXIT_PROBLEM): Promise<ImportOutcome> => {
-    note(`rekey import: ${msg}`);
-    log.log('ERROR', msg);
-    await log.write(outDir, stamp).catch(() => undefined);
-    return { exitCode, reportPath: null, ledgerPath: null, report: { error: msg } };
-  };
+  const failEarly = async (msg: string, exitCode: number = EXIT_PROBLEM): Promise<ImportOutcome> => ({
+    exitCode: await run.fail(msg, exitCode),
+    reportPath: null,
+    ledgerPath: null,
+    report: { error: run.scrub(msg) },
+  });
 
   // 1. the target
   let session: TargetSession;
@@ -104,7 +101,8 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
     throw e;
   }
   const { spec, info, cluster } = session;
-  const scrub = (t: string): string => spec.redactor.scrub(t);
+  run.redactor = spec.redactor;
+  const scrub = (t: string): string => run.scrub(t);
   const toDb = a['to-db'] ?? spec.db ?? null;
   if (cluster && toDb !== null && toDb !== 0) throw new RekeyUsageError(`--to-db ${toDb}: a cluster has only db 0`);
   if (!cluster && toDb !== null && toDb >= info.databases) throw new RekeyUsageError(`--to-db ${toDb}: the target has ${info.databases} databases`);
@@ -137,7 +135,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
       const ask = hooks.confirm ?? confirmOnTerminal;
       const ok = await ask(`Import ${input.name} into ${targetLine}${a.resume ? ` (resuming ${a.resume})` : ''}? Existing keys: ${s.onConflict}. [y/N] `);
       if (!ok) {
-        note('rekey import: not confirmed; nothing written');
+        run.say('not confirmed; nothing written');
         log.log('INFO', 'not confirmed by the operator; nothing written');
         await log.write(outDir, stamp);
         return { exitCode: EXIT_PROBLEM, reportPath: null, ledgerPath: null, report: { aborted: 'not confirmed' } };
@@ -169,7 +167,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
     log,
   } as const;
 
-  const ctx: RunContext = { a, hooks, s, started, outDir, stamp, now, log, rules, unmatched, session, spec, info, cluster, scrub, toDb, targetLine, resume, input, openOptions, resumeCounter, batches, transport, pipelineBase, stats, failEarly };
+  const ctx: RunContext = { run, a, hooks, s, started, outDir, stamp, now, log, rules, unmatched, session, spec, info, cluster, scrub, toDb, targetLine, resume, input, openOptions, resumeCounter, batches, transport, pipelineBase, stats, failEarly };
   return live ? liveRun(ctx) : dryRun(ctx);
 }
 
@@ -177,33 +175,24 @@ export const importCommand: CommandModule<object, ImportArgs> = {
   command: 'import <input>',
   describe: 'Import a dump into Redis or Redis Cluster (a dry run unless --live)',
   builder: (y: Argv) =>
-    withLiveSource(withCommon(y))
+    withProgress(
+      withLossy(
+        withValidation(withExpiry(withRules(withLive(withTarget(withLiveSource(withCommon(y)))), { collision: true }))),
+        'drop hash field TTLs the target cannot hold instead of failing those keys',
+      ),
+      { default: true, describe: 'progress bar / periodic progress lines' },
+    )
       .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz), - for stdin, or a redis:// source (read-only)' })
-      .option('target', { type: 'string', demandOption: true, describe: 'redis://[user:pass@]host:port[/db] or rediss://… (password also from REKEY_TARGET_PASSWORD)' })
-      .option('rules', { type: 'string', describe: 'rules file (YAML or JSON)' })
-      .option('live', { type: 'boolean', default: false, describe: 'really write (without it: a dry run that only reads the target)' })
-      .option('yes', { type: 'boolean', default: false, describe: 'do not ask for confirmation on a terminal' })
       .option('validate', { type: 'boolean', default: false, describe: 'validate the target against the input afterwards' })
-      .option('on-conflict', { choices: ['skip', 'replace', 'fail'] as const, default: 'skip' as const, describe: 'keys already in the target' })
+      .option('on-conflict', { choices: ['skip', 'replace', 'fail'] as const, default: DEFAULTS.onConflict.import, describe: 'keys already in the target' })
       .option('mode', { choices: ['auto', 'restore', 'commands'] as const, default: 'auto' as const, describe: 'RESTORE payloads, plain commands, or RESTORE with commands where needed' })
-      .option('pipeline', { type: 'number', default: 8000, describe: 'keys in flight per connection' })
+      .option('pipeline', { type: 'number', default: DEFAULTS.pipeline.import, describe: 'keys in flight per connection' })
       .option('pipeline-mb', { type: 'number', default: 16, describe: 'MB in flight per connection' })
       .option('request-timeout', { type: 'number', default: 60000, describe: 'ms without any reply before a connection is given up (the run stops, resumable; 0: wait forever)' })
       .option('ledger', { type: 'string', describe: 'write the ledger here (default: <out-dir>/migration_ledger_<stamp>.jsonl)' })
       .option('resume', { type: 'string', describe: 'continue the run recorded in this ledger (migration_ledger_*.jsonl)' })
-      .option('expired', { choices: ['drop', 'keep'] as const, default: 'drop' as const, describe: 'keys already expired at --now' })
-      .option('cluster', { type: 'boolean', default: false, describe: 'the target is a Redis Cluster (detected anyway)' })
-      .option('to-db', { type: 'number', describe: 'put every key into this db (0 for a cluster)' })
-      .option('tls-ca', { type: 'string', describe: 'CA certificate file for rediss://' })
       .option('max-errors', { type: 'number', describe: 'stop after this many errors (default: unlimited)' })
-      .option('ttl-tolerance', { type: 'number', default: 1000, describe: 'validation: allowed TTL difference in ms' })
-      .option('sample', { type: 'number', default: 1, describe: 'validation: fraction of keys to compare' })
-      .option('lossy', { type: 'boolean', default: false, describe: 'drop hash field TTLs the target cannot hold instead of failing those keys' })
-      .option('unmatched', { choices: ['keep', 'drop'] as const, describe: 'keys no rule matches (default: the rules file\'s setting)' })
-      .option('on-collision', { choices: ['keep-first', 'fail'] as const, default: 'keep-first' as const })
-      .option('now', { type: 'number', describe: 'judge expiry at this epoch ms (default: now)' })
-      .option('chunk', { type: 'number', default: 1000, describe: 'command mode: elements per variadic command' })
-      .option('progress', { type: 'boolean', default: true, describe: 'progress bar / periodic progress lines' }) as unknown as Argv<ImportArgs>,
+      .option('chunk', { type: 'number', default: 1000, describe: 'command mode: elements per variadic command' }) as unknown as Argv<ImportArgs>,
   handler: async (a: ArgumentsCamelCase<ImportArgs>) => {
     process.exitCode = await runImport(a);
   },

@@ -1,11 +1,12 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { mkdir } from 'node:fs/promises';
 import { EXIT_OK, EXIT_PROBLEM, RekeyUsageError } from '../errors.js';
-import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
+import { toJson, type OperationLog } from '../report/files.js';
 import { displayKey, toPrintable } from '../records/printable.js';
 import type { ByteWriter } from '../encode/rdb-primitives.js';
 import { appendCommand } from '../encode/resp.js';
 import { confirmOnTerminal, note } from './common.js';
+import { DEFAULTS, withLive, withOutput, withTarget } from './options/index.js';
+import { CommandRun } from './run-context.js';
 import { TargetConnectionError } from '../redis/connect.js';
 import { openTransport, probeTarget } from '../redis/session.js';
 import { readLedger } from '../import/ledger.js';
@@ -126,24 +127,19 @@ export async function rollbackLedger(t: Transport, ledgerPath: string, o: { live
 }
 
 export async function runRollback(a: RollbackArgs, hooks: { confirm?: (q: string) => Promise<boolean> } = {}): Promise<number> {
-  const started = new Date();
-  const stamp = fileStamp(started);
-  const outDir = a['out-dir'] ?? '.';
-  await mkdir(outDir, { recursive: true });
-  const log = new OperationLog();
-  const window = a.pipeline ?? 1000;
+  const run = await CommandRun.start('rollback', a['out-dir']);
+  const { started, log } = run;
+  const window = a.pipeline ?? DEFAULTS.pipeline.rollback;
   if (!(Number.isInteger(window) && window >= 1)) throw new RekeyUsageError(`--pipeline ${a.pipeline}: expected a whole number ≥ 1`);
   let session;
   try {
     session = await probeTarget(a.target, { ...(a['tls-ca'] !== undefined ? { tlsCa: a['tls-ca'] } : {}), ...(a.cluster ? { cluster: true } : {}) });
   } catch (e) {
     if (!(e instanceof TargetConnectionError)) throw e;
-    note(`rekey rollback: ${e.message}`);
-    log.log('ERROR', e.message);
-    await log.write(outDir, stamp).catch(() => undefined);
-    return e.exitCode;
+    return run.fail(e.message, e.exitCode);
   }
   const { spec, cluster } = session;
+  run.redactor = spec.redactor;
   // Validate the ledger before touching anything (throws on a file that is not a ledger).
   const gen = readLedger(a.ledger);
   const first = await gen.next();
@@ -155,7 +151,7 @@ export async function runRollback(a: RollbackArgs, hooks: { confirm?: (q: string
   if (live && !a.yes) {
     const interactive = hooks.confirm !== undefined || (process.stdin.isTTY === true && process.stderr.isTTY === true);
     if (interactive && !(await (hooks.confirm ?? confirmOnTerminal)(`Delete the keys ${a.ledger} lists as created from ${spec.display}? [y/N] `))) {
-      note('rekey rollback: not confirmed; nothing deleted');
+      run.say('not confirmed; nothing deleted');
       return EXIT_PROBLEM;
     }
   }
@@ -164,7 +160,7 @@ export async function runRollback(a: RollbackArgs, hooks: { confirm?: (q: string
   try {
     t = await openTransport(spec, cluster, { count: window, bytes: 16 << 20 });
   } catch (e) {
-    note(`rekey rollback: ${(e as Error).message}`);
+    run.say(run.message(e));
     return EXIT_PROBLEM;
   }
   let r: RollbackResult;
@@ -172,20 +168,15 @@ export async function runRollback(a: RollbackArgs, hooks: { confirm?: (q: string
     r = await rollbackLedger(t, a.ledger, { live, includeUncertain: a['include-uncertain'] === true, log });
   } catch (e) {
     t.destroy();
-    const msg = spec.redactor.message(e);
-    log.log('ERROR', msg);
-    await log.write(outDir, stamp).catch(() => undefined);
+    await run.abandon(e);
     if (e instanceof RekeyUsageError) throw e;
-    note(`rekey rollback: ${msg}`);
+    run.say(run.message(e));
     return EXIT_PROBLEM;
   }
   await t.close();
   log.log('INFO', `rollback: ${toJson({ ...r, error_samples: undefined })}`);
   const report = { rollback: r, dry_run: !live, timestamp: started.toISOString(), target: { url: spec.display, cluster } };
-  const path = await writeReport(outDir, 'migration_report', stamp, report);
-  await log.write(outDir, stamp);
-  if (a.json) process.stdout.write(toJson(report, 2) + '\n');
-  else {
+  await run.finish(report, { json: a.json, summary: (path) => {
     note(`rekey rollback${live ? '' : ' (DRY RUN, nothing deleted)'}: ${a.ledger} on ${spec.display}`);
     note(`  keys the run created: ${r.created_keys}; ${live ? 'deleted' : 'still present'}: ${r.deleted}; already gone: ${r.already_gone}`);
     if (r.uncertain_left) note(`  left alone (creation uncertain after a resume; --include-uncertain deletes them): ${r.uncertain_left}`);
@@ -194,7 +185,7 @@ export async function runRollback(a: RollbackArgs, hooks: { confirm?: (q: string
     if (!r.ledger_complete) note('  note: the ledger does not end with a complete run');
     note(`  report: ${path}`);
     if (!live) note('  run again with --live to delete');
-  }
+  } });
   return r.errors > 0 ? EXIT_PROBLEM : EXIT_OK;
 }
 
@@ -202,17 +193,10 @@ export const rollbackCommand: CommandModule<object, RollbackArgs> = {
   command: 'rollback <ledger>',
   describe: 'Delete exactly the keys an import created, from its ledger (a dry run unless --live)',
   builder: (y: Argv) =>
-    y
+    withOutput(withLive(withTarget(y, { toDb: false }), 'delete'))
       .positional('ledger', { type: 'string', demandOption: true, describe: 'migration_ledger_*.jsonl of the import' })
-      .option('target', { type: 'string', demandOption: true, describe: 'redis://[user:pass@]host:port or rediss://…' })
-      .option('live', { type: 'boolean', default: false, describe: 'really delete' })
-      .option('yes', { type: 'boolean', default: false, describe: 'do not ask for confirmation on a terminal' })
       .option('include-uncertain', { type: 'boolean', default: false, describe: 'also delete keys whose creation is uncertain (resumed runs)' })
-      .option('tls-ca', { type: 'string', describe: 'CA certificate file for rediss://' })
-      .option('cluster', { type: 'boolean', default: false, describe: 'the target is a Redis Cluster (detected anyway)' })
-      .option('pipeline', { type: 'number', default: 1000, describe: 'keys in flight per connection' })
-      .option('out-dir', { type: 'string', default: '.', describe: 'directory for report files' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the machine-readable result on stdout' }) as unknown as Argv<RollbackArgs>,
+      .option('pipeline', { type: 'number', default: DEFAULTS.pipeline.rollback, describe: 'keys in flight per connection' }) as unknown as Argv<RollbackArgs>,
   handler: async (a: ArgumentsCamelCase<RollbackArgs>) => {
     process.exitCode = await runRollback(a);
   },

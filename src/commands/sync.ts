@@ -1,6 +1,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { RekeyUsageError } from '../errors.js';
 import { runSync } from '../sync/run.js';
+import { DEFAULTS, withLossy, withOutput, withRules, withTarget } from './options/index.js';
 
 export interface SyncArgs {
   source: string;
@@ -23,21 +24,16 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
   command: 'sync <source>',
   describe: 'Keep renamed keys live: replicate a source (PSYNC) into the target, renaming every key by the rules',
   builder: (y: Argv) =>
-    y
+    withOutput(
+      withLossy(withRules(withTarget(y, { cluster: false, toDb: 'put every key into this db' })), 'exit 0 even when some commands could not be applied (they are still counted and named)'),
+      { outDir: 'directory for the checkpoint, reports and log', json: 'print the final report as JSON on stdout' },
+    )
       .positional('source', { type: 'string', demandOption: true, describe: 'redis://[user:pass@]host:port of the source (read as a replica, never written)' })
-      .option('target', { type: 'string', demandOption: true, describe: 'redis://[user:pass@]host:port[/db] of the target (password also from REKEY_TARGET_PASSWORD)' })
-      .option('rules', { type: 'string', describe: 'rules file (YAML or JSON)' })
       .option('checkpoint', { type: 'string', describe: 'checkpoint file (default: <out-dir>/rekey-sync.checkpoint.json); an existing one is continued with PSYNC' })
-      .option('out-dir', { type: 'string', default: '.', describe: 'directory for the checkpoint, reports and log' })
-      .option('to-db', { type: 'number', describe: 'put every key into this db' })
-      .option('unmatched', { choices: ['keep', 'drop'] as const, describe: "keys no rule matches (default: the rules file's setting)" })
-      .option('on-conflict', { choices: ['skip', 'replace', 'fail'] as const, default: 'replace' as const, describe: 'full sync: keys already in the target (the source is the truth: replace)' })
-      .option('tls-ca', { type: 'string', describe: 'CA certificate file for rediss://' })
+      .option('on-conflict', { choices: ['skip', 'replace', 'fail'] as const, default: DEFAULTS.onConflict.sync, describe: 'full sync: keys already in the target (the source is the truth: replace)' })
       .option('source-tls-ca', { type: 'string', describe: 'CA certificate file for a rediss:// source (default: --tls-ca)' })
-      .option('lossy', { type: 'boolean', default: false, describe: 'exit 0 even when some commands could not be applied (they are still counted and named)' })
       .option('status-interval', { type: 'number', default: 5, describe: 'seconds between status lines on stderr (0: none); SIGUSR1 prints the JSON status' })
-      .option('batch', { type: 'number', default: 5000, describe: 'stream commands per target round trip at most' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the final report as JSON on stdout' }) as unknown as Argv<SyncArgs>,
+      .option('batch', { type: 'number', default: 5000, describe: 'stream commands per target round trip at most' }) as unknown as Argv<SyncArgs>,
   handler: async (a: ArgumentsCamelCase<SyncArgs>) => {
     if (a['to-db'] !== undefined && !(Number.isInteger(a['to-db']) && a['to-db'] >= 0)) throw new RekeyUsageError(`--to-db ${a['to-db']}: expected a db number`);
     if (a.batch !== undefined && !(Number.isInteger(a.batch) && a.batch >= 1)) throw new RekeyUsageError(`--batch ${a.batch}: expected a whole number ≥ 1`);

@@ -13,9 +13,11 @@ import { RespSink } from '../sinks/resp-sink.js';
 import type { Sink } from '../sinks/sink.js';
 import type { KeyRecord } from '../records/types.js';
 import { displayKey } from '../records/printable.js';
-import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
+import { toJson } from '../report/files.js';
 import { startProgress } from '../report/progress.js';
 import { filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
+import { withBadLines, withExpiry, withLossy, withProgress, withRules } from './options/groups.js';
+import { CommandRun } from './run-context.js';
 import { checkOutputPath } from '../io/atomic-file.js';
 import { liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
 import { namedTarget, namedTargetList, type NamedTarget } from '../redis/server-versions.js';
@@ -63,14 +65,13 @@ export function formatFor(output: string, given?: string): 'rdb' | 'jsonl' | 're
 }
 
 export async function runTransform(a: TransformArgs): Promise<number> {
-  const started = new Date();
-  const stamp = fileStamp(started);
+  const run = new CommandRun('transform', a['out-dir']);
+  const { started, log } = run;
   const now = nowFrom(a.now);
   const format = formatFor(a.output, a.format);
   // Before reading anything: a missing folder or `-o` naming the input (a backup!) is refused here.
   checkOutputPath(a.output, [a.input]);
   const rules = a.rules ? await loadRules(a.rules) : null;
-  const log = new OperationLog();
   const stats = new MigrationStats();
   let badLines = 0;
   const input = await openInput(a.input, {
@@ -138,12 +139,11 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     });
   } catch (e) {
     progress?.stop();
-    log.log('ERROR', (e as Error).message);
-    await log.write(a['out-dir'], stamp).catch(() => undefined);
+    await run.abandon(e);
     throw e;
   }
   progress?.stop();
-  const seconds = (Date.now() - started.getTime()) / 1000;
+  const seconds = run.seconds();
   const report = {
     migration_stats: stats.toJSON(),
     migrated_keys: stats.migratedKeys,
@@ -156,10 +156,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     seconds,
   };
   log.log('INFO', `done: ${toJson(stats.toJSON())}`);
-  const reportPath = await writeReport(a['out-dir'], 'migration_report', stamp, report);
-  await log.write(a['out-dir'], stamp);
-  if (a.json) process.stdout.write(toJson(report, 2) + '\n');
-  else {
+  await run.finish(report, { json: a.json, summary: (reportPath) => {
     const s = stats;
     note(`rekey transform: ${s.totalKeysFound} keys read, ${s.migratedSuccessfully} written to ${a.output} (${format}) in ${seconds.toFixed(2)}s` +
       (input.size ? `, ${humanBytes(input.size / Math.max(seconds, 1e-9))}/s` : ''));
@@ -177,7 +174,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     if (fnLost > 0) note(`  function libraries NOT written: ${fnLost} (RDB ${rdbSink!.rdbVersion} has no functions; RDB 10 / Redis 7.0 is the first)${a.lossy ? ' (--lossy)' : '; accept with --lossy'}`);
     for (const [cat, n] of s.perCategory) note(`  category ${cat}: ${n}`);
     note(`  report: ${reportPath}`);
-  }
+  } });
   const functionsLost = (rdbSink?.stats.functionsDropped ?? 0) > 0 && !a.lossy;
   return stats.migrationErrors > 0 || functionsLost ? EXIT_PROBLEM : EXIT_OK;
 }
@@ -186,22 +183,16 @@ export const transformCommand: CommandModule<object, TransformArgs> = {
   command: 'transform <input>',
   describe: 'Read a dump, filter and rename keys by rules, write RDB, JSONL or RESP',
   builder: (y: Argv) =>
-    withLiveSource(withCommon(y))
+    withProgress(withBadLines(withLossy(withExpiry(withRules(withLiveSource(withCommon(y)), { collision: true })), 'drop what the target version cannot hold (hash field TTLs) instead of failing')), {
+      describe: 'progress bar (default: on for inputs of 16 MiB or more on a terminal)',
+    })
       .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz) or - for stdin' })
       .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output path, or - for stdout' })
-      .option('rules', { type: 'string', describe: 'rules file (YAML or JSON)' })
       .option('format', { choices: ['rdb', 'jsonl', 'resp'] as const, describe: 'output format (default: from the extension)' })
       .option('rdb-version', { type: 'string', describe: 'RDB version to write (down-converts encodings): a number, or a server such as redis-7.2, redis-8.6, valkey-8.1, valkey-9.0' })
-      .option('unmatched', { choices: ['keep', 'drop'] as const, describe: 'keys no rule matches (default: the rules file\'s setting)' })
-      .option('expired', { choices: ['drop', 'keep'] as const, default: 'drop' as const, describe: 'keys already expired at --now' })
-      .option('now', { type: 'number', describe: 'judge expiry at this epoch ms (default: now)' })
-      .option('on-collision', { choices: ['keep-first', 'fail'] as const, default: 'keep-first' as const })
-      .option('lossy', { type: 'boolean', default: false, describe: 'drop what the target version cannot hold (hash field TTLs) instead of failing' })
       .option('compress', { type: 'boolean', default: true, describe: 'LZF-compress strings that re-encoded values write (verbatim values keep their bytes)' })
       .option('commands', { type: 'boolean', default: false, describe: 'RESP output as plain commands instead of RESTORE' })
-      .option('progress', { type: 'boolean', describe: 'progress bar (default: on for inputs of 16 MiB or more on a terminal)' })
-      .option('jobs', { type: 'number', describe: 'RDB → JSONL: decode and build JSON on N worker threads (default 1: all on the reading thread)' })
-      .option('skip-bad-lines', { type: 'boolean', default: false, describe: 'JSONL input: skip and count bad lines' }) as unknown as Argv<TransformArgs>,
+      .option('jobs', { type: 'number', describe: 'RDB → JSONL: decode and build JSON on N worker threads (default 1: all on the reading thread)' }) as unknown as Argv<TransformArgs>,
   handler: async (a: ArgumentsCamelCase<TransformArgs>) => {
     process.exitCode = await runTransform(a);
   },

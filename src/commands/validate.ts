@@ -7,8 +7,10 @@ import { runPipeline } from '../pipeline/run.js';
 import { MigrationStats } from '../pipeline/stats.js';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import type { KeyFilter } from '../pipeline/filters.js';
-import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
+import { toJson, type OperationLog } from '../report/files.js';
 import { filterFrom, note, nowFrom, withCommon, type CommonArgs } from './common.js';
+import { withExpiry, withLossy, withRules, withTarget, withValidation } from './options/groups.js';
+import { CommandRun } from './run-context.js';
 import { liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
 import { TargetConnectionError } from '../redis/connect.js';
 import type { TargetSpec } from '../redis/endpoint.js';
@@ -118,24 +120,20 @@ export interface ValidateHooks {
 }
 
 export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): Promise<number> {
-  const started = new Date();
-  const stamp = fileStamp(started);
+  const run = new CommandRun('validate', a['out-dir']);
+  const { started, log } = run;
   const { sample, tolerance } = checkArgs(a);
   const now = nowFrom(a.now);
-  const log = new OperationLog();
-  const outDir = a['out-dir'] ?? '.';
   const rules = a.rules ? await loadRules(a.rules) : null;
   let session;
   try {
     session = await probeTarget(a.target, { ...(a['tls-ca'] !== undefined ? { tlsCa: a['tls-ca'] } : {}), ...(a.cluster ? { cluster: true } : {}) });
   } catch (e) {
     if (!(e instanceof TargetConnectionError)) throw e;
-    note(`rekey validate: ${e.message}`);
-    log.log('ERROR', e.message);
-    await log.write(outDir, stamp).catch(() => undefined);
-    return e.exitCode;
+    return run.fail(e.message, e.exitCode);
   }
   const { spec, info, cluster } = session;
+  run.redactor = spec.redactor;
   const toDb = a['to-db'] ?? spec.db ?? null;
   if (cluster && toDb !== null && toDb !== 0) throw new RekeyUsageError(`--to-db ${toDb}: a cluster has only db 0`);
   const stats = new MigrationStats();
@@ -170,10 +168,9 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
       ignoreFieldTtls: a.lossy === true,
     });
   } catch (e) {
-    log.log('ERROR', spec.redactor.message(e));
-    await log.write(outDir, stamp).catch(() => undefined);
+    await run.abandon(e);
     if (e instanceof TargetConnectionError) {
-      note(`rekey validate: ${e.message}`);
+      run.say(run.message(e));
       return e.exitCode;
     }
     throw e;
@@ -189,14 +186,14 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
     input: { path: input.name, format: input.format, gzip: input.gzip },
     target: { url: spec.display, server: info.server, version: info.valkeyVersion ?? info.redisVersion, cluster },
   };
-  const path = await writeReport(outDir, 'migration_report', stamp, report);
-  await log.write(outDir, stamp);
-  if (a.json) process.stdout.write(toJson(report, 2) + '\n');
-  else {
-    note(`rekey validate: ${input.name} vs ${spec.display}: ${v.mismatched === 0 ? 'OK' : `${v.mismatched} MISMATCHES`}`);
-    printValidation(v);
-    note(`  report: ${path}`);
-  }
+  await run.finish(report, {
+    json: a.json,
+    summary: (path) => {
+      run.say(`${input.name} vs ${spec.display}: ${v.mismatched === 0 ? 'OK' : `${v.mismatched} MISMATCHES`}`);
+      printValidation(v);
+      note(`  report: ${path}`);
+    },
+  });
   return v.mismatched > 0 ? EXIT_PROBLEM : EXIT_OK;
 }
 
@@ -204,19 +201,11 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
   command: 'validate <input>',
   describe: 'Check that a target holds what the input says (through the rename rules)',
   builder: (y: Argv) =>
-    withLiveSource(withCommon(y))
+    withLossy(
+      withValidation(withExpiry(withRules(withTarget(withLiveSource(withCommon(y)), { toDb: 'the import put every key into this db' }), { describe: 'rules file (YAML or JSON) the import used' }))),
+      'the import used --lossy: do not compare hash field TTLs the target cannot hold',
+    )
       .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz), - for stdin, or a redis:// source (read-only)' })
-      .option('target', { type: 'string', demandOption: true, describe: 'redis://[user:pass@]host:port[/db] or rediss://… (password also from REKEY_TARGET_PASSWORD)' })
-      .option('rules', { type: 'string', describe: 'rules file (YAML or JSON) the import used' })
-      .option('sample', { type: 'number', default: 1, describe: 'fraction of keys to compare (0–1]' })
-      .option('ttl-tolerance', { type: 'number', default: 1000, describe: 'allowed TTL difference in ms' })
-      .option('to-db', { type: 'number', describe: 'the import put every key into this db' })
-      .option('cluster', { type: 'boolean', default: false, describe: 'the target is a Redis Cluster (detected anyway)' })
-      .option('tls-ca', { type: 'string', describe: 'CA certificate file for rediss://' })
-      .option('expired', { choices: ['drop', 'keep'] as const, default: 'drop' as const, describe: 'keys expired at --now are not expected in the target' })
-      .option('unmatched', { choices: ['keep', 'drop'] as const, describe: 'keys no rule matches (default: the rules file\'s setting)' })
-      .option('now', { type: 'number', describe: 'judge expiry and rule TTLs at this epoch ms (default: now)' })
-      .option('lossy', { type: 'boolean', default: false, describe: 'the import used --lossy: do not compare hash field TTLs the target cannot hold' })
       .option('stream-times', { choices: ['auto', 'exact', 'ignore'] as const, default: 'auto' as const, describe: 'compare stream delivery/seen times' }) as unknown as Argv<ValidateArgs>,
   handler: async (a: ArgumentsCamelCase<ValidateArgs>) => {
     process.exitCode = await runValidate(a);

@@ -1,0 +1,2 @@
+export { DEFAULTS } from './defaults.js';
+export * from './groups.js';
