@@ -1,7 +1,8 @@
 /**
  * `runSync` end to end against real redis-servers: a source with old names, a target that must end up
  * holding exactly the source renamed by the rules, after a snapshot plus writes of every kind made while
- * the stream runs (EXPIRE/PEXPIREAT, RENAME of an old key, DEL, MULTI/EXEC, a Lua EVAL with KEYS).
+ * the stream runs (EXPIRE/PEXPIREAT, RENAME of an old key, DEL, MULTI/EXEC, a Lua EVAL with KEYS, and
+ * writes after a SELECT of db 2, which a rule's to_db moves to db 5).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,13 +15,19 @@ import { runSync, type SyncOutcome } from '../../src/sync/run.js';
 const RULES = `version: 1
 unmatched: keep
 rules:
+  - name: accounts
+    category: account
+    db: 2
+    match: "acct:{id:*}"
+    rename: "account:{id}"
+    to_db: 5
   - name: old
     category: app
     match: "old:{id:*}"
     rename: "new:{id}"
 `;
 
-const renamed = (k: string): string => (k.startsWith('old:') ? 'new:' + k.slice(4) : k);
+const renamed = (k: string): string => (k.startsWith('old:') ? 'new:' + k.slice(4) : k.startsWith('acct:') ? 'account:' + k.slice(5) : k);
 
 async function waitFor(what: string, ok: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
@@ -58,6 +65,9 @@ describe('rekey sync end to end (real source and target)', () => {
   it('snapshot + live writes of every kind land renamed; the target equals the renamed source', async () => {
     const src = source.client();
     const tgt = target.client();
+    const src2 = source.client({ db: 2 });
+    const tgt5 = target.client({ db: 5 });
+    const tgt2 = target.client({ db: 2 });
     // the snapshot part
     await src.set('old:str', 'v0');
     await src.rpush('old:list', 'a', 'b');
@@ -69,6 +79,7 @@ describe('rekey sync end to end (real source and target)', () => {
     await src.set('old:gone', 'g');
     await src.set('old:ttl-later', 't');
     await src.set('plain', 'kept under its own name');
+    await src2.hset('acct:a', 'n', '1');
 
     const rules = join(dir, 'rules.yaml');
     writeFileSync(rules, RULES);
@@ -85,7 +96,7 @@ describe('rekey sync end to end (real source and target)', () => {
       stopSignal,
     });
     try {
-      await waitFor('the snapshot on the target', async () => (await tgt.exists('new:str', 'new:stream', 'plain')) === 3);
+      await waitFor('the snapshot on the target', async () => (await tgt.exists('new:str', 'new:stream', 'plain')) + (await tgt5.exists('account:a')) === 4);
       expect(await tgt.exists('old:str')).toBe(0);
 
       // live writes, of every type
@@ -111,6 +122,10 @@ describe('rekey sync end to end (real source and target)', () => {
       await src.multi().incr('old:counter').incr('old:counter').rpush('old:seq', '1', '2').exec();
       await src.eval("redis.call('INCRBY', KEYS[1], ARGV[1]); redis.call('HSET', KEYS[2], 'by', 'lua'); return 1", 2, 'old:counter', 'old:hash', '40');
       await src.set('plain', 'changed');
+      // another db: the stream SELECTs 2, the rule sends these keys to db 5
+      await src2.hincrby('acct:a', 'n', 1);
+      await src2.set('acct:b', 'B', 'EX', 2000);
+      await src2.multi().rpush('acct:log', 'x').rename('acct:b', 'acct:c').exec();
       await new Promise((r) => setTimeout(r, 400));
       await src.get('old:short'); // make sure the expiry happened (lazy expire) before the sentinel
       await src.set('old:sentinel', 'done');
@@ -127,7 +142,7 @@ describe('rekey sync end to end (real source and target)', () => {
     // MULTI/EXEC, and the EVAL (Redis 7 replicates a script's effects wrapped in MULTI/EXEC)
     expect(st.transactions as number).toBeGreaterThanOrEqual(2);
 
-    // the target equals the renamed source: same names, same DUMP payloads, TTLs within tolerance
+    // the target equals the renamed source: same names, types and DUMP payloads (content for sets/hashes), TTLs within tolerance
     const sourceKeys = await allKeys(src);
     expect(sourceKeys).not.toContain('old:short');
     expect(sourceKeys).not.toContain('old:gone');
@@ -135,10 +150,24 @@ describe('rekey sync end to end (real source and target)', () => {
     const targetKeys = await allKeys(tgt);
     expect(targetKeys).toEqual(sourceKeys.map(renamed).sort());
     expect(targetKeys.some((k) => k.startsWith('old:'))).toBe(false);
-    for (const k of sourceKeys) {
-      const [a, b] = await Promise.all([src.dumpBuffer(k), tgt.dumpBuffer(renamed(k))]);
-      expect(b, `DUMP of ${renamed(k)} (from ${k})`).toEqual(a);
-      const [ta, tb] = await Promise.all([src.pttl(k), tgt.pttl(renamed(k))]);
+    const sourceKeys2 = await allKeys(src2);
+    expect(sourceKeys2).toEqual(['acct:a', 'acct:c', 'acct:log']);
+    expect(await allKeys(tgt5)).toEqual(sourceKeys2.map(renamed).sort());
+    expect(await allKeys(tgt2)).toEqual([]);
+    const pairs: Array<[Redis, Redis, string]> = [...sourceKeys.map((k): [Redis, Redis, string] => [src, tgt, k]), ...sourceKeys2.map((k): [Redis, Redis, string] => [src2, tgt5, k])];
+    for (const [from, to, k] of pairs) {
+      const [ty, tyT] = await Promise.all([from.type(k), to.type(renamed(k))]);
+      expect(tyT, `TYPE of ${renamed(k)}`).toBe(ty);
+      if (ty === 'set' || ty === 'hash') {
+        // a hashtable's DUMP order follows each server's own hash seed: compare the content, sorted
+        const read = (c: Redis, key: string): Promise<string[]> => (ty === 'set' ? c.smembers(key) : c.hgetall(key).then((h) => Object.entries(h).map(([f, v]) => `${f}=${v}`)));
+        const [a, b] = await Promise.all([read(from, k), read(to, renamed(k))]);
+        expect(b.sort(), `content of ${renamed(k)} (from ${k})`).toEqual(a.sort());
+      } else {
+        const [a, b] = await Promise.all([from.dumpBuffer(k), to.dumpBuffer(renamed(k))]);
+        expect(b, `DUMP of ${renamed(k)} (from ${k})`).toEqual(a);
+      }
+      const [ta, tb] = await Promise.all([from.pttl(k), to.pttl(renamed(k))]);
       if (ta < 0) expect(tb, `PTTL of ${renamed(k)}`).toBe(ta);
       else expect(Math.abs(ta - tb), `PTTL of ${renamed(k)}: ${ta} vs ${tb}`).toBeLessThan(5000);
     }
@@ -150,6 +179,8 @@ describe('rekey sync end to end (real source and target)', () => {
     expect(await tgt.lrange('new:seq', 0, -1)).toEqual(['1', '2']);
     expect(await tgt.get('plain')).toBe('changed');
     expect(await tgt.ttl('new:ttl-later')).toBeGreaterThan(900);
+    expect(await tgt5.hget('account:a', 'n')).toBe('2');
+    expect(await tgt5.ttl('account:c')).toBeGreaterThan(1900);
     const groups = (await tgt.xinfo('GROUPS', 'new:stream')) as unknown[][];
     expect(groups.length).toBe(1);
   });
