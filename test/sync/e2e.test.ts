@@ -184,4 +184,43 @@ describe('rekey sync end to end (real source and target)', () => {
     const groups = (await tgt.xinfo('GROUPS', 'new:stream')) as unknown[][];
     expect(groups.length).toBe(1);
   });
+
+  it('FCALL keys are renamed; MOVE under a db mapping and FLUSHDB are refused, counted and named (exit 1)', async () => {
+    const src = source.client();
+    const tgt = target.client();
+    await Promise.all([src.flushall(), tgt.flushall()]);
+    await src.set('old:f', '1');
+    const rules = join(dir, 'rules.yaml');
+    writeFileSync(rules, RULES);
+    const lines: string[] = [];
+    let stop!: () => void;
+    const stopSignal = new Promise<void>((r) => (stop = r));
+    const running = runSync({ source: source.url, target: target.url, rules, outDir: join(dir, 'out2'), statusInterval: 0, say: (l) => lines.push(l), stopSignal });
+    try {
+      await waitFor('the snapshot on the target', async () => (await tgt.exists('new:f')) === 1);
+      await src.call('FUNCTION', 'LOAD', "#!lua name=e2e\nredis.register_function('bump', function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end)");
+      await src.call('FCALL', 'bump', '1', 'old:f', '41');
+      await src.move('old:f', '1'); // the rules move db 2 to db 5: MOVE's own db argument cannot follow
+      await src.select(3);
+      await src.set('x', 'y');
+      await src.flushdb();
+      await src.select(0);
+      await src.set('old:sentinel', 'done');
+      await waitFor('the sentinel on the target', async () => (await tgt.exists('new:sentinel')) === 1);
+    } finally {
+      stop();
+    }
+    const outcome = await running;
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.status.refused).toEqual({ 'db argument': 1, 'whole-db command': 1 });
+    expect(outcome.status.errors).toEqual({});
+    // FCALL ran on the renamed key before the refused MOVE (which left it in db 0 of the target)
+    expect(await tgt.get('new:f')).toBe('42');
+    expect(await tgt.exists('old:f')).toBe(0);
+    const all = lines.join('\n');
+    expect(all).toMatch(/2 commands were not applied/);
+    const samples = (outcome.status.samples as string[]).join('\n');
+    expect(samples).toMatch(/MOVE names a db of its own/);
+    expect(samples).toMatch(/FLUSHDB would act on the whole target db/);
+  });
 });
