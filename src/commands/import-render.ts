@@ -34,6 +34,7 @@ export function renderDryRun(v: DryRunView): void {
   note(`  size: ${humanBytes(p.serialized_bytes)} serialized (≈ ${humanBytes(v.estimate)} in memory)` + (v.headroom !== null ? `; headroom ${humanBytes(Math.max(0, v.headroom))}${v.fits ? '' : ' — NOT ENOUGH'}` : '; no maxmemory set'));
   if (stats.unmatchedKeys) note(`  unmatched: ${stats.unmatchedKeys}${stats.unmatchedDropped ? ` (${stats.unmatchedDropped} dropped)` : ' (kept)'}`);
   if (stats.expiredDropped) note(`  expired (would be dropped): ${stats.expiredDropped}`);
+  if (stats.collisions) note(collisionLine(stats, 'would be dropped'));
   const fl = p.functions;
   if (fl.libraries > 0) {
     note(`  function libraries: ${fl.libraries} (would load: ${fl.would_load}; already in the target: ${fl.already_there}${fl.cannot_import ? `; CANNOT be imported, the target has no functions: ${fl.cannot_import}` : ''})`);
@@ -67,6 +68,7 @@ export function renderLive(v: LiveView): void {
   if (v.resumeLedger !== null) note(`  resumed: ${v.resumeSkipped} input keys were already done per ${v.resumeLedger}`);
   if (c.commands || c.restoreConverted) note(`  as RESTORE: ${c.restoreVerbatim}, RESTORE of converted payloads: ${c.restoreConverted}, as commands: ${c.commands}`);
   if (stats.expiredDropped) note(`  expired (dropped): ${stats.expiredDropped}`);
+  if (stats.collisions) note(collisionLine(stats, 'dropped'));
   if (stats.unmatchedKeys) note(`  unmatched: ${stats.unmatchedKeys}${stats.unmatchedDropped ? ` (${stats.unmatchedDropped} dropped)` : ' (kept)'}`);
   if (c.empty + stats.emptyDropped) note(`  empty collections (not written): ${c.empty + stats.emptyDropped}`);
   const f = v.functions;
@@ -80,6 +82,11 @@ export function renderLive(v: LiveView): void {
   if (v.validation.performed) printValidation(v.validation);
   note(`  ledger: ${v.ledgerPath}`);
   note(`  report: ${v.reportPath}`);
+}
+
+/** Two input keys landed on one (db, name): the later ones are not written; the report names them. */
+function collisionLine(stats: MigrationStats, verb: string): string {
+  return `  collisions: ${stats.collisions} (later keys ${verb}; --on-collision fail to stop)`;
 }
 
 export function targetReport(s: TargetSession): Record<string, unknown> {

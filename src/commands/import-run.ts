@@ -95,6 +95,7 @@ export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
     migration_stats: stats.toJSON(),
     migrated_keys: sink.migratedKeys(stats.migratedKeys),
     error_keys: stats.errorKeys,
+    collision_keys: stats.collisionKeys,
     dry_run: true,
     timestamp: started.toISOString(),
     validation: { performed: false, reason: 'dry run' },
@@ -112,7 +113,8 @@ export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
   const problem =
     stats.migrationErrors > 0 ||
     (s.onConflict === 'fail' && (p.existing > 0 || p.functions.already_there > 0)) ||
-    (p.functions.cannot_import > 0 && a.lossy !== true);
+    (p.functions.cannot_import > 0 && a.lossy !== true) ||
+    collisionsDropKeys(ctx);
   return { exitCode: problem ? EXIT_PROBLEM : EXIT_OK, reportPath, ledgerPath: null, report };
 }
 
@@ -238,6 +240,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     migration_stats: { ...stats.toJSON(), ...(resume ? { resumed_already_done: resumeCounter.skipped } : {}) },
     migrated_keys: writer.migratedKeys(stats.migratedKeys),
     error_keys: stats.errorKeys,
+    collision_keys: stats.collisionKeys,
     dry_run: false,
     timestamp: started.toISOString(),
     validation,
@@ -284,7 +287,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
   if (failure instanceof LedgerWriteError) return { exitCode: EXIT_BAD_INPUT, reportPath, ledgerPath: ledger.path, report };
   if (failure && !(failure instanceof ConflictError || failure instanceof TooManyErrorsError || failure instanceof CollisionError || isConnectionLoss(failure))) throw failure;
   const fnProblem = writer.functions.errors > 0 || (writer.functions.lost > 0 && a.lossy !== true);
-  const problem = failure !== null || stats.migrationErrors > 0 || fnProblem || (validation.performed && validation.mismatched > 0);
+  const problem = failure !== null || stats.migrationErrors > 0 || fnProblem || (validation.performed && validation.mismatched > 0) || collisionsDropKeys(ctx);
   return { exitCode: problem ? EXIT_PROBLEM : EXIT_OK, reportPath, ledgerPath: ledger.path, report };
 }
 
@@ -292,3 +295,11 @@ function isConnectionLoss(e: unknown): boolean {
   return e instanceof Error && (e.name === 'ConnectionLostError' || e.name === 'TargetConnectionError' || e instanceof InterruptedError);
 }
 
+
+/**
+ * Keys dropped because an earlier key took their name are a loss: exit 1 unless the operator chose
+ * `--on-collision keep-first` explicitly (import leaves the option unset to tell that from the default).
+ */
+function collisionsDropKeys(ctx: RunContext): boolean {
+  return ctx.stats.collisions > 0 && ctx.a['on-collision'] !== 'keep-first';
+}

@@ -161,7 +161,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
     unmatched,
     expired: s.expired,
     now,
-    onCollision: a['on-collision'] ?? 'keep-first',
+    onCollision: a['on-collision'] ?? DEFAULTS.onCollision,
     guard,
     stats,
     log,
@@ -177,7 +177,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
   builder: (y: Argv) =>
     withProgress(
       withLossy(
-        withValidation(withExpiry(withRules(withLive(withTarget(withLiveSource(withCommon(y)))), { collision: true }))),
+        withValidation(withExpiry(withRules(withLive(withTarget(withLiveSource(withCommon(y)))), { collision: 'no-default' }))),
         'drop hash field TTLs the target cannot hold instead of failing those keys',
       ),
       { default: true, describe: 'progress bar / periodic progress lines' },

@@ -98,7 +98,7 @@ function processKey(rec: KeyRecord, o: PipelineOptions): KeyRecord | null {
   }
   const { db, key } = d;
   if (o.guard !== null && o.guard.add(db, key)) {
-    stats.collisions++;
+    stats.collided(rec.db, rec.key, key);
     const msg = key.equals(rec.key) && db === rec.db
       ? `db ${db} ${displayKey(key)}: the input holds this key more than once (duplicate key)`
       : `db ${db} ${displayKey(key)}: a second source key (${displayKey(rec.key)}) maps to this name`;

@@ -19,6 +19,11 @@ export class MigrationStats {
   readonly perCategory = new Map<string, number>();
   readonly migratedKeys: Array<{ db: number; old_key: unknown; new_key: unknown; category: string | null }> = [];
   readonly errorKeys: Array<{ db: number; key: unknown; error: string }> = [];
+  /**
+   * Input keys dropped because an earlier key already took their name, by where they came from (the
+   * target db may differ again by the sink's --to-db): the report names them.
+   */
+  readonly collisionKeys: Array<{ source_db: number; source_key: unknown; new_key: unknown }> = [];
 
   category(cat: string): void {
     this.perCategory.set(cat, (this.perCategory.get(cat) ?? 0) + 1);
@@ -45,6 +50,11 @@ export class MigrationStats {
       }
     }
     this.error(db, key, message);
+  }
+
+  collided(sourceDb: number, sourceKey: Buffer, newKey: Buffer): void {
+    this.collisions++;
+    if (this.collisionKeys.length < MAX_LISTED) this.collisionKeys.push({ source_db: sourceDb, source_key: toPrintable(sourceKey), new_key: toPrintable(newKey) });
   }
 
   error(db: number, key: Buffer, message: string): void {

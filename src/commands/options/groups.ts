@@ -59,13 +59,14 @@ export interface RulesArgs {
 
 /**
  * The rules file; with `unmatched`, the override of its unmatched setting; with `collision`, what to
- * do when two keys land on one name.
+ * do when two keys land on one name ('no-default': leave it unset, so a command can tell an explicit
+ * `keep-first` from none).
  */
-export function withRules<T>(y: Argv<T>, o: { describe?: string; unmatched?: boolean; collision?: boolean } = {}): Argv<T & RulesArgs> {
+export function withRules<T>(y: Argv<T>, o: { describe?: string; unmatched?: boolean; collision?: boolean | 'no-default' } = {}): Argv<T & RulesArgs> {
   return add<T, RulesArgs>(y, {
     rules: { type: 'string', describe: o.describe ?? 'rules file (YAML or JSON)' },
     ...(o.unmatched !== false ? { unmatched: { choices: ['keep', 'drop'], describe: "keys no rule matches (default: the rules file's setting)" } } : {}),
-    ...(o.collision ? { 'on-collision': { choices: ['keep-first', 'fail'], default: DEFAULTS.onCollision, describe: 'two keys renamed to one name: keep the first, or stop' } } : {}),
+    ...(o.collision ? { 'on-collision': { choices: ['keep-first', 'fail'], ...(o.collision === 'no-default' ? {} : { default: DEFAULTS.onCollision }), describe: `two keys renamed to one name: keep the first, or stop (default: ${DEFAULTS.onCollision})` } } : {}),
   });
 }
 
