@@ -257,11 +257,18 @@ describe('import into a standalone redis-server', () => {
       expect(r2.exitCode).toBe(1);
       expect((r2.report as any).import.stopped).toMatch(/more than 5 errors/);
       expect((r2.report as any).migration_stats.migration_errors).toBe(6);
-      // --to-db 1 puts everything into db 1.
+      // --to-db 1 puts everything into db 1: names the fixture's dbs share collide there. Dropping the later
+      // copies is a problem (exit 1) unless keep-first was chosen; either way they are counted and named.
       const r3 = await importWithOutcome(base(small.url, join(dir, 'todb'), { live: true, yes: true, 'to-db': 1, 'on-conflict': 'replace', validate: true }));
       expect((r3.report as any).error_keys).toEqual([]);
       expect((r3.report as any).validation.mismatched).toBe(0);
-      expect(r3.exitCode).toBe(0);
+      const collided = (r3.report as any).migration_stats.collisions as number;
+      expect(collided).toBeGreaterThan(0);
+      expect((r3.report as any).collision_keys).toHaveLength(collided);
+      expect(r3.exitCode).toBe(1);
+      const r4 = await importWithOutcome(base(small.url, join(dir, 'todb2'), { live: true, yes: true, 'to-db': 1, 'on-conflict': 'replace', 'on-collision': 'keep-first' }));
+      expect((r4.report as any).migration_stats.collisions).toBe(collided);
+      expect(r4.exitCode).toBe(0);
     } finally {
       await small.stop();
     }
