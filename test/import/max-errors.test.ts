@@ -76,6 +76,16 @@ describe('--max-errors', () => {
       // Nothing the ledger leaves in flight is counted as an error.
       expect(inflight.size).toBeGreaterThan(0);
       expect(lines.find((l) => l.$ === 'end')).toMatchObject({ complete: false });
+
+      // With room on the target, --resume retries what was in flight; the 10 failed keys are done (below
+      // the high-water mark) and stay out.
+      const c = target.client();
+      await c.config('SET', 'maxmemory', '0');
+      const r2 = await importWithOutcome(args(rdb, target.url, join(dir, 'resume'), { resume: r.ledgerPath! }));
+      expect(r2.exitCode).toBe(0);
+      expect(await c.dbsize()).toBe(N - 10);
+      for (const k of failed) expect(await c.exists(k)).toBe(0);
+      c.disconnect();
     } finally {
       await target.stop();
     }
