@@ -31,7 +31,7 @@ export function settings(a: ImportArgs): Settings {
   const mb = a['pipeline-mb'] ?? 16;
   if (!(mb > 0)) throw new RekeyUsageError(`--pipeline-mb ${a['pipeline-mb']}: expected MB > 0`);
   const maxErrors = a['max-errors'] ?? null;
-  if (maxErrors !== null && !(Number.isInteger(maxErrors) && maxErrors >= 0)) throw new RekeyUsageError(`--max-errors ${a['max-errors']}: expected a whole number ≥ 0`);
+  if (maxErrors !== null && !(Number.isInteger(maxErrors) && maxErrors >= 1)) throw new RekeyUsageError(`--max-errors ${a['max-errors']}: expected a whole number ≥ 1`);
   const tolerance = a['ttl-tolerance'] ?? 1000;
   if (!(tolerance >= 0)) throw new RekeyUsageError(`--ttl-tolerance ${a['ttl-tolerance']}: expected milliseconds ≥ 0`);
   const sample = a.sample ?? 1;

@@ -254,7 +254,7 @@ export class InterruptedError extends Error {
   override readonly name = 'InterruptedError';
 }
 
-/** More errors than `--max-errors`. */
+/** `--max-errors` errors reached. */
 export class TooManyErrorsError extends Error {
   override readonly name = 'TooManyErrorsError';
 }
@@ -538,8 +538,8 @@ export class TargetWriter implements Sink {
     const msg = this.scrub(message);
     this.o.stats.error(db, rec.key, msg);
     this.o.log.log('ERROR', `db ${db} ${displayKey(rec.key)}: ${msg}`);
-    if (this.o.maxErrors !== null && this.counters.errors > this.o.maxErrors && !this.stop) {
-      this.stop = new TooManyErrorsError(`more than ${this.o.maxErrors} errors (--max-errors): stopped`);
+    if (this.o.maxErrors !== null && this.counters.errors >= this.o.maxErrors && !this.stop) {
+      this.stop = new TooManyErrorsError(`${this.o.maxErrors} errors (--max-errors): stopped`);
     }
   }
 
@@ -556,6 +556,9 @@ export class TargetWriter implements Sink {
   /** Stats, ledger and high-water mark for a finished key. */
   private finishKey(rec: KeyRecord, db: number, seq: number, o: Outcome, bytes: number): void {
     const c = this.counters;
+    // --max-errors N stops at exactly N: a failure of a key still in flight after that is neither counted
+    // nor marked done, so abort() records it in flight and --resume retries it.
+    if ((o.kind === 'error' || o.kind === 'conflict') && this.o.maxErrors !== null && c.errors >= this.o.maxErrors) return;
     const ledger = this.o.ledger;
     const key = rec.key;
     switch (o.kind) {
