@@ -4,7 +4,7 @@
  * RDB version, RESTORE renamed or refused, values above proto-max-bulk-len) and for `--mode commands`.
  */
 import type { Value } from '../records/types.js';
-import { valueToCommands } from '../encode/value-commands.js';
+import { valueToCommands, type CommandLoss, type CommandTarget } from '../encode/value-commands.js';
 import { RekeyUsageError } from '../errors.js';
 
 export interface BuildCommandsOptions {
@@ -16,11 +16,15 @@ export interface BuildCommandsOptions {
   fieldTtl: boolean;
   /** Drop field TTLs the target cannot hold instead of refusing the key. */
   lossy: boolean;
+  /** The target's product and version, so only commands it accepts are used (XSETID, XGROUP forms). */
+  target?: CommandTarget;
 }
 
 export interface BuiltCommands {
   commands: Buffer[][];
   droppedFieldTtls: number;
+  /** What the target cannot hold (only under `lossy`; otherwise the key is refused). */
+  losses: CommandLoss[];
 }
 
 /** Redis refuses empty collections (streams may be empty). */
@@ -49,5 +53,12 @@ export function buildValueCommands(key: Buffer, value: Value, expireAtMs: number
       v = { type: 'hash', entries: v.entries };
     }
   }
-  return { commands: valueToCommands(key, v, expireAtMs, { replace: o.replace, chunk: o.chunk }), droppedFieldTtls: dropped };
+  const all: CommandLoss[] = [];
+  const commands = valueToCommands(key, v, expireAtMs, { replace: o.replace, chunk: o.chunk, ...(o.target ? { target: o.target } : {}), losses: all });
+  // Consumers' seen/active times are never carried by commands (whatever the target): not a per-target loss.
+  const losses = all.filter((l) => l.kind !== 'consumer-times');
+  if (losses.length && !o.lossy) {
+    throw new RekeyUsageError(`the target cannot hold ${losses.map((l) => l.detail).join('; ')}; use --lossy to import without them`);
+  }
+  return { commands, droppedFieldTtls: dropped, losses };
 }

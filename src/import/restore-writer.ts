@@ -508,7 +508,9 @@ export class TargetWriter implements Sink {
       chunk: this.o.chunk ?? 1000,
       fieldTtl: this.o.info.hashFieldTtl,
       lossy: this.o.lossy,
+      target: { product: this.o.info.server, version: this.o.info.valkeyVersion ?? this.o.info.redisVersion },
     });
+    for (const l of r.losses) this.o.log.log('WARN', `${displayKey(rec.key)}: ${l.detail} (--lossy)`);
     if (r.droppedFieldTtls) {
       this.counters.droppedFieldTtls += r.droppedFieldTtls;
       this.o.log.log('WARN', `${displayKey(rec.key)}: ${r.droppedFieldTtls} hash field TTLs dropped (the target has no HPEXPIREAT; --lossy)`);
