@@ -497,10 +497,16 @@ export function jsonToValue(type: string, value: unknown, extra: JsonValueExtra,
       return { type: 'string', value: bytesAt(value, where, 'value') };
     case 'list':
       return { type: 'list', items: bytesArray(value, where, 'value') };
-    case 'set':
-      return { type: 'set', members: bytesArray(value, where, 'value') };
-    case 'zset':
-      return { type: 'zset', entries: zsetFrom(value, where) };
+    case 'set': {
+      const members = bytesArray(value, where, 'value');
+      noDuplicate(members, (i) => members[i]!, where, 'value', 'member');
+      return { type: 'set', members };
+    }
+    case 'zset': {
+      const entries = zsetFrom(value, where);
+      noDuplicate(entries, (i) => entries[i]![0], where, 'value', 'member');
+      return { type: 'zset', entries };
+    }
     case 'hash':
       return hashFrom(value, extra.field_expire_at_ms, where);
     case 'stream':
@@ -509,6 +515,23 @@ export function jsonToValue(type: string, value: unknown, extra: JsonValueExtra,
       return moduleFrom(value, where);
     default:
       throw new JsonValueError(where(), `type: one of string, list, set, zset, hash, stream, module, found ${describeJson(type)}`);
+  }
+}
+
+/**
+ * Set members, zset members and hash fields are unique: rdbLoadObject reports an RDB repeating one
+ * as corrupt, so a value listing one twice is a bad line naming the second occurrence.
+ */
+function noDuplicate(list: { length: number }, at: (i: number) => Buffer, where: Where, path: string, what: string): void {
+  const n = list.length;
+  if (n < 2) return;
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const k = at(i).toString('latin1');
+    if (seen.has(k)) {
+      throw new JsonValueError(where(), `${path}[${i}]: a ${what} not listed before, found duplicate ${describeJson(bytesToJsonValue(at(i)))}`);
+    }
+    seen.add(k);
   }
 }
 
@@ -542,6 +565,7 @@ function hashFrom(value: unknown, fieldTtls: unknown, where: Where): Value {
       if (v === null) fail(where, `value[${i}][1]`, bytesExpected(e[1]), e[1]);
       entries[i] = [f, v];
     }
+    noDuplicate(entries, (i) => entries[i]![0], where, 'value', 'field');
   } else if (isPlainObject(value)) {
     const keys = Object.keys(value);
     const n = keys.length;

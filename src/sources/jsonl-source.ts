@@ -200,7 +200,9 @@ function parseLine(line: Buffer, offset: number, where: () => string, now: numbe
   if (typeof type !== 'string' || !LOGICAL.has(type)) {
     throw new BadLine(`"type": one of ${LOGICAL_TYPES.join(', ')}, found ${describeJson(type)}`);
   }
-  const db = obj.db === undefined ? 0 : obj.db;
+  // "db" is required (README schema): a line without it would silently land in db 0.
+  const db = obj.db;
+  if (db === undefined) throw new BadLine('"db": a database number (integer ≥ 0); the key line has no "db"');
   if (typeof db !== 'number' || !Number.isInteger(db) || db < 0 || db > 0xffffffff) throw new BadLine(`"db": a database number (integer ≥ 0), found ${describeJson(db)}`);
 
   let expireAtMs: number | null;

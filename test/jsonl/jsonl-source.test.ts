@@ -89,7 +89,7 @@ describe('parseJsonl', () => {
   });
 
   it('handles CRLF, a BOM, a last line without newline and blank lines', async () => {
-    const text = '\ufeff{"key":"a","type":"string","value":"1"}\r\n\r\n  \n{"key":"b","type":"string","value":"2","db":4}';
+    const text = '\ufeff{"key":"a","type":"string","value":"1","db":0}\r\n\r\n  \n{"key":"b","type":"string","value":"2","db":4}';
     for (const size of [1, 3, 1000]) {
       const { recs, stats } = await collect(text, {}, size);
       expect(recs.map((r) => (r as KeyRecord).key.toString())).toEqual(['a', 'b']);
@@ -104,12 +104,12 @@ describe('parseJsonl', () => {
     const cases: Array<[string, RegExp]> = [
       ['{"db":0,"key":"k","type":"string"', /line 3: a JSON object \(invalid JSON/],
       ['[1,2]', /line 3: a JSON object, found array \[1,2\]/],
-      ['{"key":"k","type":"bitmap","value":"v"}', /line 3: "type": one of string, list, set, zset, hash, stream, module, found string "bitmap"/],
-      ['{"key":"k","type":"list","value":["a",{"base64":"??"}]}', /line 3: value\[1\]: \{"base64"/],
-      ['{"key":7,"type":"string","value":"v"}', /line 3: key: a byte string/],
+      ['{"db":0,"key":"k","type":"bitmap","value":"v"}', /line 3: "type": one of string, list, set, zset, hash, stream, module, found string "bitmap"/],
+      ['{"db":0,"key":"k","type":"list","value":["a",{"base64":"??"}]}', /line 3: value\[1\]: \{"base64"/],
+      ['{"db":0,"key":7,"type":"string","value":"v"}', /line 3: key: a byte string/],
       ['{"key":"k","type":"string","value":"v","db":-1}', /line 3: "db": a database number/],
-      ['{"key":"k","type":"string","value":"v","expire_at_ms":"soon"}', /line 3: "expire_at_ms": absolute Unix milliseconds/],
-      ['{"key":"k","type":"string","value":"v","freq":300}', /line 3: "freq": an LFU counter/],
+      ['{"db":0,"key":"k","type":"string","value":"v","expire_at_ms":"soon"}', /line 3: "expire_at_ms": absolute Unix milliseconds/],
+      ['{"db":0,"key":"k","type":"string","value":"v","freq":300}', /line 3: "freq": an LFU counter/],
       ['{"$":"weird"}', /line 3: \$: a line kind/],
       ['{"$":"header","rdb_version":"x"}', /line 3: rdb_version: an integer/],
     ];
@@ -128,13 +128,13 @@ describe('parseJsonl', () => {
   });
 
   it('rejects lines that are not UTF-8', async () => {
-    const text = Buffer.concat([Buffer.from('{"key":"'), BAD, Buffer.from('","type":"string","value":"v"}\n')]);
+    const text = Buffer.concat([Buffer.from('{"db":0,"key":"'), BAD, Buffer.from('","type":"string","value":"v"}\n')]);
     await expect(collect(text)).rejects.toThrow(/line 1: UTF-8 text/);
   });
 
   it('skips, counts and reports bad lines with skipBadLines', async () => {
-    const good = (k: string) => `{"key":"${k}","type":"string","value":"v"}`;
-    const text = [good('a'), 'not json', good('b'), '{"key":"c","type":"zset","value":[["m","x"]]}', good('d'), '{"$":"nope"}'].join('\n');
+    const good = (k: string) => `{"db":0,"key":"${k}","type":"string","value":"v"}`;
+    const text = [good('a'), 'not json', good('b'), '{"db":0,"key":"c","type":"zset","value":[["m","x"]]}', good('d'), '{"$":"nope"}'].join('\n');
     const reported: Array<[number, string]> = [];
     for (const size of [1, 1 << 16]) {
       reported.length = 0;
@@ -155,9 +155,9 @@ describe('parseJsonl', () => {
     const text = [
       '{"db":0,"key":"s","ttl":-1,"type":"string","value":"hello","size":5}',
       '{"db":2,"key":"z","ttl":100,"type":"zset","value":[["a",1.0],["b","2.5"],["c","inf"]],"size":3}',
-      '{"key":"h","ttl":3600,"type":"hash","value":{"f1":"v1","f2":"v2"}}',
-      '{"key":"l","ttl":-1,"type":"list","value":["x","y"]}',
-      '{"key":"st","ttl":-1,"type":"set","value":["m1","m2"]}',
+      '{"db":0,"key":"h","ttl":3600,"type":"hash","value":{"f1":"v1","f2":"v2"}}',
+      '{"db":0,"key":"l","ttl":-1,"type":"list","value":["x","y"]}',
+      '{"db":0,"key":"st","ttl":-1,"type":"set","value":["m1","m2"]}',
     ].join('\n');
     const { recs } = await collect(text, { now });
     const k = recs as KeyRecord[];
@@ -168,13 +168,13 @@ describe('parseJsonl', () => {
     expect(k[2]!.decode()).toEqual({ type: 'hash', entries: [[b('f1'), b('v1')], [b('f2'), b('v2')]] });
     expect(k[3]!.decode()).toEqual({ type: 'list', items: [b('x'), b('y')] });
     expect(k[4]!.decode()).toEqual({ type: 'set', members: [b('m1'), b('m2')] });
-    await expect(collect('{"key":"s","ttl":-5,"type":"string","value":"v"}')).rejects.toThrow(/"ttl": seconds to live/);
+    await expect(collect('{"db":0,"key":"s","ttl":-5,"type":"string","value":"v"}')).rejects.toThrow(/"ttl": seconds to live/);
   });
 
   it('computes rdbType/payload/rdbVersion lazily, once, with encodeValue at the minimum version', async () => {
     const text = [
-      '{"key":"h","type":"hash","value":{"a":"1","b":"2"},"field_expire_at_ms":{"a":1767225600000}}',
-      '{"key":"l","type":"list","value":["x","y"]}',
+      '{"db":0,"key":"h","type":"hash","value":{"a":"1","b":"2"},"field_expire_at_ms":{"a":1767225600000}}',
+      '{"db":0,"key":"l","type":"list","value":["x","y"]}',
     ].join('\n');
     const { recs } = await collect(text);
     const [h, l] = recs as JsonKeyRecord[];
