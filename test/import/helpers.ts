@@ -1,10 +1,24 @@
 /** Shared pieces of the import tests: data sets made by a real redis-server, and an input that pauses. */
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { startRedis } from '../helpers/redis-server.js';
 import { openInput, type OpenedInput } from '../../src/sources/open.js';
 import type { RdbRecord } from '../../src/records/types.js';
+import type { ImportArgs } from '../../src/commands/import.js';
+
+/** A live, confirmed, quiet import of `input` into `target` (the tests' defaults), plus `extra`. */
+export function args(input: string, target: string, outDir: string, extra: Partial<ImportArgs> = {}): ImportArgs {
+  return { input, target, 'out-dir': outDir, json: false, 'ignore-checksum': false, 'allow-future-version': false, progress: false, live: true, yes: true, ...extra };
+}
+
+/** Every line of a ledger file, parsed. */
+export function ledgerLines(path: string): Array<Record<string, unknown>> {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
 
 /** Fill a throwaway server with `fill`, SAVE, and copy its RDB to `path`. */
 export async function makeRdb(path: string, fill: (c: Redis) => Promise<void>): Promise<void> {

@@ -4,26 +4,15 @@
  * report counts exactly N errors and the ledger agrees (the later failures stay in flight for --resume).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '../helpers/redis-server.js';
-import { importWithOutcome, type ImportArgs } from '../../src/commands/import.js';
+import { importWithOutcome } from '../../src/commands/import.js';
 import { openInput } from '../../src/sources/open.js';
-import { makeRdb } from './helpers.js';
+import { makeRdb, args, ledgerLines } from './helpers.js';
 
 const N = 4000;
-
-function args(input: string, target: string, outDir: string, extra: Partial<ImportArgs> = {}): ImportArgs {
-  return { input, target, 'out-dir': outDir, json: false, 'ignore-checksum': false, 'allow-future-version': false, progress: false, live: true, yes: true, ...extra };
-}
-
-function ledgerLines(path: string): Array<Record<string, unknown>> {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 describe('--max-errors', () => {
   let dir: string;

@@ -8,24 +8,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '../helpers/redis-server.js';
-import { importWithOutcome, type ImportArgs } from '../../src/commands/import.js';
+import { importWithOutcome } from '../../src/commands/import.js';
 import { runValidate } from '../../src/commands/validate.js';
 import { runRollback } from '../../src/commands/rollback.js';
 import type { TargetWriter } from '../../src/import/restore-writer.js';
-import { fillMixed, gatedInput, makeRdb, until } from './helpers.js';
+import { fillMixed, gatedInput, makeRdb, until, args, ledgerLines } from './helpers.js';
 
 const N = 30_000;
-
-function args(input: string, target: string, outDir: string, extra: Partial<ImportArgs> = {}): ImportArgs {
-  return { input, target, 'out-dir': outDir, json: false, 'ignore-checksum': false, 'allow-future-version': false, progress: false, live: true, yes: true, ...extra };
-}
-
-function ledgerLines(path: string): Array<Record<string, unknown>> {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 describe('crash and --resume', () => {
   let dir: string;
