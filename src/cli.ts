@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { EXIT_BAD_INPUT } from './errors.js';
 import { installInterruptHandlers } from './io/interrupt.js';
+import { urlHasPassword } from './redis/redact.js';
 import { BrokenPipeError } from './io/atomic-file.js';
 
 /**
@@ -52,11 +53,6 @@ function packageVersion(): string {
   }
 }
 
-/** `redis[s]://user:PASS@…` or `redis://:PASS@…` (a user alone is fine). */
-function passwordInUrl(v: string): boolean {
-  const m = /^rediss?:\/\/(.*)@[^@]*$/i.exec(v);
-  return m !== null && m[1]!.includes(':');
-}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -81,7 +77,7 @@ async function main(): Promise<void> {
     .middleware((argv) => {
       for (const flag of ['target', 'input'] as const) {
         const v = argv[flag];
-        if (typeof v === 'string' && passwordInUrl(v)) {
+        if (typeof v === 'string' && urlHasPassword(v)) {
           process.stderr.write(`rekey: warning: a password on the command line (--${flag === 'input' ? 'source' : flag} URL) may not be safe; use ${flag === 'input' ? 'REKEY_SOURCE_PASSWORD' : 'REKEY_TARGET_PASSWORD'} instead\n`);
         }
       }

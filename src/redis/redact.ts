@@ -9,8 +9,15 @@
  * `@` of the token, whatever it holds: an unencoded `@` or `/` in a password leaks nothing (a db path
  * never holds an `@`, so the last one ends the userinfo even in a malformed URL).
  */
+const USERINFO = /^(rediss?:\/\/)(\S*)@/i;
+
 export function redactUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/)(\S*)@/i, (_m, scheme: string, cred: string) => `${scheme}${cred.includes(':') ? cred.split(':')[0] + ':***' : '***'}@`);
+  return url.replace(USERINFO, (_m, scheme: string, cred: string) => `${scheme}${cred.includes(':') ? cred.split(':')[0] + ':***' : '***'}@`);
+}
+
+/** `redis[s]://user:PASS@…` or `redis://:PASS@…`, read as redactUrl reads it (a user alone is no password). */
+export function urlHasPassword(url: string): boolean {
+  return USERINFO.exec(url)?.[2]?.includes(':') ?? false;
 }
 
 /** Replaces known secrets (and their percent-encoded forms) by `***`. */
