@@ -50,6 +50,25 @@ async function keysOf(path: string): Promise<KeyRecord[]> {
 }
 
 const usedMemory = (info: unknown): number => Number(/used_memory:(\d+)/.exec(String(info))![1]);
+/**
+ * Bytes of bucket array a DEL freed by finishing a rehash the server's cron had started (deletes leave
+ * keyspace dicts sparse, and the cron shrinks them): the old table 0, 8 bytes a slot. Compared per dict
+ * (main, expires) between DEBUG HTSTATS before and after; HTSTATS prints no size for an empty table,
+ * so only a dict that had two tables before and one after counts.
+ */
+function rehashFreed(before: unknown, after: unknown): number {
+  const dicts = (stats: unknown): string[] => String(stats).split(/\[(?:Dictionary|Expires) HT\]/).slice(1);
+  const b = dicts(before);
+  const a = dicts(after);
+  let bytes = 0;
+  for (let i = 0; i < b.length; i++) {
+    const wasRehashing = /rehashing target/.test(b[i]!);
+    const isRehashing = /rehashing target/.test(a[i] ?? '');
+    const oldTable = /Hash table 0 stats[^\n]*\n table size: (\d+)/.exec(b[i]!);
+    if (wasRehashing && !isRehashing && oldTable) bytes += 8 * Number(oldTable[1]);
+  }
+  return bytes;
+}
 
 /**
  * Wait until no keyspace dict is rehashing. A DEL performs a rehash step, and the step that finishes a
@@ -75,7 +94,10 @@ async function measure(rdbFile: string): Promise<Map<string, Row>> {
   const admin = server.client();
   await admin.call('DEBUG', 'REPLYBUFFER', 'RESIZING', '0');
   const r: Redis = server.client();
-  const step = (key: Buffer | string) => r.multi().info('memory').del(key).info('memory').exec();
+  // DEBUG HTSTATS on both sides of the measured DEL: a DEL's rehash step can finish a rehash the cron
+  // started between keys and free the old bucket array inside the measurement (rehashFreed).
+  const step = (db: number, key: Buffer | string) =>
+    r.multi().call('DEBUG', 'HTSTATS', String(db)).info('memory').del(key).info('memory').call('DEBUG', 'HTSTATS', String(db)).exec();
   const records = await keysOf(rdbFile);
   const dbs = [...new Set(records.map((k) => k.db))];
   // The first run of these commands after start-up allocates server-side buffers once (about 24 KB);
@@ -83,7 +105,7 @@ async function measure(rdbFile: string): Promise<Map<string, Row>> {
   await r.select(15);
   for (let i = 0; i < 2; i++) {
     await r.set('rekey:warmup', 'x');
-    await step('rekey:warmup');
+    await step(15, 'rekey:warmup');
   }
   await waitRehashed(r, dbs);
   const rows = new Map<string, Row>();
@@ -91,9 +113,10 @@ async function measure(rdbFile: string): Promise<Map<string, Row>> {
     await r.select(rec.db);
     const enc = String(await r.call('OBJECT', 'ENCODING', rec.key));
     const mu = Number(await r.call('MEMORY', 'USAGE', rec.key, 'SAMPLES', '0'));
-    const res = (await step(rec.key))!;
+    const res = (await step(rec.db, rec.key))!;
     for (const [err] of res) if (err) throw err;
-    const freed = usedMemory(res[0]![1]) - usedMemory(res[2]![1]);
+    const tableBytesFreed = rehashFreed(res[0]![1], res[4]![1]);
+    const freed = usedMemory(res[1]![1]) - usedMemory(res[3]![1]) - tableBytesFreed;
     const mMu = estimateKeyMemory(rec, 'memory-usage');
     const mAl = estimateKeyMemory(rec, 'allocated');
     const group = `${rec.type}:${enc}${rec.encoding === enc || (rec.type === 'string' && rec.encoding === 'string') ? '' : ` (from ${rec.encoding})`}`;
