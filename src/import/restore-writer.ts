@@ -606,9 +606,22 @@ export class TargetWriter implements Sink {
   }
 
   async close(): Promise<void> {
-    await this.o.transport.whenIdle();
+    try {
+      await this.o.transport.whenIdle();
+    } finally {
+      this.unhook();
+    }
     if (this.stop) throw this.stop;
     await this.o.ledger?.flush(true);
+  }
+
+  /**
+   * Every key is answered or given up: later commands on the transport (INFO keyspace, validate) are no
+   * keys, so they need no `sent` mark — and once the ledger is closed that mark cannot be written, which
+   * left such a command unsent forever when no key had been sent before (every key refused by the plan).
+   */
+  private unhook(): void {
+    this.o.transport.beforeSend = null;
   }
 
   /**
@@ -625,6 +638,7 @@ export class TargetWriter implements Sink {
       for (const r of this.acks.pending()) ledger.inflight(r.offset, this.o.toDb ?? r.db, r.key);
       await ledger.flush(true).catch(() => undefined);
     }
+    this.unhook();
   }
 
   /** Keys sent and not finished (progress). */

@@ -44,7 +44,7 @@ describe('stream pending entries through --mode commands', () => {
       await c.xack('s:deleted', 'g', '1600574662953-0');
       await c.xdel('s:deleted', '1600574662953-1');
       await c.xdel('s:both', '1600574662953-0', '1600574662953-1');
-      // A key every target takes: a run whose every key is refused while planning hangs (see the report).
+      // A key every target takes (a run whose every key was refused used to hang: all-refused.test.ts).
       await c.set('plain', 'v');
       want = await Promise.all(KEYS.map((k) => pending(c, k)));
       expect((want[0] as any).rows).toEqual([['1600574662953-1', 'alice', 1]]);
