@@ -72,6 +72,7 @@ export async function validateInput(o: ValidateInputOptions): Promise<Validation
   });
   const inner = new DigestKeyGuard();
   const toDb = o.toDb;
+  const stats = o.stats ?? new MigrationStats();
   await runPipeline(o.input.batches, {
     filter: o.filter,
     rules: o.rules,
@@ -82,8 +83,11 @@ export async function validateInput(o: ValidateInputOptions): Promise<Validation
     onCollision: 'keep-first',
     guard: { add: (db, key) => inner.add(toDb ?? db, key) },
     sinks: [sink],
-    stats: o.stats ?? new MigrationStats(),
+    stats,
   });
+  // Collisions are decided by the same pipeline step as the import's, so they are the keys it dropped.
+  sink.result.collisions = stats.collisions;
+  sink.result.collision_keys = stats.collisionKeys.slice(0, 100);
   return sink.result;
 }
 
@@ -94,6 +98,11 @@ function checkArgs(a: ValidateArgs): { sample: number; tolerance: number } {
   if (!(tolerance >= 0)) throw new RekeyUsageError(`--ttl-tolerance ${a['ttl-tolerance']}: expected milliseconds ≥ 0`);
   if (a['to-db'] !== undefined && !(Number.isInteger(a['to-db']) && a['to-db'] >= 0)) throw new RekeyUsageError(`--to-db ${a['to-db']}: expected a db number`);
   return { sample, tolerance };
+}
+
+/** A key as the report holds it (string, or {base64}) for the screen. */
+function printable(k: unknown): string {
+  return typeof k === 'string' ? k : displayKey(Buffer.from((k as { base64: string }).base64, 'base64'));
 }
 
 /** Print a validation result's summary on stderr. */
@@ -107,9 +116,12 @@ export function printValidation(v: ValidationResult): void {
   if (v.unexplained_keys) note(`    keys under the new names the input does not explain: ${v.unexplained_keys}`);
   if (v.other_keys_in_target) note(`    other keys in the target (not from this input): ${v.other_keys_in_target}`);
   if (v.expired_meanwhile) note(`    expired since (not counted): ${v.expired_meanwhile}`);
+  if (v.collisions) {
+    note(`    collisions (renamed onto a name an earlier key took; not imported, not compared): ${v.collisions}`);
+    for (const c of v.collision_keys.slice(0, 5)) note(`      db ${c.source_db} ${printable(c.source_key)} -> ${printable(c.new_key)}`);
+  }
   for (const m of v.mismatches.slice(0, 10)) {
-    const k = typeof m.key === 'string' ? m.key : displayKey(Buffer.from((m.key as { base64: string }).base64, 'base64'));
-    note(`    ${m.kind}: db ${m.db} ${k}: ${m.detail}`);
+    note(`    ${m.kind}: db ${m.db} ${printable(m.key)}: ${m.detail}`);
   }
   if (v.mismatches.length > 10) note(`    … ${v.mismatches.length - 10} more listed in the report`);
 }

@@ -52,6 +52,12 @@ export interface ValidationResult {
   expired_meanwhile: number;
   /** Empty collections in the input (Redis cannot hold them; not mismatches). */
   empty_in_input: number;
+  /**
+   * Input keys renamed onto a name an earlier input key already took (the pipeline's keep-first decision,
+   * as import and transform make it): not written by the import, so not compared and not mismatches.
+   */
+  collisions: number;
+  collision_keys: Array<{ source_db: number; source_key: unknown; new_key: unknown }>;
   /** Big values compared by digest. */
   digest_compared: number;
   ttl_tolerance_ms: number;
@@ -112,7 +118,7 @@ export class ValidateSink implements Sink {
     this.result = {
       expected_keys: 0, checked: 0, sampled_out: 0, matched: 0, mismatched: 0, missing: 0, type_mismatch: 0,
       value_mismatch: 0, ttl_mismatch: 0, read_errors: 0, unexplained_keys: 0, other_keys_in_target: 0,
-      other_key_samples: [], expired_meanwhile: 0, empty_in_input: 0, digest_compared: 0,
+      other_key_samples: [], expired_meanwhile: 0, empty_in_input: 0, collisions: 0, collision_keys: [], digest_compared: 0,
       ttl_tolerance_ms: o.ttlTolerance, sample: o.sample, mismatches: [], mismatches_listed: 0, seconds: 0,
     };
   }
