@@ -18,6 +18,7 @@ import type { TargetInfo } from '../redis/server-info.js';
 import { probeTarget } from '../redis/session.js';
 import { ValidateSink, type ValidationResult } from '../validate/validate.js';
 import { displayKey } from '../records/printable.js';
+import { findImportOutcome, type ImportOutcome } from '../validate/import-outcome.js';
 
 export interface ValidateArgs extends CommonArgs, LiveSourceArgs {
   input: string;
@@ -35,6 +36,8 @@ export interface ValidateArgs extends CommonArgs, LiveSourceArgs {
   'stream-times'?: 'auto' | 'exact' | 'ignore';
   /** The import ran with --lossy: hash field TTLs the target cannot hold are not compared. */
   lossy?: boolean;
+  /** The import's ledger (default: the newest live import report for this input and target in --out-dir). */
+  ledger?: string;
 }
 
 export interface ValidateInputOptions {
@@ -54,6 +57,7 @@ export interface ValidateInputOptions {
   log: OperationLog;
   stats?: MigrationStats;
   ignoreFieldTtls?: boolean;
+  outcome?: ImportOutcome | null;
 }
 
 /** One pass over the input through filters and rules, comparing every (sampled) key with the target. */
@@ -69,9 +73,11 @@ export async function validateInput(o: ValidateInputOptions): Promise<Validation
     streamTimes: o.streamTimes,
     log: o.log,
     ...(o.ignoreFieldTtls ? { ignoreFieldTtls: true } : {}),
+    ...(o.outcome ? { outcome: o.outcome } : {}),
   });
   const inner = new DigestKeyGuard();
   const toDb = o.toDb;
+  const stats = o.stats ?? new MigrationStats();
   await runPipeline(o.input.batches, {
     filter: o.filter,
     rules: o.rules,
@@ -82,8 +88,11 @@ export async function validateInput(o: ValidateInputOptions): Promise<Validation
     onCollision: 'keep-first',
     guard: { add: (db, key) => inner.add(toDb ?? db, key) },
     sinks: [sink],
-    stats: o.stats ?? new MigrationStats(),
+    stats,
   });
+  // Collisions are decided by the same pipeline step as the import's, so they are the keys it dropped.
+  sink.result.collisions = stats.collisions;
+  sink.result.collision_keys = stats.collisionKeys.slice(0, 100);
   return sink.result;
 }
 
@@ -96,9 +105,20 @@ function checkArgs(a: ValidateArgs): { sample: number; tolerance: number } {
   return { sample, tolerance };
 }
 
+/** A key as the report holds it (string, or {base64}) for the screen. */
+function printable(k: unknown): string {
+  return typeof k === 'string' ? k : displayKey(Buffer.from((k as { base64: string }).base64, 'base64'));
+}
+
 /** Print a validation result's summary on stderr. */
 export function printValidation(v: ValidationResult): void {
-  note(`  validation: ${v.checked} keys compared${v.sampled_out ? ` (${v.sampled_out} not sampled)` : ''}, ${v.matched} equal, ${v.mismatched} mismatches`);
+  note(`  validation: ${v.checked} keys compared${v.sampled_out ? ` (${v.sampled_out} not sampled)` : ''}, ${v.matched} equal, ${v.mismatched} mismatches${v.not_imported ? `, ${v.not_imported} not imported` : ''}`);
+  if (v.not_imported) {
+    const from = v.import_outcome?.ledger ?? v.import_outcome?.reports[0] ?? 'the import';
+    note(`    not imported (reasons from ${from}): ${v.not_imported}`);
+    for (const n of v.not_imported_keys.slice(0, 10)) note(`      db ${n.db} ${printable(n.key)}: ${n.reason}`);
+    if (v.not_imported_keys.length > 10) note(`      … ${v.not_imported_keys.length - 10} more listed in the report`);
+  }
   if (v.missing) note(`    missing: ${v.missing}`);
   if (v.type_mismatch) note(`    type differs: ${v.type_mismatch}`);
   if (v.value_mismatch) note(`    content differs: ${v.value_mismatch}`);
@@ -107,9 +127,12 @@ export function printValidation(v: ValidationResult): void {
   if (v.unexplained_keys) note(`    keys under the new names the input does not explain: ${v.unexplained_keys}`);
   if (v.other_keys_in_target) note(`    other keys in the target (not from this input): ${v.other_keys_in_target}`);
   if (v.expired_meanwhile) note(`    expired since (not counted): ${v.expired_meanwhile}`);
+  if (v.collisions) {
+    note(`    collisions (renamed onto a name an earlier key took; not imported, not compared): ${v.collisions}`);
+    for (const c of v.collision_keys.slice(0, 5)) note(`      db ${c.source_db} ${printable(c.source_key)} -> ${printable(c.new_key)}`);
+  }
   for (const m of v.mismatches.slice(0, 10)) {
-    const k = typeof m.key === 'string' ? m.key : displayKey(Buffer.from((m.key as { base64: string }).base64, 'base64'));
-    note(`    ${m.kind}: db ${m.db} ${k}: ${m.detail}`);
+    note(`    ${m.kind}: db ${m.db} ${printable(m.key)}: ${m.detail}`);
   }
   if (v.mismatches.length > 10) note(`    … ${v.mismatches.length - 10} more listed in the report`);
 }
@@ -145,6 +168,8 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
       allowFutureVersion: a['allow-future-version'] ?? false,
       ...liveSourceOptions(a, { rules, unmatched, stats, log, target: a.target, toDb }),
     }));
+  const outcome = await findImportOutcome({ ledger: a.ledger ?? null, outDir: run.outDir, input: input.name, target: spec.display });
+  if (outcome) log.log('INFO', `import outcome from ${[outcome.source.ledger, ...outcome.source.reports].filter((x) => x !== null).join(', ')}`);
   log.log('INFO', `validate ${input.name} against ${spec.display} (${info.server} ${info.valkeyVersion ?? info.redisVersion}${cluster ? ', cluster' : ''})`);
   const st = a['stream-times'] ?? 'auto';
   let v: ValidationResult;
@@ -166,6 +191,7 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
       log,
       stats,
       ignoreFieldTtls: a.lossy === true,
+      outcome,
     });
   } catch (e) {
     await run.abandon(e);
@@ -189,12 +215,14 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
   await run.finish(report, {
     json: a.json,
     summary: (path) => {
-      run.say(`${input.name} vs ${spec.display}: ${v.mismatched === 0 ? 'OK' : `${v.mismatched} MISMATCHES`}`);
+      const verdict = [v.mismatched ? `${v.mismatched} MISMATCHES` : '', v.not_imported ? `${v.not_imported} NOT IMPORTED` : ''].filter(Boolean).join(', ');
+      run.say(`${input.name} vs ${spec.display}: ${verdict || 'OK'}`);
       printValidation(v);
       note(`  report: ${path}`);
     },
   });
-  return v.mismatched > 0 ? EXIT_PROBLEM : EXIT_OK;
+  // A key the import refused is explained, not equal: the target still lacks what the input holds.
+  return v.mismatched > 0 || v.not_imported > 0 ? EXIT_PROBLEM : EXIT_OK;
 }
 
 export const validateCommand: CommandModule<object, ValidateArgs> = {
@@ -206,6 +234,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       'the import used --lossy: do not compare hash field TTLs the target cannot hold',
     )
       .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz), - for stdin, or a redis:// source (read-only)' })
+      .option('ledger', { type: 'string', describe: "the import's migration_ledger_*.jsonl: keys it refused or skipped are reported as not imported, with the reason (default: found from the newest import report in --out-dir)" })
       .option('stream-times', { choices: ['auto', 'exact', 'ignore'] as const, default: 'auto' as const, describe: 'compare stream delivery/seen times' }) as unknown as Argv<ValidateArgs>,
   handler: async (a: ArgumentsCamelCase<ValidateArgs>) => {
     process.exitCode = await runValidate(a);

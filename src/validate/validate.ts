@@ -21,6 +21,7 @@ import type { TargetSpec } from '../redis/endpoint.js';
 import type { TargetInfo } from '../redis/server-info.js';
 import { isEmptyCollection } from '../import/command-writer.js';
 import { targetFlavor } from '../import/restore-writer.js';
+import type { ImportOutcome } from './import-outcome.js';
 
 export type MismatchKind = 'missing' | 'type' | 'value' | 'ttl' | 'unexplained' | 'error';
 
@@ -52,6 +53,20 @@ export interface ValidationResult {
   expired_meanwhile: number;
   /** Empty collections in the input (Redis cannot hold them; not mismatches). */
   empty_in_input: number;
+  /**
+   * Input keys renamed onto a name an earlier input key already took (the pipeline's keep-first decision,
+   * as import and transform make it): not written by the import, so not compared and not mismatches.
+   */
+  collisions: number;
+  collision_keys: Array<{ source_db: number; source_key: unknown; new_key: unknown }>;
+  /**
+   * Keys the import did not write as the input holds them (refused with an error, skipped because they
+   * existed, never reached), known from its ledger/report: listed with the reason, not counted as mismatches.
+   */
+  not_imported: number;
+  not_imported_keys: Array<{ db: number; key: unknown; reason: string; target: string }>;
+  /** Where the import's outcome was read from (null: no ledger or report found). */
+  import_outcome: { ledger: string | null; reports: string[] } | null;
   /** Big values compared by digest. */
   digest_compared: number;
   ttl_tolerance_ms: number;
@@ -81,6 +96,8 @@ export interface ValidateOptions {
   noScan?: boolean;
   /** The import dropped hash field TTLs (--lossy): do not compare them. */
   ignoreFieldTtls?: boolean;
+  /** What the import did per key (its ledger/report): a refused key is "not imported", not a mismatch. */
+  outcome?: ImportOutcome | null;
 }
 
 const BIG_ELEMENTS = 10_000;
@@ -112,7 +129,8 @@ export class ValidateSink implements Sink {
     this.result = {
       expected_keys: 0, checked: 0, sampled_out: 0, matched: 0, mismatched: 0, missing: 0, type_mismatch: 0,
       value_mismatch: 0, ttl_mismatch: 0, read_errors: 0, unexplained_keys: 0, other_keys_in_target: 0,
-      other_key_samples: [], expired_meanwhile: 0, empty_in_input: 0, digest_compared: 0,
+      other_key_samples: [], expired_meanwhile: 0, empty_in_input: 0, collisions: 0, collision_keys: [],
+      not_imported: 0, not_imported_keys: [], import_outcome: o.outcome ? o.outcome.source : null, digest_compared: 0,
       ttl_tolerance_ms: o.ttlTolerance, sample: o.sample, mismatches: [], mismatches_listed: 0, seconds: 0,
     };
   }
@@ -158,6 +176,19 @@ export class ValidateSink implements Sink {
     }
   }
 
+  /** A key that is not as the input holds it: not imported when the import's outcome says why, else a mismatch. */
+  private differs(kind: MismatchKind, db: number, key: Buffer, detail: string): void {
+    const why = this.o.outcome?.reason(db, key) ?? null;
+    if (why === null) {
+      this.mismatch(kind, db, key, detail);
+      return;
+    }
+    const r = this.result;
+    r.not_imported++;
+    if (r.not_imported_keys.length < this.maxListed) r.not_imported_keys.push({ db, key: toPrintable(key), reason: why, target: detail });
+    if (r.not_imported <= 100) this.o.log?.log('WARN', `validate: db ${db} ${displayKey(key)}: not imported: ${why} (${detail})`);
+  }
+
   private mismatch(kind: MismatchKind, db: number, key: Buffer, detail: string): void {
     const r = this.result;
     r.mismatched++;
@@ -200,30 +231,31 @@ export class ValidateSink implements Sink {
         r.matched++;
         return;
       }
-      this.mismatch('missing', db, rec.key, `not in the target (expected a ${want.type})`);
+      const hint = this.o.outcome ? '' : '; no import ledger or report found to say why (--ledger FILE)';
+      this.differs('missing', db, rec.key, `not in the target (expected a ${want.type}${hint})`);
       return;
     }
     if (got.type !== want.type) {
-      this.mismatch('type', db, rec.key, `type ${got.type} in the target, ${want.type} in the input`);
+      this.differs('type', db, rec.key, `type ${got.type} in the target, ${want.type} in the input`);
       return;
     }
     const diff = this.compare(rec, want, got.value);
     if (diff !== null) {
-      this.mismatch('value', db, rec.key, diff);
+      this.differs('value', db, rec.key, diff);
       return;
     }
     const a = rec.expireAtMs;
     const b = got.expireAtMs;
     if (a === null && b !== null) {
-      this.mismatch('ttl', db, rec.key, `the target has a TTL (expires at ${b}), the input has none`);
+      this.differs('ttl', db, rec.key, `the target has a TTL (expires at ${b}), the input has none`);
       return;
     }
     if (a !== null && b === null) {
-      this.mismatch('ttl', db, rec.key, `the target has no TTL, the input expires at ${a}`);
+      this.differs('ttl', db, rec.key, `the target has no TTL, the input expires at ${a}`);
       return;
     }
     if (a !== null && b !== null && Math.abs(a - b) > this.o.ttlTolerance) {
-      this.mismatch('ttl', db, rec.key, `expires at ${b} in the target, ${a} in the input (${b - a} ms apart, tolerance ${this.o.ttlTolerance})`);
+      this.differs('ttl', db, rec.key, `expires at ${b} in the target, ${a} in the input (${b - a} ms apart, tolerance ${this.o.ttlTolerance})`);
       return;
     }
     r.matched++;
