@@ -54,6 +54,27 @@ function packageVersion(): string {
 }
 
 
+/**
+ * redis-cli's warning: a password in argv is visible to every local user (ps, /proc, shell history).
+ * Read from the words as typed (a URL's userinfo, -a/--pass), before the option groups fold REDISCLI_AUTH
+ * into a URL.
+ */
+function warnPasswordsInArgs(args: readonly string[]): void {
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i]!;
+    if (w === '--') break;
+    const eq = w.startsWith('--') ? w.indexOf('=') : -1;
+    const flag = eq > 0 ? w.slice(0, eq) : w;
+    const value = eq > 0 ? w.slice(eq + 1) : w;
+    if (flag === '-a' || flag === '--pass') {
+      process.stderr.write(`rekey: warning: a password on the command line (${flag}) may not be safe; use REDISCLI_AUTH instead\n`);
+    } else if (urlHasPassword(value)) {
+      const target = flag === '--target' || args[i - 1] === '--target';
+      process.stderr.write(`rekey: warning: a password on the command line (--${target ? 'target' : 'source'} URL) may not be safe; use ${target ? 'REKEY_TARGET_PASSWORD' : 'REKEY_SOURCE_PASSWORD'} instead\n`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   // `rekey --version` alone answers before yargs is even parsed (a third of the start time).
@@ -61,6 +82,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${packageVersion()}\n`);
     return;
   }
+  warnPasswordsInArgs(args);
   const { default: yargs } = await import('yargs');
   const wanted = requestedCommand(args);
   let cli = yargs(args)
@@ -73,15 +95,6 @@ async function main(): Promise<void> {
     .middleware((argv) => {
       if (argv.input === '') argv.input = '-';
     }, true)
-    // redis-cli's warning: a password in argv is visible to every local user (ps, /proc, shell history).
-    .middleware((argv) => {
-      for (const flag of ['target', 'input'] as const) {
-        const v = argv[flag];
-        if (typeof v === 'string' && urlHasPassword(v)) {
-          process.stderr.write(`rekey: warning: a password on the command line (--${flag === 'input' ? 'source' : flag} URL) may not be safe; use ${flag === 'input' ? 'REKEY_SOURCE_PASSWORD' : 'REKEY_TARGET_PASSWORD'} instead\n`);
-        }
-      }
-    })
     .version('version', 'print the version', packageVersion())
     .alias('version', ['v', 'V'])
     .completion('completion', 'print a bash/zsh completion script (rekey completion >> ~/.bashrc)')

@@ -13,6 +13,7 @@ import { renderText } from '../analyze/render-text.js';
 import { renderHtml } from '../analyze/render-html.js';
 import { filterFrom, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { withBadLines, withExpiry, withProgress, withRules } from './options/groups.js';
+import { withSourceEndpoint } from './options/endpoint.js';
 import { CommandRun } from './run-context.js';
 import { isLiveUrl, liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
 
@@ -263,7 +264,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
   command: 'analyze <input..>',
   describe: 'Audit a dump offline: keys, sizes, TTLs, estimated memory, prefixes, and what rules would do',
   builder: (y: Argv) =>
-    withProgress(withBadLines(withExpiry(withRules(withLiveSource(withCommon(y)), { unmatched: false, describe: 'rules file (YAML or JSON): categories, unmatched keys, collisions, migration impact' }), { expired: false })))
+    withProgress(withBadLines(withExpiry(withRules(withSourceEndpoint(withLiveSource(withCommon(y))), { unmatched: false, describe: 'rules file (YAML or JSON): categories, unmatched keys, collisions, migration impact' }), { expired: false })))
       .positional('input', {
         type: 'string',
         array: true,

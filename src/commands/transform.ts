@@ -17,6 +17,7 @@ import { toJson } from '../report/files.js';
 import { startProgress } from '../report/progress.js';
 import { filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { withBadLines, withExpiry, withLossy, withProgress, withRules } from './options/groups.js';
+import { withSourceEndpoint } from './options/endpoint.js';
 import { CommandRun } from './run-context.js';
 import { checkOutputPath } from '../io/atomic-file.js';
 import { liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
@@ -183,7 +184,7 @@ export const transformCommand: CommandModule<object, TransformArgs> = {
   command: 'transform <input>',
   describe: 'Read a dump, filter and rename keys by rules, write RDB, JSONL or RESP',
   builder: (y: Argv) =>
-    withProgress(withBadLines(withLossy(withExpiry(withRules(withLiveSource(withCommon(y)), { collision: true })), 'drop what the target version cannot hold (hash field TTLs) instead of failing')), {
+    withProgress(withBadLines(withLossy(withExpiry(withRules(withSourceEndpoint(withLiveSource(withCommon(y))), { collision: true })), 'drop what the target version cannot hold (hash field TTLs) instead of failing')), {
       describe: 'progress bar (default: on for inputs of 16 MiB or more on a terminal)',
     })
       .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz) or - for stdin' })

@@ -1,7 +1,8 @@
 /**
  * One Redis endpoint, for either end of a migration: `redis://[user:pass@]host:port[/db]` and
- * `rediss://` (TLS, with an optional CA file), ACL user/password, REKEY_TARGET_* / REKEY_SOURCE_*
- * environment variables. Secrets are scrubbed by the endpoint's Redactor (redact.ts).
+ * `rediss://` (TLS, with an optional CA file and client certificate: `?cacert=&cert=&key=`), ACL
+ * user/password, REKEY_TARGET_* / REKEY_SOURCE_* environment variables. redis-cli's flags are folded
+ * into such a URL by cli-endpoint.ts. Secrets are scrubbed by the endpoint's Redactor (redact.ts).
  */
 import { readFileSync } from 'node:fs';
 import { RekeyUsageError } from '../errors.js';
@@ -19,8 +20,11 @@ export interface TargetSpec {
   readonly username: string | null;
   readonly password: string | null;
   readonly tls: boolean;
-  /** CA bundle for `rediss://` (from --tls-ca). */
+  /** CA bundle for `rediss://` (from --tls-ca, --cacert or `?cacert=`). */
   readonly tlsCa: Buffer | null;
+  /** Client certificate and its key for mutual TLS (--cert/--key or `?cert=&key=`). */
+  readonly tlsCert: Buffer | null;
+  readonly tlsKey: Buffer | null;
   /** Scrubs this target's secrets from any text. */
   readonly redactor: Redactor;
   /** Which end of a migration (names the flags and environment variables in hints). */
@@ -83,15 +87,20 @@ export function parseRedisUrl(url: string, opts: TargetUrlOptions = {}): TargetS
   redactor.add(password);
   if (u.password) redactor.add(u.password);
   const tls = scheme === 'rediss:';
-  let tlsCa: Buffer | null = null;
-  if (opts.tlsCa) {
-    if (!tls) throw new RekeyUsageError(`${caFlag} needs a rediss:// ${role}`);
+  // TLS files: the flag (--tls-ca) first, else the URL's query (what --cacert/--cert/--key become).
+  const q = u.searchParams;
+  const file = (path: string | null | undefined, flag: string): Buffer | null => {
+    if (!path) return null;
+    if (!tls) throw new RekeyUsageError(`${flag} needs a rediss:// ${role} (or --tls)`);
     try {
-      tlsCa = readFileSync(opts.tlsCa);
+      return readFileSync(path);
     } catch (e) {
-      throw new RekeyUsageError(`${caFlag} ${opts.tlsCa}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new RekeyUsageError(`${flag} ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-  }
-  return { display, host, port, db, username, password, tls, tlsCa, redactor, role };
+  };
+  const tlsCa = opts.tlsCa ? file(opts.tlsCa, caFlag) : file(q.get('cacert'), '--cacert');
+  const tlsCert = file(q.get('cert'), '--cert');
+  const tlsKey = file(q.get('key'), '--key');
+  if ((tlsCert === null) !== (tlsKey === null)) throw new RekeyUsageError(`${what}${display}: a client certificate needs both --cert and --key`);
+  return { display, host, port, db, username, password, tls, tlsCa, tlsCert, tlsKey, redactor, role };
 }
-

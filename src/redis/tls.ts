@@ -1,4 +1,4 @@
-/** Node TLS options for a rediss:// endpoint (CA bundle, SNI by host name). */
+/** Node TLS options for a rediss:// endpoint (CA bundle, client certificate, SNI by host name). */
 import type { ConnectionOptions } from 'node:tls';
 import { createConnection } from 'node:net';
 import type { TargetSpec } from './endpoint.js';
@@ -8,6 +8,10 @@ export function tlsOptions(spec: TargetSpec, host = spec.host): ConnectionOption
   if (!spec.tls) return null;
   const o: ConnectionOptions = {};
   if (spec.tlsCa) o.ca = spec.tlsCa;
+  if (spec.tlsCert && spec.tlsKey) {
+    o.cert = spec.tlsCert;
+    o.key = spec.tlsKey;
+  }
   // SNI takes host names only, never an IP literal
   if (!/^[\d.]+$|:/.test(host)) o.servername = host;
   return o;

@@ -4,6 +4,7 @@
  */
 import type { Argv, Options } from 'yargs';
 import { DEFAULTS } from './defaults.js';
+import { withTargetEndpoint, type EndpointFlagArgs } from './endpoint.js';
 
 /** Cast helper: yargs' inferred types do not survive composition through generics. */
 function add<T, U>(y: Argv<T>, opts: Record<string, Options>): Argv<T & U> {
@@ -83,17 +84,18 @@ export function withExpiry<T>(y: Argv<T>, o: { expired?: boolean } = {}): Argv<T
   });
 }
 
-export interface TargetArgs {
+export interface TargetArgs extends EndpointFlagArgs {
+  /** Always set by the time a handler runs: given, or built from -h/-p/… (options/endpoint.ts). */
   target: string;
   cluster?: boolean;
   'tls-ca'?: string;
   'to-db'?: number;
 }
 
-/** The Redis (or cluster) written to or compared with. */
+/** The Redis (or cluster) written to or compared with: a URL, or redis-cli's flags (endpoint.ts). */
 export function withTarget<T>(y: Argv<T>, o: { toDb?: string | false; cluster?: boolean } = {}): Argv<T & TargetArgs> {
-  return add<T, TargetArgs>(y, {
-    target: { type: 'string', demandOption: true, describe: 'redis://[user:pass@]host:port[/db] or rediss://… (password also from REKEY_TARGET_PASSWORD)' },
+  return add<T, TargetArgs>(withTargetEndpoint(y), {
+    target: { type: 'string', describe: 'redis://[user:pass@]host:port[/db] or rediss://…, or -h/-p/… below (password also from REKEY_TARGET_PASSWORD, REDISCLI_AUTH)' },
     ...(o.cluster !== false ? { cluster: { type: 'boolean', default: DEFAULTS.cluster, describe: 'the target is a Redis Cluster (detected anyway)' } } : {}),
     'tls-ca': { type: 'string', describe: 'CA certificate file for rediss://' },
     ...(o.toDb !== false ? { 'to-db': { type: 'number', describe: o.toDb ?? 'put every key into this db (0 for a cluster)' } } : {}),

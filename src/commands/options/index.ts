@@ -1,2 +1,3 @@
 export { DEFAULTS } from './defaults.js';
 export * from './groups.js';
+export { withSourceEndpoint, withTargetEndpoint, type EndpointFlagArgs } from './endpoint.js';
