@@ -19,13 +19,16 @@ import { toPrintable } from '../records/printable.js';
 import { moduleNameFromId } from '../rdb/constants.js';
 import { elementCount, fieldExpiries, mayHaveFieldTtls } from './element-count.js';
 import { ALLOCATED_DICT_ENTRY, ALLOCATED_EXPIRE_ENTRY, dbTablesMemory, estimateValueMemory, keyMemory, sdsAllocSize } from './memory.js';
-import { LogHistogram, Reservoir, TopN, seededRandom, type Distribution, type HistogramState } from './stats.js';
+import { LogHistogram, TopN, type Distribution, type HistogramState } from './stats.js';
+import { KeySample, keyPriority, type KeySampleState } from './key-sample.js';
 import { PrefixTree, type PrefixStat, type PrefixTreeState } from './prefix-tree.js';
 import { keySlot } from '../redis/slot.js';
 import { SlotHoldings, slotCoverage, type SlotCoverage } from './slots.js';
 import { decideKey } from '../pipeline/key-decision.js';
 
 export const ANALYSIS_SCHEMA_VERSION = 1;
+/** Version of `merge_state`: 2 since samples are chosen by key hash (key-sample.ts) and carry priorities. */
+export const MERGE_STATE_VERSION = 2;
 
 export type Printable = string | { base64: string };
 
@@ -34,7 +37,7 @@ export interface AnalyzerOptions {
   now: number;
   /** Size of every top list (biggest keys, prefixes). Default 20. */
   top?: number;
-  /** Reservoir size per type / category / unmatched. Default 5. */
+  /** Sample keys kept per type / category / unmatched (key-sample.ts: by key hash, mergeable). Default 5. */
   samples?: number;
   /** Prefix tree depth (segments split on `:`). Default 3. */
   prefixDepth?: number;
@@ -44,8 +47,6 @@ export interface AnalyzerOptions {
   rules?: CompiledRules | null;
   /** Rules file path, for the report. */
   rulesPath?: string;
-  /** PRNG seed of the reservoirs (reproducible samples). Default 0x5eed. */
-  seed?: number;
   /** Keys longer than this are cut in samples and top lists (`key_length` keeps the real length). */
   maxKeyBytes?: number;
   /**
@@ -274,13 +275,13 @@ export interface AnalysisReport {
 
 /** What `--merge` needs from a partial analysis (JSON-safe). */
 export interface AnalyzerState {
-  version: 1;
+  version: typeof MERGE_STATE_VERSION;
   options: { now: number; top: number; samples: number; prefix_depth: number; prefix_max_nodes: number; max_key_bytes: number; rules: string | null; unmatched: string | null; filter: boolean };
   counters: number[];
   total: number[];
   per_key_memory: HistogramState;
   sizes: HistogramState;
-  by_type: Array<{ type: LogicalType; g: number[]; elements: HistogramState; sizes: HistogramState; samples: { seen: number; items: KeyRef[] } }>;
+  by_type: Array<{ type: LogicalType; g: number[]; elements: HistogramState; sizes: HistogramState; samples: KeySampleState<KeyRef> }>;
   by_encoding: Array<{ type: LogicalType; encoding: string; g: number[]; elements: HistogramState }>;
   by_db: Array<{ db: number; g: number[]; by_type: number[] }>;
   ttl: { no_ttl: number; with_ttl: number; expired: number; buckets: Record<TtlBucket, number>; earliest: number | null; latest: number | null };
@@ -298,10 +299,10 @@ export interface AnalyzerState {
   files: Array<{ stats: FileStats; holdings: { keys: number[]; info: number[] | null } }>;
   duplicates: { checked: boolean; keys: number; samples: Array<KeyRef & { file: string }> };
   rules: null | {
-    categories: Array<{ name: string; g: number[]; rules: string[]; samples: { seen: number; items: Array<{ db: number; key: Printable; new_key: Printable }> } }>;
+    categories: Array<{ name: string; g: number[]; rules: string[]; samples: KeySampleState<{ db: number; key: Printable; new_key: Printable }> }>;
     per_rule: Array<[number, number[]]>;
     unmatched: number[];
-    unmatched_samples: { seen: number; items: KeyRef[] };
+    unmatched_samples: KeySampleState<KeyRef>;
     collisions: number;
     collision_samples: Array<{ db: number; new_key: Printable; source_key: Printable }>;
     migration: number[];
@@ -341,7 +342,7 @@ class Group {
 class TypeGroup extends Group {
   readonly elements = new LogHistogram();
   readonly sizes = new LogHistogram();
-  constructor(readonly samples: Reservoir<KeyRef>) {
+  constructor(readonly samples: KeySample<KeyRef>) {
     super();
   }
 }
@@ -399,7 +400,6 @@ export class Analyzer {
   private readonly rules: CompiledRules | null;
   private readonly rulesPath: string | undefined;
   private readonly maxKeyBytes: number;
-  private readonly random: () => number;
   private readonly started = Date.now();
 
   private recordsRead = 0;
@@ -451,10 +451,10 @@ export class Analyzer {
   private checksum: AnalysisReport['metadata']['checksum'] = 'not-present';
 
   // rules
-  private readonly categories = new Map<string, { g: Group; rules: Set<string>; samples: Reservoir<{ db: number; key: Printable; new_key: Printable }> }>();
+  private readonly categories = new Map<string, { g: Group; rules: Set<string>; samples: KeySample<{ db: number; key: Printable; new_key: Printable }> }>();
   private readonly perRule = new Map<number, Group>();
   private readonly unmatched = new Group();
-  private readonly unmatchedSamples: Reservoir<KeyRef>;
+  private readonly unmatchedSamples: KeySample<KeyRef>;
   private readonly guard: DigestKeyGuard | null;
   private collisions = 0;
   private readonly collisionSamples: Array<{ db: number; new_key: Printable; source_key: Printable }> = [];
@@ -482,6 +482,11 @@ export class Analyzer {
   private readonly prefixMaxNodes: number;
 
   badLinesSkipped = 0;
+  /**
+   * Set by `analyze --merge` (analyze/merge.ts): whether duplicates across the parts are known to be
+   * counted (null: this analyzer read the files itself, and checked when it read several).
+   */
+  duplicatesChecked: boolean | null = null;
 
   constructor(o: AnalyzerOptions) {
     this.now = o.now;
@@ -491,12 +496,11 @@ export class Analyzer {
     this.rules = o.rules ?? null;
     this.rulesPath = o.rulesPath;
     this.maxKeyBytes = o.maxKeyBytes ?? 1024;
-    this.random = seededRandom(o.seed ?? 0x5eed);
     this.bigBytes = new TopN(this.top);
     this.bigElements = new TopN(this.top);
     this.bigMemory = new TopN(this.top);
     this.prefixes = new PrefixTree({ maxDepth: o.prefixDepth ?? 3, maxNodes: o.prefixMaxNodes ?? 20_000 });
-    this.unmatchedSamples = new Reservoir(this.nSamples, this.random);
+    this.unmatchedSamples = new KeySample(this.nSamples);
     this.guard = this.rules ? new DigestKeyGuard() : null;
     this.multiFile = o.multiFile ?? false;
     this.onKey = o.onKey ?? null;
@@ -627,12 +631,12 @@ export class Analyzer {
 
     const ti = TYPE_INDEX[type];
     let tg = this.byType[ti];
-    if (tg === undefined) tg = this.byType[ti] = new TypeGroup(new Reservoir(this.nSamples, this.random));
+    if (tg === undefined) tg = this.byType[ti] = new TypeGroup(new KeySample(this.nSamples));
     tg.add(bytes, memory, hasTtl, expired);
     if (elements !== null) tg.elements.add(elements);
     tg.sizes.add(bytes);
-    const slot = tg.samples.slot();
-    if (slot >= 0) tg.samples.put(slot, this.ref(db, key));
+    const prio = keyPriority(db, key);
+    if (tg.samples.wants(prio)) tg.samples.put(prio, this.ref(db, key));
 
     const es = rec.rdbType * 2 + (rec.flavor === 'valkey' ? 1 : 0);
     let eg = this.byEncodingSlot[es];
@@ -742,8 +746,8 @@ export class Analyzer {
     const c = d.kind === 'keep' || d.kind === 'expired' ? d.classification : null;
     if (c === null) {
       this.unmatched.add(bytes, memory, rec.expireAtMs !== null, rec.expireAtMs !== null && rec.expireAtMs <= this.now);
-      const slot = this.unmatchedSamples.slot();
-      if (slot >= 0) this.unmatchedSamples.put(slot, this.ref(db, key));
+      const prio = keyPriority(db, key);
+      if (this.unmatchedSamples.wants(prio)) this.unmatchedSamples.put(prio, this.ref(db, key));
       if (d.kind === 'unmatched-drop') {
         this.migration.unmatchedDropped++;
         return;
@@ -755,13 +759,13 @@ export class Analyzer {
     } else {
       let cat = this.categories.get(c.category);
       if (cat === undefined) {
-        cat = { g: new Group(), rules: new Set(), samples: new Reservoir(this.nSamples, this.random) };
+        cat = { g: new Group(), rules: new Set(), samples: new KeySample(this.nSamples) };
         this.categories.set(c.category, cat);
       }
       cat.g.add(bytes, memory, rec.expireAtMs !== null, false);
       cat.rules.add(c.rule);
-      const slot = cat.samples.slot();
-      if (slot >= 0) cat.samples.put(slot, { db, key: this.ref(db, key).key, new_key: this.ref(db, c.newKey).key });
+      const prio = keyPriority(db, key);
+      if (cat.samples.wants(prio)) cat.samples.put(prio, { db, key: this.ref(db, key).key, new_key: this.ref(db, c.newKey).key });
       let rg = this.perRule.get(c.ruleIndex);
       if (rg === undefined) this.perRule.set(c.ruleIndex, (rg = new Group()));
       rg.add(bytes, memory, rec.expireAtMs !== null, false);
@@ -956,7 +960,7 @@ export class Analyzer {
       },
       files,
       slot_coverage: coverage,
-      duplicates: { checked: this.multiFile, keys: this.duplicateKeys, samples: this.duplicateSamples },
+      duplicates: { checked: this.duplicatesChecked ?? this.multiFile, keys: this.duplicateKeys, samples: this.duplicateSamples },
     };
     if (this.rules !== null) this.addRulesReport(report);
     if (this.badLinesSkipped > 0) report.bad_lines_skipped = this.badLinesSkipped;
@@ -968,7 +972,7 @@ export class Analyzer {
   exportState(): AnalyzerState {
     const r = this.rules;
     return {
-      version: 1,
+      version: MERGE_STATE_VERSION,
       options: {
         now: this.now,
         top: this.top,
@@ -1003,7 +1007,7 @@ export class Analyzer {
       resize: [...this.resize].map(([k, v]) => [k, { ...v }]),
       slot_info: this.slotInfo,
       files: this.fileList.map((f) => ({ stats: { ...f.stats }, holdings: f.holdings.toState() })),
-      duplicates: { checked: this.multiFile, keys: this.duplicateKeys, samples: this.duplicateSamples },
+      duplicates: { checked: this.duplicatesChecked ?? this.multiFile, keys: this.duplicateKeys, samples: this.duplicateSamples },
       rules:
         r === null
           ? null
@@ -1032,11 +1036,11 @@ export class Analyzer {
 
   /**
    * Fold in a partial analysis (parts in the order one run would have read them). Exact for every counter,
-   * histogram, top list and the prefix tree within its cap; samples are re-drawn (Reservoir.merge);
+   * histogram, top list and the prefix tree within its cap; samples exactly too (chosen by key hash, key-sample.ts);
    * duplicates and rule collisions across parts cannot be known (no key digests are stored).
    */
   mergeState(st: AnalyzerState): void {
-    if (st.version !== 1) throw new Error(`merge state version ${String(st.version)} is not known`);
+    if (st.version !== MERGE_STATE_VERSION) throw new Error(`merge state version ${String(st.version)} is not known`);
     const c = st.counters;
     this.recordsRead += c[0]!;
     this.filteredOut += c[1]!;
@@ -1052,7 +1056,7 @@ export class Analyzer {
     for (const t of st.by_type) {
       const ti = TYPE_INDEX[t.type];
       let g = this.byType[ti];
-      if (g === undefined) g = this.byType[ti] = new TypeGroup(new Reservoir(this.nSamples, this.random));
+      if (g === undefined) g = this.byType[ti] = new TypeGroup(new KeySample(this.nSamples));
       g.merge(t.g);
       g.elements.merge(t.elements);
       g.sizes.merge(t.sizes);
@@ -1110,7 +1114,7 @@ export class Analyzer {
       for (const cat of r.categories) {
         let x = this.categories.get(cat.name);
         if (x === undefined) {
-          x = { g: new Group(), rules: new Set(), samples: new Reservoir(this.nSamples, this.random) };
+          x = { g: new Group(), rules: new Set(), samples: new KeySample(this.nSamples) };
           this.categories.set(cat.name, x);
         }
         x.g.merge(cat.g);

@@ -1,13 +1,13 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { startProgress } from '../report/progress.js';
-import { EXIT_OK, EXIT_PROBLEM, RekeyInputError, RekeyUsageError } from '../errors.js';
+import { EXIT_OK, EXIT_PROBLEM, RekeyUsageError } from '../errors.js';
 import { loadRules, type CompiledRules } from '../rules/index.js';
 import { toJson, writeReport } from '../report/files.js';
-import { Analyzer, type AnalysisReport, type AnalyzerState, type KeyRow } from '../analyze/aggregator.js';
+import { Analyzer, type AnalysisReport, type KeyRow } from '../analyze/aggregator.js';
+import { mergeReports } from '../analyze/merge.js';
 import { keyLine, memoryCsvRow, MEMORY_CSV_HEADER, prefixCsv } from '../analyze/key-listing.js';
 import { expandInputs, openInputs } from '../sources/multi.js';
 import { AtomicOutput, writeFileAtomic } from '../io/atomic-file.js';
-import { readFile, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { renderText } from '../analyze/render-text.js';
 import { renderHtml } from '../analyze/render-html.js';
@@ -70,61 +70,6 @@ export function analyzeExitCode(r: AnalysisReport, o: { partial?: boolean } = {}
   return r.collisions.keys > 0 || r.migration.unmatched_errors > 0 ? EXIT_PROBLEM : EXIT_OK;
 }
 
-/** Partial reports are read whole: bound their size before reading (they are small unless tampered with). */
-const MAX_PARTIAL_BYTES = 512 * 1024 * 1024;
-
-async function readPartial(path: string): Promise<AnalyzerState> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (e) {
-    throw new RekeyUsageError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  if (size > MAX_PARTIAL_BYTES) throw new RekeyInputError(path, 0, `expected an analysis report of at most ${MAX_PARTIAL_BYTES} bytes, found ${size}`);
-  let j: Partial<AnalysisReport>;
-  try {
-    j = JSON.parse(await readFile(path, 'utf8')) as Partial<AnalysisReport>;
-  } catch (e) {
-    throw new RekeyInputError(path, 0, `expected an analysis report (JSON): ${(e as Error).message}`);
-  }
-  const st = j.merge_state;
-  if (!st || st.version !== 1 || !Array.isArray(st.counters)) throw new RekeyInputError(path, 0, 'expected an analysis report with "merge_state" version 1 (written by rekey analyze)');
-  return st;
-}
-
-/** Options that must agree across partial reports, or the merge would mix incomparable numbers. */
-function sameOptions(a: AnalyzerState['options'], b: AnalyzerState['options']): string | null {
-  for (const k of ['now', 'top', 'samples', 'prefix_depth', 'prefix_max_nodes', 'max_key_bytes', 'rules', 'unmatched'] as const) {
-    if (a[k] !== b[k]) return `${k} ${String(b[k])} (the first report has ${String(a[k])})`;
-  }
-  return null;
-}
-
-/** `analyze --merge`: fold partial reports (in the order given) into the report of one run over all. */
-async function mergeReports(a: AnalyzeArgs, paths: string[]): Promise<Analyzer> {
-  const states: AnalyzerState[] = [];
-  for (const p of paths) states.push(await readPartial(p));
-  const o = states[0]!.options;
-  states.forEach((st, i) => {
-    const diff = sameOptions(o, st.options);
-    if (diff !== null) throw new RekeyUsageError(`${paths[i]}: cannot merge: ${diff}; analyse every part with the same --now, --top, --samples, --prefix-depth and rules`);
-  });
-  const rulesPath = a.rules ?? o.rules;
-  const rules: CompiledRules | null = rulesPath ? await loadRules(rulesPath) : null;
-  const analyzer = new Analyzer({
-    now: o.now,
-    top: o.top,
-    samples: o.samples,
-    prefixDepth: o.prefix_depth,
-    prefixMaxNodes: o.prefix_max_nodes,
-    maxKeyBytes: o.max_key_bytes,
-    rules,
-    ...(rulesPath ? { rulesPath } : {}),
-  });
-  for (const st of states) analyzer.mergeState(st);
-  return analyzer;
-}
-
 /** Write a Buffer/string to a stream, waiting when its buffer is full. */
 async function writeAll(out: NodeJS.WritableStream, chunk: Buffer | string): Promise<void> {
   if (!out.write(chunk)) await once(out, 'drain');
@@ -139,7 +84,7 @@ export async function analyze(a: AnalyzeArgs): Promise<AnalyzeResult> {
   const prefixCsvPath = a['prefix-csv'];
   if (a.merge) {
     if (a.csv || a['memory-csv'] || a['keys-only']) throw new RekeyUsageError('--csv, --memory-csv and --keys-only need the dumps, not partial reports');
-    analyzer = await mergeReports(a, paths);
+    analyzer = await mergeReports(paths, a.rules);
   } else {
     analyzer = await analyzeInputs(a, paths);
   }
