@@ -1,7 +1,8 @@
 /**
  * Server detection from INFO (and CONFIG GET / COMMAND INFO where allowed): version, the newest RDB
  * version its RESTORE accepts, memory headroom, cluster mode, proto-max-bulk-len, which commands it
- * has. The version table itself is redis/server-versions.ts.
+ * has. The RDB version is read from the server itself (the trailer of a DUMP of a key it holds); the
+ * version table (redis/server-versions.ts) is only the fallback for an empty server or a refused DUMP.
  */
 import type { Redis, Cluster } from 'ioredis';
 import { redisRdbVersion, supportsHashFieldTtl, valkeyRdbVersion } from './server-versions.js';
@@ -16,6 +17,11 @@ export interface TargetInfo {
   valkeyVersion: string | null;
   /** Newest DUMP payload version RESTORE accepts (0: no RESTORE at all, before 2.6). */
   maxRdbVersion: number;
+  /**
+   * Where maxRdbVersion comes from: `dump` (the trailer of a DUMP the server wrote, its own RDB_VERSION)
+   * or `table` (by version number: the server held no key, or DUMP was refused).
+   */
+  rdbVersionFrom?: 'dump' | 'table';
   maxmemory: number;
   usedMemory: number;
   maxmemoryPolicy: string | null;
@@ -75,7 +81,47 @@ export function targetInfoFromInfo(text: string): TargetInfo {
   return info;
 }
 
-type Client = Pick<Redis, 'call'> | Pick<Cluster, 'call'>;
+type Client = Pick<Redis, 'call' | 'callBuffer'> | Pick<Cluster, 'call' | 'callBuffer'>;
+
+/**
+ * The RDB version in a DUMP payload's trailer: `... | rdb version u16le | crc64 u64le` (cluster.c
+ * createDumpPayload writes its own RDB_VERSION there; verifyDumpPayload accepts up to that).
+ */
+export function dumpTrailerVersion(dump: Buffer): number | null {
+  return dump.length >= 11 ? dump.readUInt16LE(dump.length - 10) : null;
+}
+
+/**
+ * Ask the server which RDB version it writes, without writing anything: RANDOMKEY + DUMP in a db that
+ * holds keys (db 0 first; the client is put back on `homeDb`). A key may expire or be deleted between
+ * the two calls (DUMP → nil), so a few keys are tried. Null: no key, or DUMP/SELECT refused (ACL,
+ * renamed), and the caller falls back to the table.
+ */
+export async function probeRdbVersion(client: Client, keyspace: ReadonlyMap<number, number>, homeDb = 0): Promise<number | null> {
+  const c = client as Pick<Redis, 'call' | 'callBuffer'>;
+  const dbs = [...keyspace.entries()].filter(([, n]) => n > 0).map(([db]) => db).sort((a, b) => (a === homeDb ? -1 : b === homeDb ? 1 : a - b));
+  let on = homeDb;
+  try {
+    for (const db of dbs.slice(0, 4)) {
+      if (db !== on) {
+        await c.call('SELECT', String(db));
+        on = db;
+      }
+      for (let i = 0; i < 3; i++) {
+        const key = (await c.callBuffer('RANDOMKEY')) as Buffer | null;
+        if (key === null) break;
+        const dump = (await c.callBuffer('DUMP', key)) as Buffer | null;
+        const v = dump === null ? null : dumpTrailerVersion(dump);
+        if (v !== null && v > 0) return v;
+      }
+    }
+    return null;
+  } catch {
+    return null; // DUMP/RANDOMKEY/SELECT refused: the table decides
+  } finally {
+    if (on !== homeDb) await c.call('SELECT', String(homeDb)).catch(() => undefined);
+  }
+}
 
 async function configGet(client: Client, name: string): Promise<string | null> {
   try {
@@ -97,8 +143,8 @@ async function commandExists(client: Client, name: string): Promise<boolean | nu
   }
 }
 
-/** INFO + CONFIG GET + COMMAND INFO on one node. */
-export async function readTargetInfo(client: Client): Promise<TargetInfo> {
+/** INFO + CONFIG GET + COMMAND INFO + the DUMP probe on one node (whose client is on `homeDb`). */
+export async function readTargetInfo(client: Client, homeDb = 0): Promise<TargetInfo> {
   const text = String(await (client as Pick<Redis, 'call'>).call('INFO'));
   const info = targetInfoFromInfo(text);
   const bulk = await configGet(client, 'proto-max-bulk-len');
@@ -106,6 +152,14 @@ export async function readTargetInfo(client: Client): Promise<TargetInfo> {
   const dbs = await configGet(client, 'databases');
   if (dbs !== null && Number(dbs) > 0) info.databases = Number(dbs);
   info.restoreCommand = await commandExists(client, 'restore');
+  info.rdbVersionFrom = 'table';
+  if (info.maxRdbVersion > 0) {
+    const probed = await probeRdbVersion(client, info.keyspace, homeDb);
+    if (probed !== null) {
+      info.maxRdbVersion = probed;
+      info.rdbVersionFrom = 'dump';
+    }
+  }
   const hpx = await commandExists(client, 'hpexpireat');
   if (hpx !== null) info.hashFieldTtl = hpx;
   return info;
