@@ -55,6 +55,8 @@ export interface LiveView {
   stats: MigrationStats;
   /** Why the run stopped early (scrubbed), or null. */
   stopped: string | null;
+  /** Keys received but not answered when the run stopped (not counted as written). */
+  unanswered: number;
   validation: (ValidationResult & { performed: true }) | { performed: false; reason: string };
   ledgerPath: string;
   reportPath: string;
@@ -78,7 +80,7 @@ export function renderLive(v: LiveView): void {
   }
   if (c.uncertain) note(`  keys written by the interrupted run or already there (uncertain, see the ledger): ${c.uncertain}`);
   for (const [cat, n] of stats.perCategory) note(`  category ${cat}: ${n}`);
-  if (v.stopped !== null) note(`  STOPPED: ${v.stopped}; continue with --resume ${v.ledgerPath}`);
+  if (v.stopped !== null) note(`  STOPPED: ${v.stopped}${v.unanswered ? ` (${v.unanswered} keys unanswered, not counted as written)` : ''}; continue with --resume ${v.ledgerPath}`);
   if (v.validation.performed) printValidation(v.validation);
   note(`  ledger: ${v.ledgerPath}`);
   note(`  report: ${v.reportPath}`);

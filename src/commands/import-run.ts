@@ -181,7 +181,10 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     offInterrupt();
   }
   const c = writer.counters;
-  if (failure) log.log('ERROR', `import stopped: ${scrub((failure as Error).message)}`);
+  // Only what the target acknowledged is migrated (the pipeline counted every key it handed over).
+  stats.migratedSuccessfully = writer.acknowledged;
+  const unanswered = writer.unanswered;
+  if (failure) log.log('ERROR', `import stopped: ${scrub((failure as Error).message)}${unanswered ? ` (${unanswered} keys unanswered, in flight in the ledger)` : ''}`);
   await ledger
     .close({
       complete: failure === null,
@@ -245,6 +248,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     timestamp: started.toISOString(),
     validation,
     import: {
+      keys_received: c.keys,
       created: c.created,
       replaced: c.replaced,
       skipped_existing: c.skipped,
@@ -269,7 +273,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
       mode: s.mode,
       on_conflict: s.onConflict,
       window: { keys: s.window, bytes: s.windowBytes },
-      ...(failure ? { stopped: scrub((failure as Error).message) } : {}),
+      ...(failure ? { stopped: scrub((failure as Error).message), unanswered_at_stop: unanswered } : {}),
     },
     target: { ...targetReport(session), keys_after: keysAfter },
     input: { path: input.name, format: input.format, gzip: input.gzip },
@@ -279,7 +283,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
   log.log('INFO', `done: ${toJson(report.migration_stats)}`);
   const reportPath = await ctx.run.finish(report, {
     json: a.json,
-    summary: (reportPath) => renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, validation, ledgerPath: ledger.path, reportPath }),
+    summary: (reportPath) => renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, unanswered, validation, ledgerPath: ledger.path, reportPath }),
   });
   // Input errors keep their own exit code (2) and anything unexpected stays visible: rethrow (the report,
   // log and ledger are written already).

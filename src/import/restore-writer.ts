@@ -316,8 +316,11 @@ export class TargetWriter implements Sink {
     keys: 0, created: 0, replaced: 0, skipped: 0, errors: 0, empty: 0, uncertain: 0,
     restoreVerbatim: 0, restoreConverted: 0, commands: 0, droppedFieldTtls: 0, bytes: 0,
   };
-  /** Indices (< 1000) of received records that did not end up written: removed from the report's list. */
-  readonly notWritten = new Set<number>();
+  /**
+   * Indices (< 1000) of received records the target acknowledged as written: the report lists only those
+   * (a key skipped, failed, or still unanswered when the run stopped is not migrated).
+   */
+  private readonly written = new Set<number>();
   private readonly acks = new AckWindow();
   private stop: Error | null = null;
   /** The shared per-key decision (restoreOk turns false once the target refused RESTORE). */
@@ -529,14 +532,22 @@ export class TargetWriter implements Sink {
     if (this.fallbackLogged++ < 20) this.o.log.log('INFO', `db ${u.db} ${displayKey(u.key)}: as commands (${this.scrub(why)})`);
   }
 
-  private notWrittenAt(index: number): void {
-    this.o.stats.migratedSuccessfully--;
-    if (index < 1000) this.notWritten.add(index);
+  /**
+   * Keys the target acknowledged as written (created or replaced): the report's migrated_successfully,
+   * whatever stopped the run — the pipeline counted every key it handed over, sent or not.
+   */
+  get acknowledged(): number {
+    return this.counters.created + this.counters.replaced;
   }
 
-  private keyError(db: number, rec: KeyRecord, message: string, index: number): void {
+  /** Keys received whose fate is unknown (unsent or unanswered when the run stopped; in flight in the ledger). */
+  get unanswered(): number {
+    const c = this.counters;
+    return c.keys - c.created - c.replaced - c.skipped - c.errors - c.empty;
+  }
+
+  private keyError(db: number, rec: KeyRecord, message: string): void {
     this.counters.errors++;
-    this.notWrittenAt(index);
     const msg = this.scrub(message);
     this.o.stats.error(db, rec.key, msg);
     this.o.log.log('ERROR', `db ${db} ${displayKey(rec.key)}: ${msg}`);
@@ -568,6 +579,7 @@ export class TargetWriter implements Sink {
       case 'replaced': {
         const existed = o.kind === 'replaced';
         c.bytes += bytes;
+        if (seq < 1000) this.written.add(seq);
         if (existed) {
           c.replaced++;
           const uncertain = this.mayExist?.(rec.offset) === true;
@@ -584,21 +596,19 @@ export class TargetWriter implements Sink {
         c.skipped++;
         if (uncertain) c.uncertain++;
         this.o.stats.skippedExisting++;
-        this.notWrittenAt(seq);
         ledger?.ack(rec.offset, db, key, false, uncertain ? ACK_UNCERTAIN : 0);
         break;
       }
       case 'empty':
         c.empty++;
-        this.notWrittenAt(seq);
         this.o.log.log('WARN', `db ${db} ${displayKey(key)}: empty collection, not written (Redis refuses empty keys)`);
         break;
       case 'conflict':
-        this.keyError(db, rec, 'the key exists in the target (--on-conflict fail)', seq);
+        this.keyError(db, rec, 'the key exists in the target (--on-conflict fail)');
         if (!this.stop) this.stop = new ConflictError(`db ${db} ${displayKey(key)} exists in the target (--on-conflict fail): stopped`);
         break;
       case 'error':
-        this.keyError(db, rec, o.message, seq);
+        this.keyError(db, rec, o.message);
         break;
     }
     const mark = this.acks.done(seq);
@@ -646,9 +656,9 @@ export class TargetWriter implements Sink {
     return this.o.transport.inflight;
   }
 
-  /** The report's migrated_keys: the pipeline's first 1000, minus keys that were skipped or failed. */
+  /** The report's migrated_keys: those of the pipeline's first 1000 the target acknowledged as written. */
   migratedKeys(list: ReadonlyArray<{ db: number; old_key: unknown; new_key: unknown; category: string | null }>): unknown[] {
-    return list.filter((_, i) => !this.notWritten.has(i)).map((e) => ({ ...e, db: this.o.toDb ?? e.db }));
+    return list.filter((_, i) => this.written.has(i)).map((e) => ({ ...e, db: this.o.toDb ?? e.db }));
   }
 }
 
