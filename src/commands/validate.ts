@@ -10,7 +10,8 @@ import type { KeyFilter } from '../pipeline/filters.js';
 import { toJson, type OperationLog } from '../report/files.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { filterFrom, note, nowFrom, withCommon, type CommonArgs } from './common.js';
-import { withExpiry, withLossy, withRules, withTarget, withValidation } from './options/groups.js';
+import { withExpiry, withLossy, withProgress, withRules, withTarget, withValidation } from './options/groups.js';
+import { Progress } from '../report/progress.js';
 import { CommandRun } from './run-context.js';
 import { liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
 import { TargetConnectionError } from '../redis/connect.js';
@@ -37,6 +38,8 @@ export interface ValidateArgs extends CommonArgs, LiveSourceArgs {
   'stream-times'?: 'auto' | 'exact' | 'ignore';
   /** The import ran with --lossy: hash field TTLs the target cannot hold are not compared. */
   lossy?: boolean;
+  /** Progress bar on a terminal (default on; never with --json or when stderr is not a terminal). */
+  progress?: boolean;
   /** The import's ledger (default: the newest live import report for this input and target in --out-dir). */
   ledger?: string;
 }
@@ -59,6 +62,8 @@ export interface ValidateInputOptions {
   stats?: MigrationStats;
   ignoreFieldTtls?: boolean;
   outcome?: ImportOutcome | null;
+  /** Called with the sink once it exists (progress reads its counters). */
+  onSink?: (sink: ValidateSink) => void;
 }
 
 /** One pass over the input through filters and rules, comparing every (sampled) key with the target. */
@@ -76,6 +81,7 @@ export async function validateInput(o: ValidateInputOptions): Promise<Validation
     ...(o.ignoreFieldTtls ? { ignoreFieldTtls: true } : {}),
     ...(o.outcome ? { outcome: o.outcome } : {}),
   });
+  o.onSink?.(sink);
   const inner = new DigestKeyGuard();
   const toDb = o.toDb;
   const stats = o.stats ?? new MigrationStats();
@@ -149,6 +155,25 @@ export interface ValidateHooks {
   input?: OpenedInput;
 }
 
+/** The bar while keys are compared: only on a terminal, never with --json (stdout is the report) or --no-progress. */
+function validationProgress(a: ValidateArgs, input: OpenedInput, log: OperationLog, sink: () => ValidateSink | null): Progress | null {
+  if (a.json === true || a.progress === false || process.stderr.isTTY !== true) return null;
+  const p = new Progress({
+    label: 'validate',
+    tty: true,
+    ...(input.fileSize !== undefined ? { totalBytes: input.fileSize } : {}),
+    inputBytesRead: () => input.bytesRead(),
+    // "errors" on the bar: keys found different so far (mismatches and read errors).
+    snapshot: () => {
+      const r = sink()?.result;
+      return { keys: r?.checked ?? 0, bytes: input.bytesRead(), errors: (r?.mismatched ?? 0) + (r?.not_imported ?? 0) };
+    },
+    log,
+  });
+  p.start();
+  return p;
+}
+
 export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): Promise<number> {
   const run = new CommandRun('validate', a['out-dir']);
   const { started, log } = run;
@@ -180,6 +205,8 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
   log.log('INFO', `validate ${input.name} against ${spec.display} (${info.server} ${info.valkeyVersion ?? info.redisVersion}${cluster ? ', cluster' : ''})`);
   const st = a['stream-times'] ?? 'auto';
   let v: ValidationResult;
+  let sink: ValidateSink | null = null;
+  const progress = validationProgress(a, input, log, () => sink);
   try {
     v = await validateInput({
       input,
@@ -199,8 +226,10 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
       stats,
       ignoreFieldTtls: a.lossy === true,
       outcome,
+      onSink: (s) => (sink = s),
     });
   } catch (e) {
+    progress?.stop();
     await run.abandon(e);
     if (e instanceof TargetConnectionError) {
       run.say(run.message(e));
@@ -208,6 +237,7 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
     }
     throw e;
   }
+  progress?.stop();
   log.log('INFO', `validation: ${toJson({ ...v, mismatches: undefined, not_imported_keys: undefined, collision_keys: undefined })}`);
   const verdict = [v.mismatched ? `${v.mismatched} MISMATCHES` : '', v.not_imported ? `${v.not_imported} NOT IMPORTED` : ''].filter(Boolean).join(', ') || 'OK';
   const target = { url: spec.display, server: info.server, version: info.valkeyVersion ?? info.redisVersion, cluster };
@@ -241,10 +271,10 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
   command: 'validate <input>',
   describe: 'Check that a target holds what the input says (through the rename rules)',
   builder: (y: Argv) =>
-    withLossy(
+    withProgress(withLossy(
       withValidation(withExpiry(withRules(withTarget(withLiveSource(withCommon(y)), { toDb: 'the import put every key into this db' }), { describe: 'rules file (YAML or JSON) the import used' }))),
       'the import used --lossy: do not compare hash field TTLs the target cannot hold',
-    )
+    ), { default: true, describe: 'progress bar on a terminal (never with --json or when stderr is not a terminal)' })
       .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz), - for stdin, or a redis:// source (read-only)' })
       .option('ledger', { type: 'string', describe: "the import's migration_ledger_*.jsonl: keys it refused or skipped are reported as not imported, with the reason (default: found from the newest import report in --out-dir)" })
       .option('stream-times', { choices: ['auto', 'exact', 'ignore'] as const, default: 'auto' as const, describe: 'compare stream delivery/seen times' }) as unknown as Argv<ValidateArgs>,
