@@ -8,8 +8,10 @@ import { MigrationStats } from '../pipeline/stats.js';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import type { KeyFilter } from '../pipeline/filters.js';
 import { toJson, type OperationLog } from '../report/files.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { filterFrom, note, nowFrom, withCommon, type CommonArgs } from './common.js';
-import { withExpiry, withLossy, withRules, withTarget, withValidation } from './options/groups.js';
+import { withExpiry, withLossy, withProgress, withRules, withTarget, withValidation } from './options/groups.js';
+import { Progress } from '../report/progress.js';
 import { CommandRun } from './run-context.js';
 import { liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
 import { TargetConnectionError } from '../redis/connect.js';
@@ -36,6 +38,8 @@ export interface ValidateArgs extends CommonArgs, LiveSourceArgs {
   'stream-times'?: 'auto' | 'exact' | 'ignore';
   /** The import ran with --lossy: hash field TTLs the target cannot hold are not compared. */
   lossy?: boolean;
+  /** Progress bar on a terminal (default on; never with --json or when stderr is not a terminal). */
+  progress?: boolean;
   /** The import's ledger (default: the newest live import report for this input and target in --out-dir). */
   ledger?: string;
 }
@@ -58,6 +62,8 @@ export interface ValidateInputOptions {
   stats?: MigrationStats;
   ignoreFieldTtls?: boolean;
   outcome?: ImportOutcome | null;
+  /** Called with the sink once it exists (progress reads its counters). */
+  onSink?: (sink: ValidateSink) => void;
 }
 
 /** One pass over the input through filters and rules, comparing every (sampled) key with the target. */
@@ -75,6 +81,7 @@ export async function validateInput(o: ValidateInputOptions): Promise<Validation
     ...(o.ignoreFieldTtls ? { ignoreFieldTtls: true } : {}),
     ...(o.outcome ? { outcome: o.outcome } : {}),
   });
+  o.onSink?.(sink);
   const inner = new DigestKeyGuard();
   const toDb = o.toDb;
   const stats = o.stats ?? new MigrationStats();
@@ -110,36 +117,61 @@ function printable(k: unknown): string {
   return typeof k === 'string' ? k : displayKey(Buffer.from((k as { base64: string }).base64, 'base64'));
 }
 
-/** Print a validation result's summary on stderr. */
-export function printValidation(v: ValidationResult): void {
-  note(`  validation: ${v.checked} keys compared${v.sampled_out ? ` (${v.sampled_out} not sampled)` : ''}, ${v.matched} equal, ${v.mismatched} mismatches${v.not_imported ? `, ${v.not_imported} not imported` : ''}`);
+/** The summary of a validation result, one line each: on screen (`listed` keys named) and in the .txt report (all listed). */
+export function validationLines(v: ValidationResult, listed = 10): string[] {
+  const out: string[] = [];
+  const say = (l: string): void => void out.push(l);
+  say(`  validation: ${v.checked} keys compared${v.sampled_out ? ` (${v.sampled_out} not sampled)` : ''}, ${v.matched} equal, ${v.mismatched} mismatches${v.not_imported ? `, ${v.not_imported} not imported` : ''}`);
   if (v.not_imported) {
     const from = v.import_outcome?.ledger ?? v.import_outcome?.reports[0] ?? 'the import';
-    note(`    not imported (reasons from ${from}): ${v.not_imported}`);
-    for (const n of v.not_imported_keys.slice(0, 10)) note(`      db ${n.db} ${printable(n.key)}: ${n.reason}`);
-    if (v.not_imported_keys.length > 10) note(`      … ${v.not_imported_keys.length - 10} more listed in the report`);
+    say(`    not imported (reasons from ${from}): ${v.not_imported}`);
+    for (const n of v.not_imported_keys.slice(0, listed)) say(`      db ${n.db} ${printable(n.key)}: ${n.reason}`);
+    if (v.not_imported_keys.length > listed) say(`      … ${v.not_imported_keys.length - listed} more listed in the report`);
   }
-  if (v.missing) note(`    missing: ${v.missing}`);
-  if (v.type_mismatch) note(`    type differs: ${v.type_mismatch}`);
-  if (v.value_mismatch) note(`    content differs: ${v.value_mismatch}`);
-  if (v.ttl_mismatch) note(`    TTL differs (> ${v.ttl_tolerance_ms} ms): ${v.ttl_mismatch}`);
-  if (v.read_errors) note(`    read errors: ${v.read_errors}`);
-  if (v.unexplained_keys) note(`    keys under the new names the input does not explain: ${v.unexplained_keys}`);
-  if (v.other_keys_in_target) note(`    other keys in the target (not from this input): ${v.other_keys_in_target}`);
-  if (v.expired_meanwhile) note(`    expired since (not counted): ${v.expired_meanwhile}`);
+  if (v.missing) say(`    missing: ${v.missing}`);
+  if (v.type_mismatch) say(`    type differs: ${v.type_mismatch}`);
+  if (v.value_mismatch) say(`    content differs: ${v.value_mismatch}`);
+  if (v.ttl_mismatch) say(`    TTL differs (> ${v.ttl_tolerance_ms} ms): ${v.ttl_mismatch}`);
+  if (v.read_errors) say(`    read errors: ${v.read_errors}`);
+  if (v.unexplained_keys) say(`    keys under the new names the input does not explain: ${v.unexplained_keys}`);
+  if (v.other_keys_in_target) say(`    other keys in the target (not from this input): ${v.other_keys_in_target}`);
+  if (v.expired_meanwhile) say(`    expired since (not counted): ${v.expired_meanwhile}`);
   if (v.collisions) {
-    note(`    collisions (renamed onto a name an earlier key took; not imported, not compared): ${v.collisions}`);
-    for (const c of v.collision_keys.slice(0, 5)) note(`      db ${c.source_db} ${printable(c.source_key)} -> ${printable(c.new_key)}`);
+    say(`    collisions (renamed onto a name an earlier key took; not imported, not compared): ${v.collisions}`);
+    for (const c of v.collision_keys.slice(0, Math.min(listed, 5))) say(`      db ${c.source_db} ${printable(c.source_key)} -> ${printable(c.new_key)}`);
   }
-  for (const m of v.mismatches.slice(0, 10)) {
-    note(`    ${m.kind}: db ${m.db} ${printable(m.key)}: ${m.detail}`);
-  }
-  if (v.mismatches.length > 10) note(`    … ${v.mismatches.length - 10} more listed in the report`);
+  for (const m of v.mismatches.slice(0, listed)) say(`    ${m.kind}: db ${m.db} ${printable(m.key)}: ${m.detail}`);
+  if (v.mismatches.length > listed) say(`    … ${v.mismatches.length - listed} more listed in the report`);
+  return out;
+}
+
+/** Print a validation result's summary on stderr. */
+export function printValidation(v: ValidationResult): void {
+  for (const l of validationLines(v)) note(l);
 }
 
 export interface ValidateHooks {
   /** Use this input instead of opening `a.input` (library use, tests). */
   input?: OpenedInput;
+}
+
+/** The bar while keys are compared: only on a terminal, never with --json (stdout is the report) or --no-progress. */
+function validationProgress(a: ValidateArgs, input: OpenedInput, log: OperationLog, sink: () => ValidateSink | null): Progress | null {
+  if (a.json === true || a.progress === false || process.stderr.isTTY !== true) return null;
+  const p = new Progress({
+    label: 'validate',
+    tty: true,
+    ...(input.fileSize !== undefined ? { totalBytes: input.fileSize } : {}),
+    inputBytesRead: () => input.bytesRead(),
+    // "errors" on the bar: keys found different so far (mismatches and read errors).
+    snapshot: () => {
+      const r = sink()?.result;
+      return { keys: r?.checked ?? 0, bytes: input.bytesRead(), errors: (r?.mismatched ?? 0) + (r?.not_imported ?? 0) };
+    },
+    log,
+  });
+  p.start();
+  return p;
 }
 
 export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): Promise<number> {
@@ -173,6 +205,8 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
   log.log('INFO', `validate ${input.name} against ${spec.display} (${info.server} ${info.valkeyVersion ?? info.redisVersion}${cluster ? ', cluster' : ''})`);
   const st = a['stream-times'] ?? 'auto';
   let v: ValidationResult;
+  let sink: ValidateSink | null = null;
+  const progress = validationProgress(a, input, log, () => sink);
   try {
     v = await validateInput({
       input,
@@ -192,8 +226,10 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
       stats,
       ignoreFieldTtls: a.lossy === true,
       outcome,
+      onSink: (s) => (sink = s),
     });
   } catch (e) {
+    progress?.stop();
     await run.abandon(e);
     if (e instanceof TargetConnectionError) {
       run.say(run.message(e));
@@ -201,26 +237,32 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
     }
     throw e;
   }
-  log.log('INFO', `validation: ${toJson({ ...v, mismatches: undefined })}`);
+  progress?.stop();
+  log.log('INFO', `validation: ${toJson({ ...v, mismatches: undefined, not_imported_keys: undefined, collision_keys: undefined })}`);
+  const verdict = [v.mismatched ? `${v.mismatched} MISMATCHES` : '', v.not_imported ? `${v.not_imported} NOT IMPORTED` : ''].filter(Boolean).join(', ') || 'OK';
+  const target = { url: spec.display, server: info.server, version: info.valkeyVersion ?? info.redisVersion, cluster };
+  // A validation report of its own (validation_report_*), not a migration report: validate migrates nothing.
   const report = {
-    migration_stats: stats.toJSON(),
-    migrated_keys: [],
-    error_keys: stats.errorKeys,
-    dry_run: true,
+    validation: v,
+    verdict,
     timestamp: started.toISOString(),
-    validation: { performed: true, ...v },
     input: { path: input.name, format: input.format, gzip: input.gzip },
-    target: { url: spec.display, server: info.server, version: info.valkeyVersion ?? info.redisVersion, cluster },
+    target,
+    input_stats: stats.toJSON(),
   };
-  await run.finish(report, {
+  const headline = `${input.name} vs ${spec.display}: ${verdict}`;
+  const path = await run.finish(report, {
     json: a.json,
+    prefix: 'validation_report',
     summary: (path) => {
-      const verdict = [v.mismatched ? `${v.mismatched} MISMATCHES` : '', v.not_imported ? `${v.not_imported} NOT IMPORTED` : ''].filter(Boolean).join(', ');
-      run.say(`${input.name} vs ${spec.display}: ${verdict || 'OK'}`);
+      run.say(headline);
       printValidation(v);
-      note(`  report: ${path}`);
+      note(`  report: ${path} (and .txt)`);
     },
   });
+  // The same summary for people, every listed key named, beside the JSON.
+  const text = [`rekey validate, ${started.toISOString()}`, headline, ...validationLines(v, Infinity)].join('\n') + '\n';
+  await writeFileAtomic(path.replace(/\.json$/, '.txt'), run.scrub(text));
   // A key the import refused is explained, not equal: the target still lacks what the input holds.
   return v.mismatched > 0 || v.not_imported > 0 ? EXIT_PROBLEM : EXIT_OK;
 }
@@ -229,10 +271,10 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
   command: 'validate <input>',
   describe: 'Check that a target holds what the input says (through the rename rules)',
   builder: (y: Argv) =>
-    withLossy(
+    withProgress(withLossy(
       withValidation(withExpiry(withRules(withTarget(withLiveSource(withCommon(y)), { toDb: 'the import put every key into this db' }), { describe: 'rules file (YAML or JSON) the import used' }))),
       'the import used --lossy: do not compare hash field TTLs the target cannot hold',
-    )
+    ), { default: true, describe: 'progress bar on a terminal (never with --json or when stderr is not a terminal)' })
       .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz), - for stdin, or a redis:// source (read-only)' })
       .option('ledger', { type: 'string', describe: "the import's migration_ledger_*.jsonl: keys it refused or skipped are reported as not imported, with the reason (default: found from the newest import report in --out-dir)" })
       .option('stream-times', { choices: ['auto', 'exact', 'ignore'] as const, default: 'auto' as const, describe: 'compare stream delivery/seen times' }) as unknown as Argv<ValidateArgs>,

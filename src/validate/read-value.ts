@@ -401,6 +401,8 @@ export interface ValuesEqualOptions {
    * with commands (XCLAIM etc.), which cannot reproduce them exactly.
    */
   streamTimes?: boolean;
+  /** Name the sides in a diff (`input: x / target: y`) instead of `x != y`. */
+  labels?: readonly [string, string];
 }
 
 function show(b: Buffer): string {
@@ -421,16 +423,21 @@ function sameScore(a: number, b: number): boolean {
  * Stream metadata present on only one side (entriesRead, activeTimeMs) is not compared.
  */
 export function valuesEqual(a: Value, b: Value, opts: ValuesEqualOptions = {}): { equal: boolean; diff?: string } {
-  const diff = firstDiff(normalizeValue(a), normalizeValue(b), opts.streamTimes ?? true);
+  const labels = opts.labels;
+  const ne: Ne = labels ? (x, y) => `${labels[0]}: ${String(x)} / ${labels[1]}: ${String(y)}` : (x, y) => `${String(x)} != ${String(y)}`;
+  const diff = firstDiff(normalizeValue(a), normalizeValue(b), opts.streamTimes ?? true, ne, labels ?? ['left', 'right']);
   return diff === null ? { equal: true } : { equal: false, diff };
 }
 
-function firstDiff(a: Value, b: Value, streamTimes: boolean): string | null {
-  if (a.type !== b.type) return `type ${a.type} != ${b.type}`;
+/** How a difference reads: `x != y`, or with labels `input: x / target: y`. */
+type Ne = (x: unknown, y: unknown) => string;
+
+function firstDiff(a: Value, b: Value, streamTimes: boolean, ne: Ne, side: readonly [string, string]): string | null {
+  if (a.type !== b.type) return `type ${ne(a.type, b.type)}`;
   switch (a.type) {
     case 'string': {
       const bv = (b as typeof a).value;
-      return a.value.equals(bv) ? null : `string ${show(a.value)} != ${show(bv)}`;
+      return a.value.equals(bv) ? null : `string ${ne(show(a.value), show(bv))}`;
     }
     case 'list':
     case 'set': {
@@ -438,11 +445,11 @@ function firstDiff(a: Value, b: Value, streamTimes: boolean): string | null {
       const ys = b.type === 'list' ? b.items : (b as Extract<Value, { type: 'set' }>).members;
       const what = a.type === 'list' ? 'list item' : 'set member';
       for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
-        if (!xs[i]!.equals(ys[i]!)) return `${what} ${i}: ${show(xs[i]!)} != ${show(ys[i]!)}`;
+        if (!xs[i]!.equals(ys[i]!)) return `${what} ${i}: ${ne(show(xs[i]!), show(ys[i]!))}`;
       }
       if (xs.length !== ys.length) {
-        const extra = xs.length > ys.length ? `left has ${show(xs[ys.length]!)}` : `right has ${show(ys[xs.length]!)}`;
-        return `${a.type} length ${xs.length} != ${ys.length} (${extra})`;
+        const extra = xs.length > ys.length ? `${side[0]} has ${show(xs[ys.length]!)}` : `${side[1]} has ${show(ys[xs.length]!)}`;
+        return `${a.type} length ${ne(xs.length, ys.length)} (${extra})`;
       }
       return null;
     }
@@ -451,10 +458,10 @@ function firstDiff(a: Value, b: Value, streamTimes: boolean): string | null {
       for (let i = 0; i < Math.min(a.entries.length, ys.length); i++) {
         const [m1, s1] = a.entries[i]!;
         const [m2, s2] = ys[i]!;
-        if (!m1.equals(m2)) return `zset member ${i}: ${show(m1)} != ${show(m2)}`;
-        if (!sameScore(s1, s2)) return `zset score of ${show(m1)}: ${s1} != ${s2}`;
+        if (!m1.equals(m2)) return `zset member ${i}: ${ne(show(m1), show(m2))}`;
+        if (!sameScore(s1, s2)) return `zset score of ${show(m1)}: ${ne(s1, s2)}`;
       }
-      if (a.entries.length !== ys.length) return `zset length ${a.entries.length} != ${ys.length}`;
+      if (a.entries.length !== ys.length) return `zset length ${ne(a.entries.length, ys.length)}`;
       return null;
     }
     case 'hash': {
@@ -462,93 +469,93 @@ function firstDiff(a: Value, b: Value, streamTimes: boolean): string | null {
       for (let i = 0; i < Math.min(a.entries.length, h.entries.length); i++) {
         const [f1, v1] = a.entries[i]!;
         const [f2, v2] = h.entries[i]!;
-        if (!f1.equals(f2)) return `hash field ${i}: ${show(f1)} != ${show(f2)}`;
-        if (!v1.equals(v2)) return `hash field ${show(f1)}: ${show(v1)} != ${show(v2)}`;
+        if (!f1.equals(f2)) return `hash field ${i}: ${ne(show(f1), show(f2))}`;
+        if (!v1.equals(v2)) return `hash field ${show(f1)}: ${ne(show(v1), show(v2))}`;
         const e1 = a.expires?.[i] ?? null;
         const e2 = h.expires?.[i] ?? null;
-        if (e1 !== e2) return `hash field ${show(f1)} expire_at_ms ${e1} != ${e2}`;
+        if (e1 !== e2) return `hash field ${show(f1)} expire_at_ms ${ne(e1, e2)}`;
       }
-      if (a.entries.length !== h.entries.length) return `hash length ${a.entries.length} != ${h.entries.length}`;
+      if (a.entries.length !== h.entries.length) return `hash length ${ne(a.entries.length, h.entries.length)}`;
       return null;
     }
     case 'stream':
-      return streamDiff(a, b as StreamValue, streamTimes);
+      return streamDiff(a, b as StreamValue, streamTimes, ne);
     case 'module': {
       const m = b as ModuleValue;
-      if (a.moduleName !== m.moduleName) return `module name ${a.moduleName} != ${m.moduleName}`;
-      if (a.moduleId !== m.moduleId) return `module id ${a.moduleId} != ${m.moduleId}`;
-      if (a.encver !== m.encver) return `module encver ${a.encver} != ${m.encver}`;
-      return a.raw.equals(m.raw) ? null : `module payload differs (${a.raw.length} vs ${m.raw.length} bytes)`;
+      if (a.moduleName !== m.moduleName) return `module name ${ne(a.moduleName, m.moduleName)}`;
+      if (a.moduleId !== m.moduleId) return `module id ${ne(a.moduleId, m.moduleId)}`;
+      if (a.encver !== m.encver) return `module encver ${ne(a.encver, m.encver)}`;
+      return a.raw.equals(m.raw) ? null : `module payload differs (${ne(`${a.raw.length} bytes`, `${m.raw.length} bytes`)})`;
     }
   }
 }
 
-function idDiff(what: string, x: StreamId, y: StreamId): string | null {
-  return compareIds(x, y) === 0 ? null : `${what} ${formatStreamId(x)} != ${formatStreamId(y)}`;
+function idDiff(what: string, x: StreamId, y: StreamId, ne: Ne): string | null {
+  return compareIds(x, y) === 0 ? null : `${what} ${ne(formatStreamId(x), formatStreamId(y))}`;
 }
 
-function streamDiff(a: StreamValue, b: StreamValue, times: boolean): string | null {
+function streamDiff(a: StreamValue, b: StreamValue, times: boolean, ne: Ne): string | null {
   for (let i = 0; i < Math.min(a.entries.length, b.entries.length); i++) {
     const x = a.entries[i]!;
     const y = b.entries[i]!;
-    const d = idDiff(`stream entry ${i} id`, x.id, y.id);
+    const d = idDiff(`stream entry ${i} id`, x.id, y.id, ne);
     if (d) return d;
     const where = `stream entry ${formatStreamId(x.id)}`;
-    if (x.fields.length !== y.fields.length) return `${where}: ${x.fields.length} fields != ${y.fields.length}`;
+    if (x.fields.length !== y.fields.length) return `${where}: fields ${ne(x.fields.length, y.fields.length)}`;
     for (let j = 0; j < x.fields.length; j++) {
       const [f1, v1] = x.fields[j]!;
       const [f2, v2] = y.fields[j]!;
-      if (!f1.equals(f2)) return `${where} field ${j}: ${show(f1)} != ${show(f2)}`;
-      if (!v1.equals(v2)) return `${where} field ${show(f1)}: ${show(v1)} != ${show(v2)}`;
+      if (!f1.equals(f2)) return `${where} field ${j}: ${ne(show(f1), show(f2))}`;
+      if (!v1.equals(v2)) return `${where} field ${show(f1)}: ${ne(show(v1), show(v2))}`;
     }
   }
-  if (a.entries.length !== b.entries.length) return `stream entries ${a.entries.length} != ${b.entries.length}`;
-  if (a.length !== b.length) return `stream length ${a.length} != ${b.length}`;
+  if (a.entries.length !== b.entries.length) return `stream entries ${ne(a.entries.length, b.entries.length)}`;
+  if (a.length !== b.length) return `stream length ${ne(a.length, b.length)}`;
   const meta =
-    idDiff('stream last_generated_id', a.lastId, b.lastId) ??
-    idDiff('stream recorded_first_entry_id', a.firstId, b.firstId) ??
-    idDiff('stream max_deleted_entry_id', a.maxDeletedId, b.maxDeletedId);
+    idDiff('stream last_generated_id', a.lastId, b.lastId, ne) ??
+    idDiff('stream recorded_first_entry_id', a.firstId, b.firstId, ne) ??
+    idDiff('stream max_deleted_entry_id', a.maxDeletedId, b.maxDeletedId, ne);
   if (meta) return meta;
-  if (a.entriesAdded !== b.entriesAdded) return `stream entries_added ${a.entriesAdded} != ${b.entriesAdded}`;
+  if (a.entriesAdded !== b.entriesAdded) return `stream entries_added ${ne(a.entriesAdded, b.entriesAdded)}`;
   if (a.groups.length !== b.groups.length) {
-    return `stream groups ${a.groups.map((g) => show(g.name)).join(',')} != ${b.groups.map((g) => show(g.name)).join(',')}`;
+    return `stream groups ${ne(a.groups.map((g) => show(g.name)).join(','), b.groups.map((g) => show(g.name)).join(','))}`;
   }
   for (let i = 0; i < a.groups.length; i++) {
     const g = a.groups[i]!;
     const h = b.groups[i]!;
-    if (!g.name.equals(h.name)) return `stream group ${i}: ${show(g.name)} != ${show(h.name)}`;
+    if (!g.name.equals(h.name)) return `stream group ${i}: ${ne(show(g.name), show(h.name))}`;
     const gw = `stream group ${show(g.name)}`;
-    const d = idDiff(`${gw} last_delivered_id`, g.lastDeliveredId, h.lastDeliveredId);
+    const d = idDiff(`${gw} last_delivered_id`, g.lastDeliveredId, h.lastDeliveredId, ne);
     if (d) return d;
     if (g.entriesRead !== undefined && h.entriesRead !== undefined && g.entriesRead !== h.entriesRead) {
-      return `${gw} entries_read ${g.entriesRead} != ${h.entriesRead}`;
+      return `${gw} entries_read ${ne(g.entriesRead, h.entriesRead)}`;
     }
     for (let j = 0; j < Math.min(g.pending.length, h.pending.length); j++) {
       const p = g.pending[j]!;
       const q = h.pending[j]!;
-      const pd = idDiff(`${gw} pending ${j}`, p.id, q.id);
+      const pd = idDiff(`${gw} pending ${j}`, p.id, q.id, ne);
       if (pd) return pd;
       const pw = `${gw} pending ${formatStreamId(p.id)}`;
-      if (!p.consumer.equals(q.consumer)) return `${pw} consumer ${show(p.consumer)} != ${show(q.consumer)}`;
-      if (p.deliveryCount !== q.deliveryCount) return `${pw} delivery_count ${p.deliveryCount} != ${q.deliveryCount}`;
-      if (times && p.deliveryTimeMs !== q.deliveryTimeMs) return `${pw} delivery_time_ms ${p.deliveryTimeMs} != ${q.deliveryTimeMs}`;
+      if (!p.consumer.equals(q.consumer)) return `${pw} consumer ${ne(show(p.consumer), show(q.consumer))}`;
+      if (p.deliveryCount !== q.deliveryCount) return `${pw} delivery_count ${ne(p.deliveryCount, q.deliveryCount)}`;
+      if (times && p.deliveryTimeMs !== q.deliveryTimeMs) return `${pw} delivery_time_ms ${ne(p.deliveryTimeMs, q.deliveryTimeMs)}`;
     }
-    if (g.pending.length !== h.pending.length) return `${gw} pending ${g.pending.length} != ${h.pending.length}`;
+    if (g.pending.length !== h.pending.length) return `${gw} pending ${ne(g.pending.length, h.pending.length)}`;
     for (let j = 0; j < Math.min(g.consumers.length, h.consumers.length); j++) {
       const c = g.consumers[j]!;
       const k = h.consumers[j]!;
-      if (!c.name.equals(k.name)) return `${gw} consumer ${j}: ${show(c.name)} != ${show(k.name)}`;
+      if (!c.name.equals(k.name)) return `${gw} consumer ${j}: ${ne(show(c.name), show(k.name))}`;
       const cw = `${gw} consumer ${show(c.name)}`;
-      if (times && c.seenTimeMs !== k.seenTimeMs) return `${cw} seen_time_ms ${c.seenTimeMs} != ${k.seenTimeMs}`;
+      if (times && c.seenTimeMs !== k.seenTimeMs) return `${cw} seen_time_ms ${ne(c.seenTimeMs, k.seenTimeMs)}`;
       if (times && c.activeTimeMs !== undefined && k.activeTimeMs !== undefined && c.activeTimeMs !== k.activeTimeMs) {
-        return `${cw} active_time_ms ${c.activeTimeMs} != ${k.activeTimeMs}`;
+        return `${cw} active_time_ms ${ne(c.activeTimeMs, k.activeTimeMs)}`;
       }
       const ids1 = c.pending.map(formatStreamId).join(',');
       const ids2 = k.pending.map(formatStreamId).join(',');
-      if (ids1 !== ids2) return `${cw} pending [${ids1}] != [${ids2}]`;
+      if (ids1 !== ids2) return `${cw} pending ${ne(`[${ids1}]`, `[${ids2}]`)}`;
     }
     if (g.consumers.length !== h.consumers.length) {
-      return `${gw} consumers ${g.consumers.map((c) => show(c.name)).join(',')} != ${h.consumers.map((c) => show(c.name)).join(',')}`;
+      return `${gw} consumers ${ne(g.consumers.map((c) => show(c.name)).join(','), h.consumers.map((c) => show(c.name)).join(','))}`;
     }
   }
   return null;

@@ -101,6 +101,8 @@ export interface ValidateOptions {
 }
 
 const BIG_ELEMENTS = 10_000;
+/** Every diff names its sides: the input (what should be there) first, then the target. */
+const SIDES = ['input', 'target'] as const;
 
 /** A sink for runPipeline that compares every (sampled) renamed record with the target. */
 export class ValidateSink implements Sink {
@@ -232,11 +234,11 @@ export class ValidateSink implements Sink {
         return;
       }
       const hint = this.o.outcome ? '' : '; no import ledger or report found to say why (--ledger FILE)';
-      this.differs('missing', db, rec.key, `not in the target (expected a ${want.type}${hint})`);
+      this.differs('missing', db, rec.key, `not in the target (input: a ${want.type} / target: none${hint})`);
       return;
     }
     if (got.type !== want.type) {
-      this.differs('type', db, rec.key, `type ${got.type} in the target, ${want.type} in the input`);
+      this.differs('type', db, rec.key, `type differs: input: ${want.type} / target: ${got.type}`);
       return;
     }
     const diff = this.compare(rec, want, got.value);
@@ -247,15 +249,15 @@ export class ValidateSink implements Sink {
     const a = rec.expireAtMs;
     const b = got.expireAtMs;
     if (a === null && b !== null) {
-      this.differs('ttl', db, rec.key, `the target has a TTL (expires at ${b}), the input has none`);
+      this.differs('ttl', db, rec.key, `TTL differs: input: none / target: expires at ${b}`);
       return;
     }
     if (a !== null && b === null) {
-      this.differs('ttl', db, rec.key, `the target has no TTL, the input expires at ${a}`);
+      this.differs('ttl', db, rec.key, `TTL differs: input: expires at ${a} / target: none`);
       return;
     }
     if (a !== null && b !== null && Math.abs(a - b) > this.o.ttlTolerance) {
-      this.differs('ttl', db, rec.key, `expires at ${b} in the target, ${a} in the input (${b - a} ms apart, tolerance ${this.o.ttlTolerance})`);
+      this.differs('ttl', db, rec.key, `TTL differs: input: expires at ${a} / target: expires at ${b} (${b - a} ms apart, tolerance ${this.o.ttlTolerance})`);
       return;
     }
     r.matched++;
@@ -280,10 +282,10 @@ export class ValidateSink implements Sink {
       const d1 = valueDigest(want);
       const d2 = valueDigest(got);
       if (d1 === d2) return null;
-      const eq = valuesEqual(want, got);
-      return `content digest sha256:${d2.slice(0, 16)}… in the target, sha256:${d1.slice(0, 16)}… in the input${eq.diff ? ` (${eq.diff})` : ''}`;
+      const eq = valuesEqual(want, got, { labels: SIDES });
+      return `content digest: input: sha256:${d1.slice(0, 16)}… / target: sha256:${d2.slice(0, 16)}…${eq.diff ? ` (${eq.diff})` : ''}`;
     }
-    const eq = valuesEqual(want, got, { streamTimes: this.streamTimes(rec) });
+    const eq = valuesEqual(want, got, { streamTimes: this.streamTimes(rec), labels: SIDES });
     return eq.equal ? null : (eq.diff ?? 'values differ');
   }
 

@@ -23,7 +23,7 @@ function base(target: string, outDir: string, extra: Partial<ImportArgs> = {}): 
 }
 
 function reportOf(dir: string): Record<string, any> {
-  const f = readdirSync(dir).filter((n) => n.startsWith('migration_report_')).sort().pop()!;
+  const f = readdirSync(dir).filter((n) => /^(migration|validation)_report_.*\.json$/.test(n)).sort().pop()!;
   return JSON.parse(readFileSync(join(dir, f), 'utf8'));
 }
 

@@ -116,7 +116,7 @@ describe('crash and --resume', () => {
       // Validation sees exactly the one key changed after the crash.
       const vdir = join(dir, 'crashval');
       expect(await runValidate({ input: rdb, target: target.url, 'out-dir': vdir, json: false, 'ignore-checksum': false, 'allow-future-version': false })).toBe(1);
-      const rep = JSON.parse(readFileSync(join(vdir, readdirSync(vdir).find((f) => f.startsWith('migration_report_'))!), 'utf8'));
+      const rep = JSON.parse(readFileSync(join(vdir, readdirSync(vdir).find((f) => f.startsWith('validation_report_'))!), 'utf8'));
       expect(rep.validation.mismatched).toBe(1);
     } finally {
       await target.stop();
