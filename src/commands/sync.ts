@@ -8,6 +8,7 @@ export interface SyncArgs {
   target: string;
   rules?: string;
   checkpoint?: string;
+  'checkpoint-key'?: string;
   'out-dir': string;
   'to-db'?: number;
   unmatched?: 'keep' | 'drop';
@@ -30,6 +31,7 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
     )
       .positional('source', { type: 'string', demandOption: true, describe: 'redis://[user:pass@]host:port of the source (read as a replica, never written)' })
       .option('checkpoint', { type: 'string', describe: 'checkpoint file (default: <out-dir>/rekey-sync.checkpoint.json); an existing one is continued with PSYNC' })
+      .option('checkpoint-key', { type: 'string', describe: 'target key (in the db of --to-db, else 0) set with each applied batch to the offset it ends at, so a killed sync resumes exactly; deleted on a clean stop (default: rekey-sync:checkpoint)' })
       .option('on-conflict', { choices: ['skip', 'replace', 'fail'] as const, default: DEFAULTS.onConflict.sync, describe: 'full sync: keys already in the target (the source is the truth: replace)' })
       .option('source-tls-ca', { type: 'string', describe: 'CA certificate file for a rediss:// source (default: --tls-ca)' })
       .option('status-interval', { type: 'number', default: 5, describe: 'seconds between status lines on stderr (0: none); SIGUSR1 prints the JSON status' })
@@ -44,6 +46,7 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
       target: a.target,
       ...(a.rules !== undefined ? { rules: a.rules } : {}),
       ...(a.checkpoint !== undefined ? { checkpoint: a.checkpoint } : {}),
+      ...(a['checkpoint-key'] !== undefined ? { checkpointKey: a['checkpoint-key'] } : {}),
       outDir: a['out-dir'],
       ...(a['to-db'] !== undefined ? { toDb: a['to-db'] } : {}),
       ...(a.unmatched !== undefined ? { unmatched: a.unmatched } : {}),

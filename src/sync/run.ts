@@ -9,18 +9,23 @@ import { parseRdb } from '../rdb/parser.js';
 import { loadRules } from '../rules/index.js';
 import type { OpenedInput } from '../sources/open.js';
 import { fileStamp, toJson, writeReport } from '../report/files.js';
+import { onInterrupt } from '../io/interrupt.js';
+import { EXIT_COULD_NOT_RUN, EXIT_PROBLEM } from '../errors.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { importSnapshot, openLink, parseSourceUrl, parseTargetUrl, tlsOptions, ReplyError, type ImportArgs, type Link, type Reply } from './importer-adapter.js';
 import { CommandTable } from './key-specs.js';
 import { ReplicaLink, type SyncStart } from './replica-link.js';
 import { SyncStatus } from './status.js';
 import { StreamApplier } from './stream-applier.js';
+import { clearMarker, DEFAULT_MARKER_KEY, marker, readMarker, type MarkerValue } from './target-marker.js';
 
 export interface SyncOptions {
   source: string;
   target: string;
   rules?: string;
   checkpoint?: string;
+  /** The target key that records the applied offset atomically with each batch (target-marker.ts). */
+  checkpointKey?: string;
   outDir: string;
   toDb?: number;
   unmatched?: 'keep' | 'drop';
@@ -86,7 +91,7 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
     table = new CommandTable(r as never);
   } catch (e) {
     log('ERROR', `cannot read the source's command table from ${sourceSpec.display}: ${(e as Error).message}`);
-    return { exitCode: 1, status: status.toJSON(), checkpoint: checkpointPath, reportPath: null };
+    return { exitCode: EXIT_COULD_NOT_RUN, status: status.toJSON(), checkpoint: checkpointPath, reportPath: null };
   }
   let target: Link;
   try {
@@ -94,7 +99,26 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
   } catch (e) {
     admin.destroy();
     log('ERROR', `cannot connect to the target ${targetSpec.display}: ${(e as Error).message}`);
-    return { exitCode: 1, status: status.toJSON(), checkpoint: checkpointPath, reportPath: null };
+    return { exitCode: EXIT_COULD_NOT_RUN, status: status.toJSON(), checkpoint: checkpointPath, reportPath: null };
+  }
+  // Where the target itself says it stands: ahead of the file when a run was killed between a batch's
+  // reply and the file's rename. Both only ever record what the target acknowledged.
+  const markerKey = o.checkpointKey ?? DEFAULT_MARKER_KEY;
+  const markerDb = toDb ?? 0;
+  let held: MarkerValue | null;
+  try {
+    held = await readMarker(target, markerDb, markerKey);
+  } catch (e) {
+    admin.destroy();
+    target.destroy();
+    throw e;
+  }
+  let resume: { replid: string; offset: number; db: number } | null = prior ? { replid: prior.replid, offset: prior.offset, db: prior.db } : null;
+  if (held && (!resume || (held.replid === resume.replid && held.offset > resume.offset))) {
+    log('INFO', `the target's marker ${markerKey} is at offset ${held.offset}${resume ? `, the checkpoint file at ${resume.offset} (the last run stopped before recording it)` : ' (no checkpoint file)'}: continuing from the marker`);
+    resume = held;
+  } else if (held && held.replid !== resume!.replid) {
+    log('WARN', `the target's marker ${markerKey} names replication id ${held.replid}, the checkpoint ${resume!.replid}: following the checkpoint`);
   }
 
   // 2. the replica link
@@ -104,7 +128,7 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
     tls: tlsOptions(sourceSpec),
     username: sourceSpec.username,
     password: sourceSpec.password,
-    resume: prior ? { replid: prior.replid, offset: prior.offset } : null,
+    resume: resume ? { replid: resume.replid, offset: resume.offset } : null,
     display: sourceSpec.display,
   };
   let link: ReplicaLink;
@@ -117,7 +141,7 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
     target.destroy();
     const refused = (e as Error).name === 'PsyncRefusedError';
     log('ERROR', `${(e as Error).message}${refused ? ' (this source does not serve replicas; SCAN-based sync is not implemented yet: use rekey import redis://… for a one-off copy)' : ''}`);
-    return { exitCode: 1, status: status.toJSON(), checkpoint: checkpointPath, reportPath: null };
+    return { exitCode: refused ? EXIT_PROBLEM : EXIT_COULD_NOT_RUN, status: status.toJSON(), checkpoint: checkpointPath, reportPath: null };
   }
   status.replid = start.replid;
   status.start = start.kind;
@@ -132,7 +156,7 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
 
   // 3. a full sync goes through the importer
   if (start.kind === 'full') {
-    log('INFO', `full resync from ${sourceSpec.display}: replid ${start.replid}, offset ${start.offset}${prior ? ` (the source could not continue from offset ${prior.offset + 1}: its backlog no longer holds it, or the replication id changed)` : ''}; loading the snapshot into ${targetSpec.display}`);
+    log('INFO', `full resync from ${sourceSpec.display}: replid ${start.replid}, offset ${start.offset}${resume ? ` (the source could not continue from offset ${resume!.offset + 1}: its backlog no longer holds it, or the replication id changed)` : ''}; loading the snapshot into ${targetSpec.display}`);
     status.phase = 'full-sync';
     let read = 0;
     const payload = start.payload;
@@ -193,10 +217,12 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
     }
     if (outcome.exitCode !== 0) log('WARN', `the snapshot import reported problems (see ${outcome.reportPath}); the stream is applied anyway`);
     state = { replid: start.replid, offset: start.offset, db: 0 };
+    // a marker of an earlier stream no longer says anything about this one
+    if (held) await clearMarker(target, markerDb, markerKey).catch(() => undefined);
     log('INFO', `snapshot loaded (${read} bytes); streaming from offset ${start.offset}`);
   } else {
-    state = { replid: start.replid, offset: start.offset, db: prior!.db };
-    log('INFO', `PSYNC continue from ${sourceSpec.display} at offset ${start.offset + 1} (replid ${start.replid}, db ${prior!.db}): no full resync`);
+    state = { replid: start.replid, offset: start.offset, db: resume!.db };
+    log('INFO', `PSYNC continue from ${sourceSpec.display} at offset ${start.offset + 1} (replid ${start.replid}, db ${resume!.db}): no full resync`);
   }
   status.appliedOffset = state.offset;
   status.readOffset = state.offset;
@@ -207,6 +233,7 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
   // 4. the stream
   status.phase = 'streaming';
   const applier = new StreamApplier({ table, rules, unmatched, toDb }, status, { offset: state.offset, db: state.db });
+  const mark = marker(markerDb, markerKey, () => state.replid);
   let stopping = false;
   let stopReason = '';
   const stop = (why: string): void => {
@@ -216,14 +243,13 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
     }
   };
   void o.stopSignal?.then(() => stop('stop requested'));
-  const onInt = (): void => stop('interrupted (SIGINT)');
-  const onTerm = (): void => stop('terminated (SIGTERM)');
+  let offInterrupt = (): void => undefined;
   const onUsr1 = (): void => {
     process.stderr.write(toJson(status.toJSON()) + '\n');
   };
   if (o.signals) {
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
+    // the CLI's one interrupt handler (io/interrupt.ts): the first signal stops after the applied batch
+    offInterrupt = onInterrupt((signal) => stop(signal === 'SIGINT' ? 'interrupted (SIGINT)' : 'terminated (SIGTERM)'));
     process.on('SIGUSR1', onUsr1);
   }
   let lastAck = Date.now();
@@ -252,7 +278,7 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
       if (cmds.length > 0) {
         const p = applier.plan(cmds);
         try {
-          await applier.apply(target, p);
+          await applier.apply(target, p, mark);
         } catch (e) {
           failure = `the target ${targetSpec.display} failed: ${(e as Error).message}`;
           break;
@@ -291,12 +317,13 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
   } finally {
     clearInterval(pollTimer);
     if (o.signals) {
-      process.removeListener('SIGINT', onInt);
-      process.removeListener('SIGTERM', onTerm);
+      offInterrupt();
       process.removeListener('SIGUSR1', onUsr1);
     }
   }
   await save();
+  // A clean stop leaves the target holding only data: the file now has the exact offset.
+  if (!failure) await clearMarker(target, markerDb, markerKey).catch(() => undefined);
   status.phase = 'stopped';
   link.ack(state.offset);
   link.close();
@@ -313,5 +340,5 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
   if (status.losses > 0) log('WARN', `${status.losses} commands were not applied (refused: ${toJson(s.refused)}); see ${reportPath}${o.lossy ? '' : ' (exit 1; --lossy accepts this)'}`);
   if (o.json) process.stdout.write(toJson(report, 2) + '\n');
   const problem = failure !== null || status.errorCount > 0 || (status.losses > 0 && !o.lossy);
-  return { exitCode: problem ? 1 : 0, status: s, checkpoint: checkpointPath, reportPath };
+  return { exitCode: failure !== null ? EXIT_COULD_NOT_RUN : problem ? EXIT_PROBLEM : 0, status: s, checkpoint: checkpointPath, reportPath };
 }

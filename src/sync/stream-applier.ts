@@ -5,6 +5,11 @@
  *
  * The offset that may be acknowledged is the end of the last command outside a transaction: a restart
  * from there re-reads a whole transaction, never half of one.
+ *
+ * With a marker, a batch goes to the target as one MULTI…EXEC that also SETs the marker key to the
+ * offset it ends at: the target then holds its own exact position, so a sync killed between the
+ * target's reply and the checkpoint file continues from the right byte (no write doubled or lost).
+ * The source's own transactions are flattened into it (a bigger atomic unit keeps theirs atomic).
  */
 import { ReplyError, type Link, type Reply } from './importer-adapter.js';
 import { hasTypedRules, renameCommand, SCRIPT_CALLS, printable, type RenameContext } from './rename-command.js';
@@ -32,7 +37,18 @@ export interface Planned {
   /** Commands of `out` that came from the stream (not SELECT/MULTI/EXEC we added). */
   applied: number;
   getack: boolean;
+  /** The target connection's db once `out` is applied. */
+  targetDb: number;
 }
+
+/** Where the target records its own position: a key in a db, set inside each batch's transaction. */
+export interface Marker {
+  db: number;
+  key: string;
+  value(p: Planned): string;
+}
+
+const SELECT = (db: number): Buffer[] => [Buffer.from('SELECT'), Buffer.from(String(db))];
 
 export class StreamApplier {
   private txn: Txn | null = null;
@@ -103,17 +119,33 @@ export class StreamApplier {
       if (!this.txn) safe = { offset: this.offset, db: this.db };
     }
     st.readOffset = this.offset;
-    return { out, offset: safe.offset, db: safe.db, applied, getack };
+    return { out, offset: safe.offset, db: safe.db, applied, getack, targetDb: this.txn ? this.txn.targetDb : this.targetDb };
   }
 
   /** Send a plan and count what the target said. Rejects when the target connection is lost. */
-  async apply(target: Link, p: Planned): Promise<void> {
-    if (p.out.length > 0) {
+  async apply(target: Link, p: Planned, marker: Marker | null = null): Promise<void> {
+    if (p.out.length > 0 && marker) await this.applyMarked(target, p, marker);
+    else if (p.out.length > 0) {
       const replies = await target.send(p.out);
       for (let i = 0; i < replies.length; i++) this.judge(replies[i]!, p.out[i]!);
     }
     this.status.commandsApplied += p.applied;
     this.status.appliedOffset = p.offset;
+  }
+
+  private async applyMarked(target: Link, p: Planned, m: Marker): Promise<void> {
+    const mark: Buffer[][] = [SELECT(m.db), [Buffer.from('SET'), Buffer.from(m.key), Buffer.from(m.value(p))], SELECT(p.targetDb)];
+    const inner = [...p.out.filter((c) => c !== MULTI && c !== EXEC), ...mark];
+    const replies = await target.send([MULTI, ...inner, EXEC]);
+    const exec = replies[replies.length - 1];
+    if (Array.isArray(exec)) {
+      for (let i = 0; i < inner.length; i++) this.judge(exec[i] ?? null, inner[i]!);
+      return;
+    }
+    // EXECABORT: a command was refused while queueing (unknown to this target, wrong arity, OOM).
+    // Nothing ran; send the batch as it came, so the target's replies name the culprit, marker last.
+    const again = await target.send([...p.out, ...mark]);
+    for (let i = 0; i < p.out.length; i++) this.judge(again[i]!, p.out[i]!);
   }
 
   private judge(r: Reply, cmd: Buffer[]): void {

@@ -1,0 +1,88 @@
+/**
+ * A target that dies mid-sync (SIGKILL; it keeps an appendfsync-always AOF, so what it acknowledged
+ * survives): `rekey sync` says which endpoint failed, keeps the checkpoint and exits 3; started while
+ * the target is still down it exits 3 again and changes nothing; once the target is back it continues
+ * with PSYNC and the target ends exactly equal to the renamed source.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
+import { Load, spawnSync, stats, waitUntil } from './helpers.js';
+
+const RULES = `version: 1
+unmatched: keep
+rules:
+  - name: old
+    match: "old:{id:*}"
+    rename: "new:{id}"
+`;
+
+describe('rekey sync: the target is killed mid-stream', () => {
+  let source: RedisHandle;
+  let target: RedisHandle;
+  let dir: string;
+
+  beforeAll(async () => {
+    [source, target] = await Promise.all([
+      startRedis({ args: ['--repl-backlog-size', '64mb'] }),
+      startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] }),
+    ]);
+    dir = mkdtempSync(join(tmpdir(), 'rekey-sync-target-'));
+  });
+  afterAll(async () => {
+    await Promise.all([source?.stop(), target?.stop()]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exit 3 naming the target, checkpoint kept; after the target is back the sync continues exactly', async () => {
+    const src = source.client();
+    await src.set('old:before', 'snapshot');
+    const rules = join(dir, 'rules.yaml');
+    writeFileSync(rules, RULES);
+    const out = join(dir, 'out');
+    const cpPath = join(out, 'rekey-sync.checkpoint.json');
+    const args = [source.url, '--target', target.url, '--rules', rules, '--out-dir', out, '--status-interval', '0', '--batch', '200'];
+    const load = new Load(source.client());
+    let tgt = target.client({ maxRetriesPerRequest: 0 });
+
+    let sync = spawnSync(args);
+    await sync.waitFor(/snapshot loaded/);
+    load.start();
+    try {
+      await waitUntil('the stream on the target', async () => Number((await tgt.get('new:counter')) ?? 0) > 1000);
+      tgt.disconnect();
+      await target.kill();
+      const end = await sync.exited;
+      expect(end.code, sync.stderr).toBe(3);
+      expect(sync.stderr).toMatch(new RegExp(`the target redis://127\\.0\\.0\\.1:${target.port} failed: .*stopped at offset \\d+ \\(checkpoint .*\\): run the same command again to continue`));
+      const cp = readFileSync(cpPath, 'utf8');
+      expect(JSON.parse(cp).offset).toBeGreaterThan(0);
+
+      // still down: refused at once, the checkpoint untouched
+      const down = spawnSync(args);
+      expect((await down.exited).code, down.stderr).toBe(3);
+      expect(down.stderr).toMatch(new RegExp(`cannot connect to the target redis://127\\.0\\.0\\.1:${target.port}`));
+      expect(readFileSync(cpPath, 'utf8')).toBe(cp);
+
+      await target.restart();
+      tgt = target.client();
+      sync = spawnSync(args);
+      await sync.waitFor(/PSYNC continue/);
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      await load.stop();
+    }
+    await src.set('old:sentinel', String(load.steps));
+    await waitUntil('the sentinel on the target', async () => (await tgt.get('new:sentinel')) === String(load.steps));
+    sync.child.kill('SIGINT');
+    expect((await sync.exited).code, sync.stderr).toBe(0);
+
+    expect(await stats(src, 'sync_full', 'sync_partial_ok')).toEqual({ sync_full: 1, sync_partial_ok: 1 });
+    expect(await tgt.get('new:counter')).toBe(String(load.steps));
+    expect(await tgt.lrange('new:seq', 0, -1)).toEqual(load.expected());
+    const [sk, tk] = await Promise.all([src.keys('*'), tgt.keys('*')]);
+    expect(tk.sort()).toEqual(sk.map((k) => k.replace(/^old:/, 'new:')).sort());
+  });
+});
