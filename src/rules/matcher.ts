@@ -2,11 +2,12 @@
  * All rules compiled into one matcher.
  *
  * A radix trie (byte-labelled edges, path-compressed) holds every rule's literal prefix: the
- * leading literal text of its `match` template, or the literal text a `regex` must start with. Each
- * trie node carries the sorted list of candidate rules for a key whose walk ends there: the rules
- * attached to the node and all its ancestors, plus the rules without a usable prefix (attached to
- * the root). Classifying a key therefore walks the trie once along the key's bytes, then tries only
- * those candidates, in rule order, stopping at the first that matches (first match wins).
+ * leading literal text of its `match` template, or the literal text a `regex` must start with (an
+ * exact key is a prefix that is the whole key). Each trie node carries the ascending list of the
+ * rules whose prefix ends there; rules without a usable prefix sit at the root. Classifying a key
+ * walks the trie once along the key's bytes, then tries only the rules on that path, merged in rule
+ * order, stopping at the first that matches (first match wins). The trie has at most two nodes per
+ * rule, so 60k rules cost a few MB, whatever their prefixes' lengths or nesting.
  *
  * A candidate is tried by checking its type/db filter, then matching the template's remaining
  * segments with a small greedy backtracking matcher over the key Buffer (no string conversion, no
@@ -209,14 +210,50 @@ interface TrieNode {
   table: Array<TrieNode | undefined> | null;
   /** The only child, when there is exactly one (avoids the table). */
   only: TrieNode | null;
-  /** Candidate entries for a walk ending here, ascending. */
-  cands: Int32Array;
+  /** Entries whose prefix ends exactly here, ascending (the candidates of a walk are the union along it). */
+  own: Int32Array;
 }
 
+/** Build-time radix node: edges split on insert, so the tree has at most two nodes per prefix. */
 interface BuildNode {
+  label: Buffer;
   children: Map<number, BuildNode>;
   own: number[];
 }
+
+/** Longest common prefix length of a[ai..] and b. */
+function commonLen(a: Uint8Array, ai: number, b: Uint8Array): number {
+  const n = Math.min(a.length - ai, b.length);
+  let i = 0;
+  while (i < n && a[ai + i] === b[i]) i++;
+  return i;
+}
+
+function insertPrefix(root: BuildNode, prefix: Buffer, idx: number): void {
+  let node = root;
+  let pos = 0;
+  while (pos < prefix.length) {
+    const child = node.children.get(prefix[pos]!);
+    if (child === undefined) {
+      node.children.set(prefix[pos]!, { label: prefix.subarray(pos), children: new Map(), own: [idx] });
+      return;
+    }
+    const common = commonLen(prefix, pos, child.label);
+    if (common < child.label.length) {
+      // Split the edge: child keeps the tail of its label under a new middle node.
+      const mid: BuildNode = { label: child.label.subarray(0, common), children: new Map(), own: [] };
+      child.label = child.label.subarray(common);
+      mid.children.set(child.label[0]!, child);
+      node.children.set(mid.label[0]!, mid);
+      node = mid;
+    } else node = child;
+    pos += common;
+  }
+  if (node.own[node.own.length - 1] !== idx) node.own.push(idx);
+}
+
+/** Initial size of the walk's list scratch (it grows when a key passes more nodes with entries). */
+const PATH_INIT = 16;
 
 export class Matcher {
   /** Captures of the last successful match: [start, end) per slot into `capSrc`, -1 when unset. */
@@ -234,6 +271,12 @@ export class Matcher {
   private latin1: string | null = null;
   /** Trie statistics (for the bench and tests). */
   readonly trieNodes: number;
+  /** The non-empty `own` lists met by the last walk, and a read position in each (k-way merge). */
+  private pathLists: Int32Array[] = [];
+  private pathPos: Int32Array = new Int32Array(PATH_INIT);
+  private pathLen = 0;
+  /** The candidate last returned: a regex with nested prefixes sits in two lists, try it once. */
+  private lastCand = -1;
 
   constructor(entries: readonly MatchEntry[]) {
     this.size = entries.length;
@@ -241,38 +284,19 @@ export class Matcher {
     let maxSlots = 1;
     for (const e of entries) maxSlots = Math.max(maxSlots, e.captureNames.length);
     this.caps = new Int32Array(2 * maxSlots).fill(-1);
-    const broot: BuildNode = { children: new Map(), own: [] };
+    // Entries are inserted in index order, so every own list comes out ascending. Memory is linear in
+    // the number of entries (not in their prefix bytes, nor quadratic when prefixes nest): each node
+    // stores only its own entries, and a walk merges the lists it passes.
+    const broot: BuildNode = { label: Buffer.alloc(0), children: new Map(), own: [] };
     entries.forEach((e, idx) => {
-      for (const prefix of e.prefixes.length > 0 ? e.prefixes : [Buffer.alloc(0)]) {
-        let node = broot;
-        for (const b of prefix) {
-          let c = node.children.get(b);
-          if (c === undefined) {
-            c = { children: new Map(), own: [] };
-            node.children.set(b, c);
-          }
-          node = c;
-        }
-        if (!node.own.includes(idx)) node.own.push(idx);
-      }
+      for (const prefix of e.prefixes.length > 0 ? e.prefixes : [Buffer.alloc(0)]) insertPrefix(broot, prefix, idx);
     });
     let count = 0;
-    const convert = (b: BuildNode, label: number[], parentCands: Int32Array): TrieNode => {
+    const convert = (b: BuildNode): TrieNode => {
       count++;
-      const own = b.own.filter((i) => !parentCands.includes(i));
-    const cands = own.length === 0 ? parentCands : mergeSorted(parentCands, own);
-      const node: TrieNode = { label: Uint8Array.from(label), table: null, only: null, cands };
+      const node: TrieNode = { label: b.label, table: null, only: null, own: Int32Array.from(b.own) };
       const kids: TrieNode[] = [];
-      for (const [byte, child] of b.children) {
-        const lab = [byte];
-        let c = child;
-        while (c.own.length === 0 && c.children.size === 1) {
-          const [nb, nc] = c.children.entries().next().value as [number, BuildNode];
-          lab.push(nb);
-          c = nc;
-        }
-        kids.push(convert(c, lab, cands));
-      }
+      for (const child of b.children.values()) kids.push(convert(child));
       if (kids.length === 1) node.only = kids[0]!;
       else if (kids.length > 1) {
         node.table = new Array<TrieNode | undefined>(256);
@@ -280,16 +304,23 @@ export class Matcher {
       }
       return node;
     };
-    this.root = convert(broot, [], new Int32Array(0));
+    this.root = convert(broot);
     this.trieNodes = count;
   }
 
-  /** The candidate entries for a key: the sorted list at the deepest trie node its bytes reach. */
-  candidates(key: Uint8Array): Int32Array {
+  /** Walk the trie along `key`, collecting the non-empty own lists of the nodes passed (root first). */
+  private walk(key: Uint8Array): void {
     let node = this.root;
     let pos = 0;
     const kl = key.length;
+    this.pathLen = 0;
+    this.lastCand = -1;
     for (;;) {
+      if (node.own.length > 0) {
+        if (this.pathLen === this.pathPos.length) this.pathPos = new Int32Array(this.pathLen * 2);
+        this.pathLists[this.pathLen] = node.own;
+        this.pathPos[this.pathLen++] = 0;
+      }
       if (pos >= kl) break;
       const b = key[pos]!;
       let child: TrieNode | undefined;
@@ -311,7 +342,36 @@ export class Matcher {
       node = child;
       pos += L;
     }
-    return node.cands;
+  }
+
+  /** The next candidate of the last walk in ascending entry order, or -1 (a k-way merge of its lists). */
+  private nextCandidate(): number {
+    const n = this.pathLen;
+    const lists = this.pathLists;
+    const at = this.pathPos;
+    for (;;) {
+      let best = -1;
+      let bestList = -1;
+      for (let i = 0; i < n; i++) {
+        const l = lists[i]!;
+        const p = at[i]!;
+        if (p < l.length && (best < 0 || l[p]! < best)) {
+          best = l[p]!;
+          bestList = i;
+        }
+      }
+      if (bestList < 0) return -1;
+      at[bestList]!++;
+      if (best !== this.lastCand) return (this.lastCand = best);
+    }
+  }
+
+  /** The candidate entries for a key: every entry whose prefix the key starts with, ascending. */
+  candidates(key: Uint8Array): Int32Array {
+    this.walk(key);
+    const out: number[] = [];
+    for (let c = this.nextCandidate(); c >= 0; c = this.nextCandidate()) out.push(c);
+    return Int32Array.from(out);
   }
 
   /**
@@ -319,11 +379,10 @@ export class Matcher {
    * `tbit` is typeBit(type) (0 = unknown type, passes type filters); `db` < 0 = unknown db.
    */
   match(key: Buffer, tbit: number, db: number, from = 0): number {
-    const cands = this.candidates(key);
+    this.walk(key);
     this.latin1 = null;
     const kl = key.length;
-    for (let c = 0; c < cands.length; c++) {
-      const idx = cands[c]!;
+    for (let idx = this.nextCandidate(); idx >= 0; idx = this.nextCandidate()) {
       if (idx < from) continue;
       const p = this.patterns[idx]!;
       if (kl < p.minLen) continue;
@@ -394,17 +453,4 @@ export class Matcher {
     this.capSrc = this.scratch;
     return true;
   }
-}
-
-function mergeSorted(a: Int32Array, b: number[]): Int32Array {
-  const out = new Int32Array(a.length + b.length);
-  const bs = b.slice().sort((x, y) => x - y);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.length || j < bs.length) {
-    if (j >= bs.length || (i < a.length && a[i]! < bs[j]!)) out[k++] = a[i++]!;
-    else out[k++] = bs[j++]!;
-  }
-  return out;
 }
