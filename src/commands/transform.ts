@@ -107,7 +107,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
   if (format === 'rdb') {
     sink = rdbSink = new RdbSink({ path: a.output, ...version, lossy: a.lossy, compress: a.compress, onKeyError, onLoss });
   } else if (format === 'resp') {
-    sink = new RespSink({ path: a.output, mode: a.commands ? 'commands' : 'restore', lossy: a.lossy, onKeyError, onLoss, ...(parsed ? { payloadVersion: parsed.rdbVersion } : {}) });
+    sink = new RespSink({ path: a.output, mode: a.commands ? 'commands' : 'restore', lossy: a.lossy, onKeyError, onLoss, ...(parsed ? { payloadVersion: parsed.rdbVersion } : {}), ...(named ? { target: { name: named.name, modules: named.modules, server: named.server, version: named.version } } : {}) });
   } else if (input.format === 'rdb' && a.jobs !== undefined && a.jobs > 1) {
     // RDB → JSONL with --jobs N: values decoded and turned into JSON on N worker threads
     // (pipeline/batch-workers.ts). Opt-in until the bench shows it pays (README, Benchmarks).

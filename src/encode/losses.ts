@@ -8,6 +8,7 @@
  *    the loss is counted per kind and named per key in the sink's stats (the report) and through `onLoss`.
  */
 import type { KeyRecord } from '../records/types.js';
+import type { CommandLoss } from './value-commands.js';
 import { displayKey, toPrintable } from '../records/printable.js';
 
 /** What a path dropped from one key. */
@@ -69,4 +70,13 @@ export function applyLossPolicy(rec: KeyRecord, losses: readonly Loss[], where: 
   }
   tally.add(rec, losses);
   opts.onLoss?.(rec, `key ${keyText(rec.key)}: ${list} dropped (${where} cannot carry it; --lossy)`);
+}
+
+/**
+ * Losses of a command path (value-commands.ts) in this policy's terms. Consumer seen/active times are left
+ * out: no command sets them on any server, so they are a property of every command path, said once in the
+ * README, not a loss of one target.
+ */
+export function commandLosses(losses: readonly CommandLoss[]): Loss[] {
+  return losses.filter((l) => l.kind !== 'consumer-times').map((l) => ({ kind: l.kind.replace(/-/g, '_'), what: l.detail }));
 }

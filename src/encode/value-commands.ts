@@ -11,6 +11,8 @@
  * sets them). Pending entries whose message was deleted are restored through a placeholder message that is
  * claimed and then deleted (XCLAIM only creates a PEL entry for a message that exists: xclaimCommand,
  * streamEntryExists), after which XSETID puts the stream's counters back. Module values have no command form.
+ * A stream v4's IDMP state: XCFGSET (Redis 8.6+) and XIDMPRECORD per IID (8.8+, the command AOF rewrite
+ * replays); the lifetime counters iids-added / iids-duplicates have no command and are a counted loss.
  */
 import type { StreamId, StreamValue, Value } from '../records/types.js';
 import { UnrepresentableValueError, estimateEntriesRead } from './value-encoder.js';
@@ -37,7 +39,15 @@ export type CommandLossKind =
   /** A consumer with no pending entries on a target without XGROUP CREATECONSUMER (before 6.2). */
   | 'consumer'
   /** Pending entries that cannot be recreated (no owner known, ID 0-0 or past the stream's last ID). */
-  | 'pending-entry';
+  | 'pending-entry'
+  /** A stream's whole IDMP state on a target without XCFGSET (before Redis 8.6, Valkey). */
+  | 'stream-idmp'
+  /** IDMP-DURATION / IDMP-MAXSIZE outside what XCFGSET accepts. */
+  | 'stream-idmp-config'
+  /** IIDs on a target without XIDMPRECORD (8.6), or whose entry is no longer in the stream. */
+  | 'stream-idmp-iid'
+  /** The lifetime counters iids-added / iids-duplicates (no command sets them). */
+  | 'stream-idmp-counters';
 
 export interface CommandLoss {
   kind: CommandLossKind;
@@ -85,9 +95,13 @@ interface Features {
   fieldTtl: boolean;
   /** Streams at all (Redis 5.0). */
   streams: boolean;
+  /** XCFGSET IDMP-DURATION / IDMP-MAXSIZE (Redis 8.6). */
+  idmpConfig: boolean;
+  /** XIDMPRECORD key pid iid id (Redis 8.8; what AOF rewrite replays). */
+  idmpRecord: boolean;
 }
 
-const NEWEST: Features = { streamMeta: true, createConsumer: true, fieldTtl: true, streams: true };
+const NEWEST: Features = { streamMeta: true, createConsumer: true, fieldTtl: true, streams: true, idmpConfig: true, idmpRecord: true };
 
 function versionParts(v: string): [number, number] {
   const [a = 0, b = 0] = v.split('.').map((x) => Number.parseInt(x, 10) || 0);
@@ -99,8 +113,15 @@ export function targetFeatures(t: CommandTarget | undefined): Features {
   const [maj, min] = versionParts(t.version);
   const atLeast = (a: number, b: number): boolean => maj > a || (maj === a && min >= b);
   // Valkey forked from Redis 7.2.4: every Redis stream command up to 7.2 is there from its first release.
-  if (t.product === 'valkey') return { streamMeta: true, createConsumer: true, fieldTtl: atLeast(9, 0), streams: true };
-  return { streamMeta: atLeast(7, 0), createConsumer: atLeast(6, 2), fieldTtl: atLeast(7, 4), streams: atLeast(5, 0) };
+  if (t.product === 'valkey') return { streamMeta: true, createConsumer: true, fieldTtl: atLeast(9, 0), streams: true, idmpConfig: false, idmpRecord: false };
+  return {
+    streamMeta: atLeast(7, 0),
+    createConsumer: atLeast(6, 2),
+    fieldTtl: atLeast(7, 4),
+    streams: atLeast(5, 0),
+    idmpConfig: atLeast(8, 6),
+    idmpRecord: atLeast(8, 8),
+  };
 }
 
 /**
@@ -292,6 +313,7 @@ function streamCommands(
       }
     }
   }
+  if (s.idmp) idmpCommands(key, s, present, feat, out, lose);
   for (let from = 0; from < extra.length; from += chunk) out.push([b('XDEL'), key, ...extra.slice(from, from + chunk).map(idText)]);
 
   // With placeholders the counters go last: their XADD/XDEL moved them.
@@ -300,4 +322,49 @@ function streamCommands(
   lose('consumer', droppedConsumers, `${droppedConsumers} consumers without pending entries: the target has no XGROUP CREATECONSUMER`);
   lose('consumer-times', consumersWithTimes, `${consumersWithTimes} consumers' seen/active times become the import time`);
   lose('pending-entry', unrestorable, `${unrestorable} pending entries with no known owner or an ID XADD cannot take`);
+}
+
+/** XCFGSET's ranges (redis.io XCFGSET: IDMP-DURATION 1–86400 s, IDMP-MAXSIZE 1–10000). */
+const IDMP_DURATION_MAX = 86_400;
+const IDMP_MAXSIZE_MAX = 10_000;
+
+/**
+ * A stream v4's IDMP state: XCFGSET first (it clears every producer's IIDs), then one XIDMPRECORD per IID
+ * whose entry is in the stream (the command refuses a missing entry). Nothing sets the lifetime counters.
+ */
+function idmpCommands(
+  key: Buffer,
+  s: StreamValue,
+  present: ReadonlySet<string>,
+  feat: Features,
+  out: CommandArgs[],
+  lose: (kind: CommandLossKind, count: number, detail: string) => void,
+): void {
+  const m = s.idmp!;
+  const iids = m.producers.reduce((n, p) => n + p.iids.length, 0);
+  if (!feat.idmpConfig) {
+    const state = m.producers.length > 0 || m.iidsAdded > 0n || m.iidsDuplicates > 0n;
+    lose('stream-idmp', state ? 1 : 0, `stream IDMP state (${m.producers.length} producers, ${iids} IIDs, duration ${m.durationS} s, max ${m.maxSize}): the target has no XCFGSET (Redis 8.6+)`);
+    return;
+  }
+  if (m.durationS >= 1 && m.durationS <= IDMP_DURATION_MAX && m.maxSize >= 1 && m.maxSize <= IDMP_MAXSIZE_MAX) {
+    out.push([b('XCFGSET'), key, b('IDMP-DURATION'), b(String(m.durationS)), b('IDMP-MAXSIZE'), b(String(m.maxSize))]);
+  } else {
+    lose('stream-idmp-config', 1, `IDMP-DURATION ${m.durationS} / IDMP-MAXSIZE ${m.maxSize}: outside what XCFGSET accepts (1-${IDMP_DURATION_MAX}, 1-${IDMP_MAXSIZE_MAX})`);
+  }
+  let recorded = 0;
+  let gone = 0;
+  for (const p of m.producers) {
+    for (const e of p.iids) {
+      if (!present.has(idKey(e.id))) gone++;
+      else if (feat.idmpRecord) {
+        out.push([b('XIDMPRECORD'), key, p.pid, e.iid, idText(e.id)]);
+        recorded++;
+      }
+    }
+  }
+  if (!feat.idmpRecord) lose('stream-idmp-iid', iids - gone, `${iids - gone} IDMP IIDs: the target has no XIDMPRECORD (Redis 8.8+)`);
+  lose('stream-idmp-iid', gone, `${gone} IDMP IIDs whose stream entry was deleted (XIDMPRECORD needs the entry)`);
+  const countersLost = m.iidsDuplicates > 0n || m.iidsAdded > BigInt(recorded);
+  lose('stream-idmp-counters', countersLost ? 1 : 0, `IDMP counters iids-added ${m.iidsAdded} / iids-duplicates ${m.iidsDuplicates} (no command sets them)`);
 }

@@ -4,7 +4,7 @@
  * version has them and the value is small, with Redis' default thresholds; everything else falls back to
  * the plain types (0 STRING, 1 LIST, 2 SET, 3/5 ZSET, 4 HASH), which every loader converts itself.
  */
-import type { Flavor, StreamEntry, StreamGroup, StreamId, StreamValue, Value } from '../records/types.js';
+import type { Flavor, StreamEntry, StreamGroup, StreamId, StreamIdmp, StreamValue, Value } from '../records/types.js';
 import { RekeyUsageError } from '../errors.js';
 import { T, VALKEY_HASH_2 } from '../rdb/constants.js';
 import { backlenSize, listpackEncode, type LpItem } from '../codec/listpack.js';
@@ -62,6 +62,8 @@ interface Caps {
   legacyInts: boolean; // ziplist int8/int24/immediates unknown before RDB 6
   zset2: boolean; // 5 (4.0)
   streamVersion: 0 | 1 | 2 | 3;
+  /** Stream v4 (type 26, IDMP state): Redis RDB 13 (8.6). */
+  streamV4: boolean;
   fieldTtl: 'redis' | 'valkey' | null;
   module: boolean;
 }
@@ -78,6 +80,7 @@ function caps(version: number, flavor: Flavor): Caps {
     legacyInts: v < 6,
     zset2: v >= 8,
     streamVersion: v >= 11 ? 3 : v >= 10 ? 2 : v >= 9 ? 1 : 0,
+    streamV4: !valkey && flavor === 'redis' && version >= 13,
     fieldTtl: valkey ? 'valkey' : flavor === 'redis' && v >= 12 ? 'redis' : null,
     module: v >= 8,
   };
@@ -129,6 +132,12 @@ export function encodeValue(value: Value, opts: EncodeOptions): EncodedValue {
         throw new RekeyUsageError(`${keyLabel(opts.key)}: streams need RDB 9 (Redis 5.0) or newer, the target is RDB ${opts.rdbVersion}`);
       }
       encodeStream(w, value, c.streamVersion, z);
+      // A stream with IDMP state stays v4 where the loader knows it; below, the state is not written
+      // (callers count that loss: down-convert.ts streamIdmpLoss, value-commands for command paths).
+      if (value.idmp && c.streamV4) {
+        writeStreamIdmp(w, value.idmp, z);
+        return { rdbType: T.STREAM_LISTPACKS_4, payload: w.finish() };
+      }
       const rdbType = c.streamVersion === 3 ? T.STREAM_LISTPACKS_3 : c.streamVersion === 2 ? T.STREAM_LISTPACKS_2 : T.STREAM_LISTPACKS;
       return { rdbType, payload: w.finish() };
     }
@@ -468,6 +477,23 @@ function encodeStream(w: ByteWriter, s: StreamValue, version: 1 | 2 | 3, z: bool
   for (const g of s.groups) writeGroup(w, s, g, version, z);
 }
 
+/** The stream v4 tail after the groups (the layout value-decode.ts `streamIdmp` reads; docs/rdb-format.md §7.1). */
+function writeStreamIdmp(w: ByteWriter, m: StreamIdmp, z: boolean): void {
+  w.len(m.durationS);
+  w.len(m.maxSize);
+  w.len(m.producers.length);
+  for (const p of m.producers) {
+    w.string(p.pid, z);
+    w.len(p.iids.length);
+    for (const e of p.iids) {
+      w.string(e.iid, z);
+      writeIdLen(w, e.id);
+    }
+  }
+  w.len(m.iidsAdded);
+  w.len(m.iidsDuplicates);
+}
+
 function writeGroup(w: ByteWriter, s: StreamValue, g: StreamGroup, version: 1 | 2 | 3, z: boolean): void {
   w.string(g.name, z);
   writeIdLen(w, g.lastDeliveredId);
@@ -514,6 +540,7 @@ export function minRdbVersionFor(value: Value, flavor: Flavor = 'redis'): number
     case 'module':
       return 8;
     case 'stream': {
+      if (value.idmp) return 13;
       let v = 9;
       const derivedFirst = value.entries.length > 0 ? value.entries[0]!.id : ZERO_ID;
       if (

@@ -20,7 +20,7 @@
  *   `active_time_ms` is omitted when the layout has none (stream v1/v2). The line carries
  *   a sibling `"stream_version"` (1..4: RDB types 15, 19, 21, 26) naming the layout the value came
  *   from, so RDB → JSONL → RDB is exact; without it the reader infers the lowest layout holding all
- *   the fields present.
+ *   the fields present. A stream v4's IDMP state goes in `"idmp"` (idmpJson; its presence means layout 4).
  * - module: `{"module": "<9-char type name>", "encver": n, "raw": "<base64>"}` where raw is the whole
  *   serialized value after the type byte (module id, opcodes, EOF); name and encver are checked
  *   against the id at the start of raw.
@@ -45,6 +45,8 @@ import type {
   StreamEntry,
   StreamGroup,
   StreamId,
+  StreamIdmp,
+  StreamIdmpProducer,
   StreamPendingEntry,
   StreamValue,
   Value,
@@ -251,7 +253,26 @@ export function streamTailJson(v: Omit<StreamValue, 'type' | 'entries'>): string
     }
     s += ']}';
   }
-  return s + ']}';
+  s += ']';
+  if (v.idmp) s += ',"idmp":' + idmpJson(v.idmp);
+  return s + '}';
+}
+
+const countJson = (n: bigint): string => (n <= TWO_POW_53 ? String(n) : '"' + n + '"');
+
+/**
+ * A stream v4's IDMP state (names follow XINFO STREAM / XCFGSET): `{"idmp_duration", "idmp_maxsize",
+ * "producers": [{"pid", "iids": [[iid, "ms-seq"], ...]}], "iids_added", "iids_duplicates"}`.
+ */
+function idmpJson(m: StreamIdmp): string {
+  let s = '{"idmp_duration":' + m.durationS + ',"idmp_maxsize":' + m.maxSize + ',"producers":[';
+  for (let i = 0; i < m.producers.length; i++) {
+    const p = m.producers[i]!;
+    s += (i === 0 ? '{"pid":' : ',{"pid":') + bytesToJson(p.pid) + ',"iids":[';
+    for (let j = 0; j < p.iids.length; j++) s += (j === 0 ? '[' : ',[') + bytesToJson(p.iids[j]!.iid) + ',"' + streamIdToString(p.iids[j]!.id) + '"]';
+    s += ']}';
+  }
+  return s + '],"iids_added":' + countJson(m.iidsAdded) + ',"iids_duplicates":' + countJson(m.iidsDuplicates) + '}';
 }
 
 function moduleJson(v: ModuleValue): string {
@@ -633,13 +654,13 @@ function fieldPairs(v: unknown, where: Where, path: string): Array<[Buffer, Buff
   return out;
 }
 
-function entriesAddedFrom(v: unknown, where: Where): bigint {
+function entriesAddedFrom(v: unknown, where: Where, path = 'value.entries_added'): bigint {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 2 ** 53) return BigInt(v);
   if (typeof v === 'string' && /^\d{1,20}$/.test(v)) {
     const b = BigInt(v);
     if (b <= U64_MAX) return b;
   }
-  fail(where, 'value.entries_added', 'an unsigned 64-bit count (a JSON number, or a string of digits above 2^53)', v);
+  fail(where, path, 'an unsigned 64-bit count (a JSON number, or a string of digits above 2^53)', v);
 }
 
 const ZERO_ID = (): StreamId => ({ ms: 0n, seq: 0n });
@@ -761,7 +782,42 @@ function streamFrom(value: unknown, versionJson: unknown, where: Where): StreamV
     version = intAt(versionJson, where, 'stream_version', 1, 4);
     if (version < 3 && hasActiveTime) fail(where, 'stream_version', 'a stream_version of 3 or more (a consumer has "active_time_ms")', versionJson);
   }
-  return { type: 'stream', entries, length, lastId, firstId, maxDeletedId, entriesAdded, groups, version };
+  const out: StreamValue = { type: 'stream', entries, length, lastId, firstId, maxDeletedId, entriesAdded, groups, version };
+  if (value.idmp !== undefined && value.idmp !== null) {
+    if (versionJson !== undefined && versionJson !== null && version !== 4) fail(where, 'stream_version', 'stream_version 4 (the stream has "idmp" state)', versionJson);
+    out.idmp = idmpFrom(value.idmp, where);
+    out.version = 4;
+  }
+  return out;
+}
+
+/** The `"idmp"` object of a stream (see idmpJson). */
+function idmpFrom(v: unknown, where: Where): StreamIdmp {
+  if (!isPlainObject(v)) fail(where, 'value.idmp', 'an object {"idmp_duration", "idmp_maxsize", "producers", "iids_added", "iids_duplicates"}', v);
+  const rawProducers = v.producers === undefined ? [] : v.producers;
+  if (!Array.isArray(rawProducers)) fail(where, 'value.idmp.producers', 'an array of {"pid", "iids"}', rawProducers);
+  const producers: StreamIdmpProducer[] = [];
+  for (let i = 0; i < rawProducers.length; i++) {
+    const pp = `value.idmp.producers[${i}]`;
+    const rp: unknown = rawProducers[i];
+    if (!isPlainObject(rp)) fail(where, pp, 'a producer {"pid", "iids": [[iid, id], ...]}', rp);
+    const pid = bytesAt(rp.pid, where, `${pp}.pid`);
+    if (!Array.isArray(rp.iids)) fail(where, `${pp}.iids`, 'an array of [iid, "ms-seq"]', rp.iids);
+    const iids: StreamIdmpProducer['iids'] = [];
+    for (let j = 0; j < rp.iids.length; j++) {
+      const e: unknown = rp.iids[j];
+      if (!Array.isArray(e) || e.length !== 2) fail(where, `${pp}.iids[${j}]`, 'an [iid, "ms-seq"] pair', e);
+      iids.push({ iid: bytesAt(e[0], where, `${pp}.iids[${j}][0]`), id: idAt(e[1], where, `${pp}.iids[${j}][1]`) });
+    }
+    producers.push({ pid, iids });
+  }
+  return {
+    durationS: intAt(v.idmp_duration, where, 'value.idmp.idmp_duration', 0),
+    maxSize: intAt(v.idmp_maxsize, where, 'value.idmp.idmp_maxsize', 0),
+    producers,
+    iidsAdded: v.iids_added === undefined ? 0n : entriesAddedFrom(v.iids_added, where, 'value.idmp.iids_added'),
+    iidsDuplicates: v.iids_duplicates === undefined ? 0n : entriesAddedFrom(v.iids_duplicates, where, 'value.idmp.iids_duplicates'),
+  };
 }
 
 /** Read an RDB length-encoded integer at `pos`: [value, next position], or null. */

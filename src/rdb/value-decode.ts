@@ -1,4 +1,4 @@
-import type { Flavor, StreamEntry, StreamValue, StreamConsumer, StreamGroup, StreamId, StreamPendingEntry, Value } from '../records/types.js';
+import type { Flavor, StreamEntry, StreamValue, StreamConsumer, StreamGroup, StreamId, StreamIdmp, StreamIdmpProducer, StreamPendingEntry, Value } from '../records/types.js';
 import { BlobError } from '../errors.js';
 import { Cursor } from './cursor.js';
 import { moduleNameFromId, T, VALKEY_HASH_2 } from './constants.js';
@@ -8,7 +8,6 @@ import { ziplistDecode } from '../codec/ziplist.js';
 import { zipmapDecode } from '../codec/zipmap.js';
 import { decodeStreamNode } from '../codec/stream-node.js';
 import { intToBuffer } from '../codec/int-text.js';
-import { skipStreamIdmp } from './value-skip.js';
 import { streamIdText } from '../records/stream-id.js';
 
 /** Decode a value's serialized bytes (everything after the type byte) into its logical form. */
@@ -234,6 +233,24 @@ export function* streamNodes(c: Cursor): Generator<StreamEntry[]> {
   }
 }
 
+/** A stream v4's IDMP tail (docs/rdb-format.md §7.1; layout per librdb PR #93's reading of Redis 8.6). */
+function streamIdmp(c: Cursor): StreamIdmp {
+  const durationS = c.len('idmp duration');
+  const maxSize = c.len('idmp max entries');
+  const n = c.count(c.len('idmp producer count'), 2, 'idmp producer count');
+  const producers: StreamIdmpProducer[] = [];
+  for (let i = 0; i < n; i++) {
+    const pid = c.string('idmp producer id');
+    const m = c.count(c.len('idmp entry count'), 3, 'idmp entry count');
+    const iids: StreamIdmpProducer['iids'] = [];
+    for (let j = 0; j < m; j++) iids.push({ iid: c.string('idmp iid'), id: streamIdFromLen(c, 'idmp id') });
+    producers.push({ pid, iids });
+  }
+  const iidsAdded = c.lenBig('idmp iids added');
+  const iidsDuplicates = c.lenBig('idmp iids duplicates');
+  return { durationS, maxSize, producers, iidsAdded, iidsDuplicates };
+}
+
 /** Everything after a stream's nodes: length, IDs, v2 counters, groups; `firstEntry` is for v1's derivation. */
 export function streamTail(c: Cursor, rdbType: number, firstEntry: StreamId | null): Omit<StreamValue, 'type' | 'entries'> {
   const length = c.len('stream length');
@@ -295,7 +312,7 @@ export function streamTail(c: Cursor, rdbType: number, firstEntry: StreamId | nu
     groups.push(group);
   }
   const version = rdbType === T.STREAM_LISTPACKS ? 1 : rdbType === T.STREAM_LISTPACKS_2 ? 2 : rdbType === T.STREAM_LISTPACKS_3 ? 3 : 4;
-  // The IDMP tail (producer dedup state) has no place in the logical value; step over it.
-  if (rdbType === T.STREAM_LISTPACKS_4) skipStreamIdmp(c);
-  return { length, lastId, firstId, maxDeletedId, entriesAdded, groups, version };
+  const tail: Omit<StreamValue, 'type' | 'entries'> = { length, lastId, firstId, maxDeletedId, entriesAdded, groups, version };
+  if (rdbType === T.STREAM_LISTPACKS_4) tail.idmp = streamIdmp(c);
+  return tail;
 }

@@ -45,6 +45,24 @@ export interface StreamGroup {
   consumers: StreamConsumer[];
 }
 
+/** One producer's IIDs in a stream v4's IDMP state: each idempotent ID and the entry it was added as. */
+export interface StreamIdmpProducer {
+  pid: Buffer;
+  iids: Array<{ iid: Buffer; id: StreamId }>;
+}
+
+/** Stream v4 (RDB 13, Redis 8.6) idempotent-production state; names follow XINFO STREAM / XCFGSET. */
+export interface StreamIdmp {
+  /** IDMP-DURATION, seconds. */
+  durationS: number;
+  /** IDMP-MAXSIZE, IIDs kept per producer. */
+  maxSize: number;
+  producers: StreamIdmpProducer[];
+  /** XINFO `iids-added` / `iids-duplicates`: lifetime counters. */
+  iidsAdded: bigint;
+  iidsDuplicates: bigint;
+}
+
 export interface StreamValue {
   type: 'stream';
   entries: StreamEntry[];
@@ -57,6 +75,8 @@ export interface StreamValue {
   groups: StreamGroup[];
   /** Which stream layout it came from (15 → 1, 19 → 2, 21 → 3, 26 → 4). */
   version: number;
+  /** Stream v4 only: the IDMP state (absent for older layouts). */
+  idmp?: StreamIdmp | undefined;
 }
 
 export interface ModuleValue {

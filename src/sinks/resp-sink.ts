@@ -10,11 +10,11 @@
 import type { KeyRecord, RdbRecord } from '../records/types.js';
 import { RekeyUsageError } from '../errors.js';
 import { AtomicOutput } from '../io/atomic-file.js';
-import { convertPayload } from '../encode/down-convert.js';
+import { convertPayload, moduleLoss, streamIdmpLoss } from '../encode/down-convert.js';
 import { appendRestore, RespBatchWriter, type RespArg } from '../encode/resp.js';
-import { valueToCommands } from '../encode/value-commands.js';
+import { encodeValueCommands, type CommandTarget } from '../encode/value-commands.js';
 import { preGaFunctionCode } from '../jsonl/value-json.js';
-import { applyLossPolicy, LossTally } from '../encode/losses.js';
+import { applyLossPolicy, commandLosses, LossTally, type Loss } from '../encode/losses.js';
 import type { Sink } from './sink.js';
 import { verifyPayload } from '../codec/verify/index.js';
 
@@ -37,6 +37,11 @@ export interface RespSinkOptions {
   onKeyError?: (rec: KeyRecord, err: Error) => void;
   /** Called per key written without a part RESP cannot carry (key metadata; under `lossy`, encode/losses.ts). */
   onLoss?: (rec: KeyRecord, message: string) => void;
+  /**
+   * The named server the stream is for (`--rdb-version redis-8.0`): module values it does not ship are
+   * refused per key (counted losses under `lossy`), and commands use the syntax that version accepts.
+   */
+  target?: { name: string; modules: readonly string[]; server: 'redis' | 'valkey'; version: string };
 }
 
 export interface RespSinkStats {
@@ -95,9 +100,27 @@ export class RespSink implements Sink {
     try {
       const fault = verifyPayload(rec); if (fault) throw fault; // deep check, as sanitize-dump-payload (codec/verify)
       // Neither RESTORE payloads nor commands carry RDB 13 key metadata.
-      if (rec.keyMeta !== undefined) applyLossPolicy(rec, [{ kind: 'key_meta', what: `key metadata (KEY_META, ${rec.keyMeta.length} bytes)` }], 'RESP output', this.opts, this.stats.lost);
-      if (this.opts.mode === 'restore') restore = this.restorePlan(rec);
-      else cmds = valueToCommands(rec.key, rec.decode(), rec.expireAtMs, { replace: this.opts.replace, chunk: this.opts.chunk });
+      const t = this.opts.target;
+      const ml = t ? moduleLoss(rec, t.modules, t.name) : null;
+      if (ml) {
+        // A module value the target cannot load: nothing of it is writable (refused, or skipped under lossy).
+        applyLossPolicy(rec, [ml], t!.name, this.opts, this.stats.lost);
+        this.stats.skippedKeys++;
+        return;
+      }
+      const losses: Loss[] = [];
+      if (rec.keyMeta !== undefined) losses.push({ kind: 'key_meta', what: `key metadata (KEY_META, ${rec.keyMeta.length} bytes)` });
+      if (this.opts.mode === 'restore') {
+        restore = this.restorePlan(rec);
+        const idmp = streamIdmpLoss(rec, restore.version, restore.version >= 80 ? 'valkey' : 'redis');
+        if (idmp) losses.push(idmp);
+      } else {
+        const target: CommandTarget | undefined = t ? { product: t.server, version: t.version } : undefined;
+        const r = encodeValueCommands(rec.key, rec.decode(), rec.expireAtMs, { replace: this.opts.replace, chunk: this.opts.chunk, ...(target ? { target } : {}) });
+        cmds = r.commands;
+        losses.push(...commandLosses(r.losses));
+      }
+      applyLossPolicy(rec, losses, t ? `RESP output for ${t.name}` : 'RESP output', this.opts, this.stats.lost);
     } catch (e) {
       if (e instanceof RekeyUsageError || !this.opts.onKeyError) throw e;
       this.stats.skippedKeys++;
