@@ -40,11 +40,16 @@ export function keyLine(r: KeyRow): string {
   return `${r.db}\t${displayKey(r.key)}\n`;
 }
 
-/** The prefix tree as CSV rows, with the keys that have no prefix as "(no prefix)" at depth 0. */
-export function prefixCsv(list: readonly PrefixStat[], unprefixed: { keys: number; bytes: number; memory: number }): string {
-  const rows = [PREFIX_CSV_HEADER];
-  const text = (p: PrefixStat['prefix']): string => (typeof p === 'string' ? p : `base64:${p.base64}`);
-  for (const p of list) rows.push(`${csvField(Buffer.from(text(p.prefix), 'utf8')).toString('utf8')},${p.depth},${p.keys},${p.bytes},${Math.round(p.memory)}\n`);
-  rows.push(`(no prefix),0,${unprefixed.keys},${unprefixed.bytes},${Math.round(unprefixed.memory)}\n`);
-  return rows.join('');
+/**
+ * The prefix tree as CSV rows, with the keys that have no prefix as "(no prefix)" at depth 0. A prefix
+ * is written byte for byte, as the memory report writes keys (a binary prefix is not re-encoded).
+ */
+export function prefixCsv(list: readonly PrefixStat[], unprefixed: { keys: number; bytes: number; memory: number }): Buffer {
+  const rows: Buffer[] = [Buffer.from(PREFIX_CSV_HEADER)];
+  for (const p of list) {
+    const raw = typeof p.prefix === 'string' ? Buffer.from(p.prefix, 'utf8') : Buffer.from(p.prefix.base64, 'base64');
+    rows.push(csvField(raw), Buffer.from(`,${p.depth},${p.keys},${p.bytes},${Math.round(p.memory)}\n`));
+  }
+  rows.push(Buffer.from(`(no prefix),0,${unprefixed.keys},${unprefixed.bytes},${Math.round(unprefixed.memory)}\n`));
+  return Buffer.concat(rows);
 }

@@ -13,13 +13,16 @@ export interface TextOptions {
   keyWidth?: number;
   /** Rows per top list (default: all the report holds). */
   rows?: number;
-  /** Terminal width: tables wider than this get their key/prefix column cut to fit (default: no limit). */
+  /**
+   * Terminal width: table rows get their key/prefix (or list) column cut and free-text lines are wrapped
+   * to fit (default 100; 0 for no limit).
+   */
   columns?: number;
   /** The run was told the dataset is partial (`--partial`): missing slots are a note, not a problem. */
   partial?: boolean;
 }
 
-/** 1023 B, 1.00 KiB, 12.3 MiB … */
+/** 1,023 B, 1.00 KiB, 12.3 MiB … */
 export function human(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let i = 0;
@@ -28,7 +31,7 @@ export function human(n: number): string {
     v /= 1024;
     i++;
   }
-  return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(Math.abs(v) < 10 ? 2 : 1)} ${units[i]}`;
+  return i === 0 ? `${num(v)} B` : `${v.toFixed(Math.abs(v) < 10 ? 2 : 1)} ${units[i]}`;
 }
 
 /** 1,234,567: one thousands style everywhere (not the locale's), so reports read and diff the same. */
@@ -48,10 +51,14 @@ export function printableToDisplay(p: Printable): string {
   return typeof p === 'string' ? displayKey(Buffer.from(p, 'utf8')) : displayKey(Buffer.from(p.base64, 'base64'));
 }
 
+/** Width of a line when the terminal's is unknown (output piped to a file or another program). */
+export const DEFAULT_COLUMNS = 100;
+
 /** Shorten to `width` characters with "…" in the middle: keys share long prefixes, their ends differ. */
 function cut(s: string, width: number): string {
   const chars = [...s];
   if (chars.length <= width) return s;
+  if (width <= 1) return '…';
   const tail = Math.floor((width - 1) / 2);
   const head = Math.max(1, width - 1 - tail);
   return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - tail).join('');
@@ -70,6 +77,45 @@ export interface Fit {
   flex: number;
   /** Narrowest the flex column gets. */
   min?: number;
+  /** Where a cut flex cell loses characters: keys in the middle (their ends differ), lists at the end. */
+  at?: 'middle' | 'end' | 'pair';
+}
+
+/** An "old → new" pair shortened on both sides, so the arrow and both ends stay visible. */
+function cutPair(s: string, width: number): string {
+  const [a, b] = s.split(' → ');
+  if (b === undefined) return cut(s, width);
+  const half = Math.max(3, Math.floor((width - 3) / 2));
+  return `${cut(a!, half)} → ${cut(b, width - 3 - half)}`;
+}
+
+/** Shorten to `width` characters with "…" at the end (lists: the first items are the biggest). */
+function cutEnd(s: string, width: number): string {
+  const chars = [...s];
+  return chars.length <= width ? s : chars.slice(0, Math.max(0, width - 1)).join('') + '…';
+}
+
+/**
+ * Items joined by `sep` on lines no wider than `columns`: `first` starts the first line, `indent` the
+ * others; an item wider than a whole line is cut. `columns` 0: one line.
+ */
+export function wrap(items: readonly string[], columns: number, first = '  ', indent = '    ', sep = '   '): string[] {
+  const lines: string[] = [];
+  let line = first;
+  let empty = true;
+  for (const raw of items) {
+    const room = columns > 0 ? columns - width(indent) : Infinity;
+    const item = width(raw) > room ? cut(raw, room) : raw;
+    if (!empty && columns > 0 && width(line) + width(sep) + width(item) > columns) {
+      lines.push(line);
+      line = indent;
+      empty = true;
+    }
+    line += (empty ? '' : sep) + item;
+    empty = false;
+  }
+  if (!empty) lines.push(line);
+  return lines;
 }
 
 /** Columns padded to their widest cell; numbers right-aligned; with `fit`, no line wider than the terminal. */
@@ -83,7 +129,8 @@ export function table(headers: string[], rows: string[][], align: Align[], bold:
       const to = Math.max(fit.min ?? 12, cur - over, width(headers[fit.flex]!));
       if (to < cur) {
         w[fit.flex] = to;
-        rows = rows.map((r) => r.map((c, i) => (i === fit.flex ? cut(c, to) : c)));
+        const shorten = fit.at === 'end' ? cutEnd : fit.at === 'pair' ? cutPair : cut;
+        rows = rows.map((r) => r.map((c, i) => (i === fit.flex ? shorten(c, to) : c)));
       }
     }
   }
@@ -101,7 +148,9 @@ export function renderText(r: AnalysisReport, o: TextOptions = {}): string {
   const dim = (s: string): string => (color ? `\x1b[2m${s}\x1b[22m` : s);
   const kw = o.keyWidth ?? 60;
   const rows = o.rows ?? Infinity;
-  const fit = (flex: number): Fit | undefined => (o.columns !== undefined && o.columns > 0 ? { columns: o.columns, flex } : undefined);
+  const columns = o.columns ?? DEFAULT_COLUMNS;
+  const fit = (flex: number, at: Fit['at'] = 'middle'): Fit | undefined => (columns > 0 ? { columns, flex, at } : undefined);
+  const para = (items: string[], first = '  ', indent = '    ', sep = '   '): string[] => wrap(items, columns, first, indent, sep);
   const out: string[] = [];
   const m = r.metadata;
   const t = r.totals;
@@ -116,19 +165,28 @@ export function renderText(r: AnalysisReport, o: TextOptions = {}): string {
   if (m.ctime_iso) fmt.push(`saved ${m.ctime_iso.replace(/\.\d+Z$/, 'Z')}`);
   if (m.used_mem !== null) fmt.push(`used-mem ${human(m.used_mem)}`);
   fmt.push(`checksum ${m.checksum}`);
-  out.push('  ' + fmt.join(', '));
+  out.push(...para(fmt.map((f, i) => (i < fmt.length - 1 ? f + ',' : f)), '  ', '    ', ' '));
   const extra: string[] = [];
   if (m.dbs.length) extra.push(`dbs ${m.dbs.map((d) => d.db).join(', ')}`);
   if (m.functions.length) extra.push(`functions ${m.functions.map((f) => `${f.library} (${f.engine}${f.functions.length ? ': ' + f.functions.join(', ') : ''})`).join('; ')}`);
   if (m.modules.length) extra.push(`modules ${m.modules.map((x) => x.name).join(', ')}`);
   if (m.slot_info) extra.push(`slot-info records ${m.slot_info}`);
-  if (extra.length) out.push('  ' + extra.join('   '));
+  if (extra.length) out.push(...para(extra));
   out.push('');
+  // Wrapped on the plain text, styled after: escape codes take no room on the terminal.
+  const keysItem = `${num(t.keys)} keys`;
+  const memItem = `est. memory ${human(t.memory)}`;
+  const timeItem = `${r.seconds.toFixed(2)} s`;
+  const totals = [keysItem, `with TTL ${num(t.with_ttl)} (${pct(t.with_ttl, t.keys)})`, `expired ${num(t.expired)}`, `serialized ${human(t.bytes)}`, memItem];
+  if (t.filtered_out) totals.push(`filtered out ${num(t.filtered_out)}`);
+  totals.push(timeItem);
   out.push(
-    `  ${bold(num(t.keys))} keys   with TTL ${num(t.with_ttl)} (${pct(t.with_ttl, t.keys)})   expired ${num(t.expired)}   ` +
-      `serialized ${human(t.bytes)}   est. memory ${bold(human(t.memory))}` +
-      (t.filtered_out ? `   filtered out ${num(t.filtered_out)}` : '') +
-      `   ${dim(`${r.seconds.toFixed(2)} s`)}`,
+    ...para(totals).map((l) =>
+      l
+        .replace(keysItem, bold(num(t.keys)) + ' keys')
+        .replace(memItem, `est. memory ${bold(human(t.memory))}`)
+        .replace(timeItem, dim(timeItem)),
+    ),
   );
 
   // by type
@@ -152,6 +210,7 @@ export function renderText(r: AnalysisReport, o: TextOptions = {}): string {
       ]),
       ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
       bold,
+      fit(9, 'end'),
     ),
   );
 
@@ -174,6 +233,7 @@ export function renderText(r: AnalysisReport, o: TextOptions = {}): string {
       ]),
       ['r', 'r', 'r', 'r', 'r', 'r', 'l'],
       bold,
+      fit(6, 'end'),
     ),
   );
 
@@ -188,10 +248,10 @@ export function renderText(r: AnalysisReport, o: TextOptions = {}): string {
       bold,
     ),
   );
-  if (ttl.earliest) out.push(`  earliest expiry ${ttl.earliest}, latest ${ttl.latest}`);
+  if (ttl.earliest) out.push(...para([`earliest expiry ${ttl.earliest},`, `latest ${ttl.latest}`], '  ', '    ', ' '));
   const hf = ttl.hash_fields;
   if (hf.fields > 0) {
-    out.push(`  hash field TTLs: ${num(hf.fields)} fields in ${num(hf.hashes)} hashes, ${num(hf.expired)} expired; ` + TTL_BUCKETS.map((b) => `${b} ${num(hf.buckets[b])}`).join(', '));
+    out.push(...para([`hash field TTLs: ${num(hf.fields)} fields in ${num(hf.hashes)} hashes, ${num(hf.expired)} expired;`, ...TTL_BUCKETS.map((b) => `${b} ${num(hf.buckets[b])}`)], '  ', '    ', ' '));
   }
 
   // biggest keys
@@ -248,13 +308,13 @@ export function renderText(r: AnalysisReport, o: TextOptions = {}): string {
   // samples per type
   const sampleLines = Object.entries(r.by_type)
     .filter(([, s]) => s.samples.length > 0)
-    .map(([type, s]) => `  ${type.padEnd(7)} ${s.samples.map((k) => `[db${k.db}] ${cut(printableToDisplay(k.key), 40)}`).join('  ')}`);
+    .flatMap(([type, s]) => para(s.samples.map((k) => `[db${k.db}] ${cut(printableToDisplay(k.key), 40)}`), `  ${type.padEnd(7)} `, ' '.repeat(10), '  '));
   if (sampleLines.length) out.push('', bold('Sample keys'), ...sampleLines);
 
   // rules
   if (r.rules && r.by_category && r.unmatched && r.collisions && r.migration) {
     out.push('', bold(`Rules: ${r.rules.path} (${r.rules.rules} rules, unmatched: ${r.rules.unmatched_mode})`));
-    for (const w of r.rules.warnings) out.push(`  warning: ${w}`);
+    for (const w of r.rules.warnings) out.push(...para(w.split(' '), '  warning: ', '    ', ' '));
     out.push(
       table(
         ['CATEGORY', 'KEYS', '% KEYS', 'BYTES', 'EST. MEMORY', 'RULES', 'EXAMPLE'],
@@ -280,22 +340,34 @@ export function renderText(r: AnalysisReport, o: TextOptions = {}): string {
         ],
         ['l', 'r', 'r', 'r', 'r', 'l', 'l'],
         bold,
-        fit(6),
+        fit(6, 'pair'),
       ),
     );
     if (r.unmatched.samples.length > 1) {
-      out.push(`  unmatched samples: ${r.unmatched.samples.map((k) => cut(printableToDisplay(k.key), 50)).join('  ')}`);
+      out.push(...para(r.unmatched.samples.map((k) => cut(printableToDisplay(k.key), 50)), '  unmatched samples: ', '    ', '  '));
     }
     const col = r.collisions;
     out.push(`  collisions: ${num(col.keys)}${col.keys ? ' (later keys would be dropped)' : ''}`);
     for (const c of col.samples.slice(0, 5)) {
-      out.push(`    db ${c.db} ${cut(printableToDisplay(c.new_key), kw)}  ← ${cut(printableToDisplay(c.source_key), kw)}`);
+      const half = columns > 0 ? Math.max(12, Math.min(kw, Math.floor((columns - 16) / 2))) : kw;
+      out.push(`    db ${c.db} ${cut(printableToDisplay(c.new_key), half)}  ← ${cut(printableToDisplay(c.source_key), half)}`);
     }
     const mg = r.migration;
+    const parts = [
+      `migration: ${num(mg.keys_to_write)} keys,`,
+      `${human(mg.bytes_to_write)} to write,`,
+      `est. target memory ${human(mg.estimated_memory)};`,
+      `dropped: expired ${num(mg.expired_dropped)},`,
+      `unmatched ${num(mg.unmatched_dropped + mg.unmatched_errors)},`,
+      `collisions ${num(mg.collisions_dropped)}${mg.ttl_changed ? ';' : ''}`,
+      ...(mg.ttl_changed ? [`TTL changed by rules ${num(mg.ttl_changed)}`] : []),
+    ];
+    const head = `migration: ${num(mg.keys_to_write)} keys,`;
+    const mem = `est. target memory ${human(mg.estimated_memory)};`;
     out.push(
-      `  migration: ${bold(num(mg.keys_to_write))} keys, ${human(mg.bytes_to_write)} to write, est. target memory ${bold(human(mg.estimated_memory))}` +
-        `; dropped: expired ${num(mg.expired_dropped)}, unmatched ${num(mg.unmatched_dropped + mg.unmatched_errors)}, collisions ${num(mg.collisions_dropped)}` +
-        (mg.ttl_changed ? `; TTL changed by rules ${num(mg.ttl_changed)}` : ''),
+      ...para(parts, '  ', '    ', ' ').map((l) =>
+        l.replace(head, `migration: ${bold(num(mg.keys_to_write))} keys,`).replace(mem, `est. target memory ${bold(human(mg.estimated_memory))};`),
+      ),
     );
   }
   return out.join('\n') + '\n';

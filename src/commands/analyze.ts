@@ -7,9 +7,9 @@ import { Analyzer, type AnalysisReport, type KeyRow } from '../analyze/aggregato
 import { mergeReports } from '../analyze/merge.js';
 import { keyLine, memoryCsvRow, MEMORY_CSV_HEADER, prefixCsv } from '../analyze/key-listing.js';
 import { expandInputs, openInputs } from '../sources/multi.js';
-import { AtomicOutput, writeFileAtomic } from '../io/atomic-file.js';
+import { AtomicOutput, checkOutputPath, writeFileAtomic } from '../io/atomic-file.js';
 import { once } from 'node:events';
-import { renderText } from '../analyze/render-text.js';
+import { DEFAULT_COLUMNS, num, renderText } from '../analyze/render-text.js';
 import { renderHtml } from '../analyze/render-html.js';
 import { filterFrom, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { withBadLines, withExpiry, withProgress, withRules } from './options/groups.js';
@@ -49,6 +49,45 @@ export interface AnalyzeResult {
   jsonPath: string;
   htmlPath: string | null;
   exitCode: number;
+  /** Keys the per-key outputs listed (those of at least `--min-bytes`); null without per-key outputs. */
+  listed: number | null;
+}
+
+/** The per-key and prefix outputs of a run (`--csv`/`--memory-csv`, `--keys-only`, `--min-bytes`, `--prefix-csv`). */
+interface ReportOutputs {
+  csvPath: string | null;
+  prefixCsvPath: string | null;
+  keysOnly: boolean;
+  minBytes: number;
+  /** An output goes to stdout (`--keys-only`, or `-` as a CSV path): the summary stays off it. */
+  stdoutTaken: boolean;
+}
+
+/** The per-key and prefix outputs asked for, refused before the pass starts when they cannot be written. */
+function reportOutputs(a: AnalyzeArgs, inputs: readonly string[]): ReportOutputs {
+  const csvPath = a.csv ?? a['memory-csv'] ?? null;
+  const prefixCsvPath = a['prefix-csv'] ?? null;
+  const keysOnly = a['keys-only'] === true;
+  const minBytes = positiveInt(a['min-bytes'] ?? 0, '--min-bytes');
+  if (a.merge && (csvPath !== null || keysOnly || a['min-bytes'] !== undefined)) {
+    throw new RekeyUsageError('--csv, --memory-csv, --keys-only and --min-bytes need the dumps, not partial reports');
+  }
+  if (a['min-bytes'] !== undefined && csvPath === null && !keysOnly) {
+    throw new RekeyUsageError('--min-bytes selects the keys of the per-key outputs: add --memory-csv FILE or --keys-only');
+  }
+  const onStdout = [csvPath === '-' ? '--memory-csv -' : null, prefixCsvPath === '-' ? '--prefix-csv -' : null, keysOnly ? '--keys-only' : null].filter((x) => x !== null);
+  if (onStdout.length > 1) throw new RekeyUsageError(`${onStdout.join(' and ')} would both write to stdout: give one of them a FILE`);
+  if (onStdout.length > 0 && a.json) throw new RekeyUsageError(`${onStdout[0]!} and --json would both write to stdout: give the CSV a FILE`);
+  // A wrong folder or the input itself as output: refused now, not after a long pass.
+  for (const p of [csvPath, prefixCsvPath]) if (p !== null) checkOutputPath(p, inputs);
+  return { csvPath, prefixCsvPath, keysOnly, minBytes, stdoutTaken: onStdout.length > 0 };
+}
+
+/** Width the summary is fitted to: the terminal's, else $COLUMNS, else 100. */
+function summaryColumns(): number {
+  if (process.stdout.isTTY === true && process.stdout.columns > 0) return process.stdout.columns;
+  const env = Number(process.env.COLUMNS);
+  return Number.isInteger(env) && env > 0 ? env : DEFAULT_COLUMNS;
 }
 
 /** Inputs at least this big get a progress bar (when stderr is a terminal). */
@@ -80,44 +119,44 @@ export async function analyze(a: AnalyzeArgs): Promise<AnalyzeResult> {
   const run = new CommandRun('analyze', a['out-dir']);
   const args = Array.isArray(a.input) ? a.input : [a.input];
   const paths = expandInputs(args);
+  const outputs = reportOutputs(a, paths);
   let analyzer: Analyzer;
-  const prefixCsvPath = a['prefix-csv'];
+  let listed: number | null = null;
   if (a.merge) {
-    if (a.csv || a['memory-csv'] || a['keys-only']) throw new RekeyUsageError('--csv, --memory-csv and --keys-only need the dumps, not partial reports');
     analyzer = await mergeReports(paths, a.rules);
   } else {
-    analyzer = await analyzeInputs(a, paths);
+    ({ analyzer, listed } = await analyzeInputs(a, paths, outputs));
   }
   const report = analyzer.report();
-  if (prefixCsvPath) {
+  if (outputs.prefixCsvPath !== null) {
     const pl = analyzer.prefixList();
-    await writeFileAtomic(prefixCsvPath, prefixCsv(pl.prefixes, pl.unprefixed));
+    await writeFileAtomic(outputs.prefixCsvPath, prefixCsv(pl.prefixes, pl.unprefixed));
   }
   const jsonPath = await writeReport(run.outDir, 'redis_analysis', run.stamp, report);
   const htmlPath = a.html ? await writeReport(run.outDir, 'redis_analysis', run.stamp, renderHtml(report), 'html') : null;
-  return { report, jsonPath, htmlPath, exitCode: analyzeExitCode(report, { partial: a.partial ?? false }) };
+  return { report, jsonPath, htmlPath, exitCode: analyzeExitCode(report, { partial: a.partial ?? false }), listed };
 }
 
 /** One pass over every input, in order, as one dataset. */
-async function analyzeInputs(a: AnalyzeArgs, paths: string[]): Promise<Analyzer> {
+async function analyzeInputs(a: AnalyzeArgs, paths: string[], outputs: ReportOutputs): Promise<{ analyzer: Analyzer; listed: number | null }> {
   const now = nowFrom(a.now);
   const top = positiveInt(a.top ?? 20, '--top');
   const samples = positiveInt(a.samples ?? 5, '--samples');
   const prefixDepth = positiveInt(a['prefix-depth'] ?? 3, '--prefix-depth');
-  const minBytes = positiveInt(a['min-bytes'] ?? 0, '--min-bytes');
+  const { minBytes, csvPath, keysOnly } = outputs;
   const filter = filterFrom(a);
   const rules: CompiledRules | null = a.rules ? await loadRules(a.rules) : null;
 
   // Per-key outputs: rows of a batch are gathered, then written with backpressure between batches.
-  const csvPath = a.csv ?? a['memory-csv'];
-  const csv = csvPath ? AtomicOutput.open(csvPath) : null;
-  const keysOnly = a['keys-only'] === true;
+  const csv = csvPath !== null ? AtomicOutput.open(csvPath) : null;
   const csvRows: Buffer[] = [];
   let keyLines = '';
+  let listed = 0;
   const onKey =
     csv !== null || keysOnly
       ? (row: KeyRow): void => {
           if (row.bytes < minBytes) return;
+          listed++;
           if (csv !== null) csvRows.push(memoryCsvRow(row, now));
           if (keysOnly) keyLines += keyLine(row);
         }
@@ -186,22 +225,23 @@ async function analyzeInputs(a: AnalyzeArgs, paths: string[]): Promise<Analyzer>
     await csv?.abort();
     throw e;
   }
-  return analyzer;
+  return { analyzer, listed: onKey ? listed : null };
 }
 
 /** `rekey analyze`: returns the exit code. */
 export async function runAnalyze(a: AnalyzeArgs): Promise<number> {
-  const { report, jsonPath, htmlPath, exitCode } = await analyze(a);
-  if (a['keys-only']) {
-    note(`report: ${jsonPath}${htmlPath ? `\nhtml:   ${htmlPath}` : ''}`);
+  const { report, jsonPath, htmlPath, exitCode, listed } = await analyze(a);
+  const files = `report: ${jsonPath}${htmlPath ? `\nhtml:   ${htmlPath}` : ''}`;
+  if (a['keys-only'] || a.csv === '-' || a['memory-csv'] === '-' || a['prefix-csv'] === '-') {
+    note(files);
   } else if (a.json) {
     process.stdout.write(toJson(report, 2) + '\n');
   } else {
     const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
-    const columns = process.stdout.isTTY === true ? process.stdout.columns : undefined;
-    process.stdout.write(renderText(report, { color, ...(columns ? { columns } : {}), partial: a.partial ?? false }));
-    note(`\nreport: ${jsonPath}${htmlPath ? `\nhtml:   ${htmlPath}` : ''}`);
+    process.stdout.write(renderText(report, { color, columns: summaryColumns(), partial: a.partial ?? false }));
+    note(`\n${files}`);
   }
+  if (listed !== null && a['min-bytes'] !== undefined) note(`per-key outputs: ${num(listed)} of ${num(report.totals.keys)} keys have at least ${num(a['min-bytes'])} serialized bytes`);
   return exitCode;
 }
 
@@ -216,11 +256,11 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
         demandOption: true,
         describe: 'dump paths or globs (.rdb, .jsonl, .gz; several are one dataset), - for stdin; with --merge: analysis JSON files',
       })
-      .option('csv', { type: 'string', describe: 'write a per-key memory report (db,key,type,encoding,elements,bytes,memory,ttl) as CSV to FILE' })
-      .option('memory-csv', { type: 'string', describe: 'same as --csv' })
+      .option('csv', { type: 'string', requiresArg: true, describe: 'write a per-key memory report (db,key,type,encoding,elements,bytes,memory,ttl) as CSV to FILE (- for stdout)' })
+      .option('memory-csv', { type: 'string', requiresArg: true, describe: 'same as --csv' })
       .option('keys-only', { type: 'boolean', default: false, describe: 'print "db<TAB>key" per key on stdout instead of the summary' })
       .option('min-bytes', { type: 'number', describe: 'per-key outputs (--csv, --keys-only) list only keys of at least N serialized bytes' })
-      .option('prefix-csv', { type: 'string', describe: 'write every prefix of the tree (and "(no prefix)") as CSV to FILE' })
+      .option('prefix-csv', { type: 'string', requiresArg: true, describe: 'write every prefix of the tree (and "(no prefix)") as CSV to FILE (- for stdout)' })
       .option('partial', { type: 'boolean', default: false, describe: 'several inputs that are knowingly not every shard: missing slots do not fail the run' })
       .option('merge', { type: 'boolean', default: false, describe: 'the inputs are analysis JSON reports (from separate runs): merge them into one report' })
       .option('top', { type: 'number', default: 20, describe: 'length of the top lists (biggest keys, prefixes)' })
