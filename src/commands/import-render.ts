@@ -20,7 +20,8 @@ export interface DryRunView {
   onConflict: ConflictPolicy;
   estimate: number;
   headroom: number | null;
-  fits: boolean;
+  /** How much more memory the import needs than the target has left (0: it fits). */
+  shortBy: number;
   stats: MigrationStats;
   reportPath: string;
 }
@@ -31,7 +32,7 @@ export function renderDryRun(v: DryRunView): void {
   note(`rekey import (DRY RUN, nothing written): ${v.inputName} -> ${v.targetLine}`);
   note(`  keys to import: ${p.keys}${v.resumeSkipped !== null ? ` (${v.resumeSkipped} already done per the ledger)` : ''}; already in the target: ${p.existing} (${v.onConflict === 'skip' ? 'would be skipped' : v.onConflict === 'replace' ? 'would be replaced' : 'the live run would stop at the first'})`);
   note(`  as RESTORE: ${p.restore_verbatim}; RESTORE of converted payloads: ${p.restore_converted}; as commands: ${p.commands}${p.refused ? `; refused: ${p.refused}` : ''}`);
-  note(`  size: ${humanBytes(p.serialized_bytes)} serialized (≈ ${humanBytes(v.estimate)} in memory)` + (v.headroom !== null ? `; headroom ${humanBytes(Math.max(0, v.headroom))}${v.fits ? '' : ' — NOT ENOUGH'}` : '; no maxmemory set'));
+  note(`  size: ${humanBytes(p.serialized_bytes)} serialized, ≈ ${humanBytes(v.estimate)} in memory` + (v.headroom !== null ? `; headroom ${humanBytes(Math.max(0, v.headroom))}${v.shortBy > 0 ? ` — DOES NOT FIT: ${humanBytes(v.shortBy)} short (raise maxmemory or free memory)` : ''}` : '; no maxmemory set'));
   if (stats.unmatchedKeys) note(`  unmatched: ${stats.unmatchedKeys}${stats.unmatchedDropped ? ` (${stats.unmatchedDropped} dropped)` : ' (kept)'}`);
   if (stats.expiredDropped) note(`  expired (would be dropped): ${stats.expiredDropped}`);
   if (stats.collisions) note(collisionLine(stats, 'would be dropped'));
