@@ -102,7 +102,7 @@ export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
     dry_run: true,
     timestamp: started.toISOString(),
     validation: { performed: false, reason: 'dry run' },
-    plan: { ...p, memory, on_conflict: s.onConflict, mode: s.mode, would_fail_on_conflict: s.onConflict === 'fail' && p.existing > 0 },
+    plan: { ...p, errors_by_reason: sink.errors.toJSON(), memory, on_conflict: s.onConflict, mode: s.mode, would_fail_on_conflict: s.onConflict === 'fail' && p.existing > 0 },
     target: targetReport(session),
     input: { path: input.name, format: input.format, gzip: input.gzip },
     ...(resume ? { resume: { ledger: a.resume, hwm: resume.hwm, already_done: resumeCounter.skipped } } : {}),
@@ -111,7 +111,7 @@ export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
   log.log('INFO', `dry run: ${toJson(report.migration_stats)}; plan ${toJson({ ...p, existing_samples: undefined, refused_samples: undefined })}`);
   const reportPath = await ctx.run.finish(report, {
     json: a.json,
-    summary: (reportPath) => renderDryRun({ inputName: input.name, targetLine, plan: p, resumeSkipped: resume ? resumeCounter.skipped : null, onConflict: s.onConflict, estimate, headroom, shortBy, stats, reportPath }),
+    summary: (reportPath) => renderDryRun({ inputName: input.name, targetLine, plan: p, resumeSkipped: resume ? resumeCounter.skipped : null, onConflict: s.onConflict, estimate, headroom, shortBy, stats, errors: sink.errors.list(), reportPath }),
   });
   const problem =
     !memory.fits ||
@@ -288,7 +288,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
   log.log('INFO', `done: ${toJson(report.migration_stats)}`);
   const reportPath = await ctx.run.finish(report, {
     json: a.json,
-    summary: (reportPath) => renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, unanswered, validation, ledgerPath: ledger.path, reportPath }),
+    summary: (reportPath) => renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, unanswered, errors: writer.errors.list(), validation, ledgerPath: ledger.path, reportPath }),
   });
   // Input errors keep their own exit code (2) and anything unexpected stays visible: rethrow (the report,
   // log and ledger are written already).

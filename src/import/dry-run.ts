@@ -19,6 +19,8 @@ import { planKey, targetFlavor, type ImportMode, type PlanContext } from './key-
 import { functionCode, libraryName, type FunctionRecord } from './function-loader.js';
 import { targetHasFunctions } from '../redis/server-versions.js';
 import { dbTablesMemory, estimateKeyMemory } from '../analyze/memory.js';
+import { ErrorTally } from './error-reasons.js';
+import { displayKey } from '../records/printable.js';
 
 class ExistsUnit extends Unit {
   private asked = false;
@@ -97,6 +99,8 @@ export class DryRunSink implements Sink {
   };
   private readonly ctx: PlanContext;
   private received = 0;
+  /** Refusals and failed checks by reason (what the live run would report as errors). */
+  readonly errors = new ErrorTally();
   /** Keys the live run would write, their memory and TTLs per db (keys already there under skip leave). */
   private keysMemory = 0;
   private readonly toWrite = new Map<number, { keys: number; expires: number }>();
@@ -153,6 +157,7 @@ export class DryRunSink implements Sink {
         p.refused++;
         this.notWrittenAt(index);
         this.o.stats.error(db, rec.key, plan.reason);
+        this.errors.add(db, displayKey(rec.key), plan.reason);
         if (p.refused_samples.length < 20) p.refused_samples.push({ db, key: toPrintable(rec.key), reason: plan.reason });
         continue;
       }
@@ -187,6 +192,7 @@ export class DryRunSink implements Sink {
   failed(u: ExistsUnit, message: string): void {
     this.plan.exists_errors++;
     this.o.stats.error(u.db, u.key, `EXISTS: ${message}`);
+    this.errors.add(u.db, displayKey(u.key), `EXISTS: ${message}`);
     this.counted(u, -1);
     this.notWrittenAt(u.index);
   }
