@@ -8,6 +8,7 @@ import type { TargetSession } from '../redis/session.js';
 import type { DryRunPlan } from '../import/dry-run.js';
 import type { ConflictPolicy, WriterCounters } from '../import/restore-writer.js';
 import type { ValidationResult } from '../validate/validate.js';
+import type { ErrorGroup } from '../import/error-reasons.js';
 import { humanBytes, note } from './common.js';
 import { printValidation } from './validate.js';
 
@@ -20,8 +21,11 @@ export interface DryRunView {
   onConflict: ConflictPolicy;
   estimate: number;
   headroom: number | null;
-  fits: boolean;
+  /** How much more memory the import needs than the target has left (0: it fits). */
+  shortBy: number;
   stats: MigrationStats;
+  /** Refusals (and failed EXISTS checks) by reason. */
+  errors: ErrorGroup[];
   reportPath: string;
 }
 
@@ -31,7 +35,8 @@ export function renderDryRun(v: DryRunView): void {
   note(`rekey import (DRY RUN, nothing written): ${v.inputName} -> ${v.targetLine}`);
   note(`  keys to import: ${p.keys}${v.resumeSkipped !== null ? ` (${v.resumeSkipped} already done per the ledger)` : ''}; already in the target: ${p.existing} (${v.onConflict === 'skip' ? 'would be skipped' : v.onConflict === 'replace' ? 'would be replaced' : 'the live run would stop at the first'})`);
   note(`  as RESTORE: ${p.restore_verbatim}; RESTORE of converted payloads: ${p.restore_converted}; as commands: ${p.commands}${p.refused ? `; refused: ${p.refused}` : ''}`);
-  note(`  size: ${humanBytes(p.serialized_bytes)} serialized (≈ ${humanBytes(v.estimate)} in memory)` + (v.headroom !== null ? `; headroom ${humanBytes(Math.max(0, v.headroom))}${v.fits ? '' : ' — NOT ENOUGH'}` : '; no maxmemory set'));
+  errorLines(v.errors, true);
+  note(`  size: ${humanBytes(p.serialized_bytes)} serialized, ≈ ${humanBytes(v.estimate)} in memory` + (v.headroom !== null ? `; headroom ${humanBytes(Math.max(0, v.headroom))}${v.shortBy > 0 ? ` — DOES NOT FIT: ${humanBytes(v.shortBy)} short (raise maxmemory or free memory)` : ''}` : '; no maxmemory set'));
   if (stats.unmatchedKeys) note(`  unmatched: ${stats.unmatchedKeys}${stats.unmatchedDropped ? ` (${stats.unmatchedDropped} dropped)` : ' (kept)'}`);
   if (stats.expiredDropped) note(`  expired (would be dropped): ${stats.expiredDropped}`);
   if (stats.collisions) note(collisionLine(stats, 'would be dropped'));
@@ -57,6 +62,8 @@ export interface LiveView {
   stopped: string | null;
   /** Keys received but not answered when the run stopped (not counted as written). */
   unanswered: number;
+  /** Failed keys by reason. */
+  errors: ErrorGroup[];
   validation: (ValidationResult & { performed: true }) | { performed: false; reason: string };
   ledgerPath: string;
   reportPath: string;
@@ -68,6 +75,7 @@ export function renderLive(v: LiveView): void {
   const written = c.created + c.replaced;
   note(`rekey import: ${v.inputName} -> ${v.display}: ${written} written (${c.created} created${c.replaced ? `, ${c.replaced} replaced` : ''}), ${c.skipped} already there (skipped), ${c.errors} errors in ${v.seconds.toFixed(2)}s`);
   if (v.resumeLedger !== null) note(`  resumed: ${v.resumeSkipped} input keys were already done per ${v.resumeLedger}`);
+  errorLines(v.errors, false);
   if (c.commands || c.restoreConverted) note(`  as RESTORE: ${c.restoreVerbatim}, RESTORE of converted payloads: ${c.restoreConverted}, as commands: ${c.commands}`);
   if (stats.expiredDropped) note(`  expired (dropped): ${stats.expiredDropped}`);
   if (stats.collisions) note(collisionLine(stats, 'dropped'));
@@ -84,6 +92,23 @@ export function renderLive(v: LiveView): void {
   if (v.validation.performed) printValidation(v.validation);
   note(`  ledger: ${v.ledgerPath}`);
   note(`  report: ${v.reportPath}`);
+}
+
+/**
+ * Errors grouped by reason, with a count, a sample key and what to do: one line each instead of a bare
+ * count (the report keeps the per-key list).
+ */
+function errorLines(groups: readonly ErrorGroup[], dry: boolean): void {
+  const verb = dry ? 'would fail' : 'failed';
+  if (groups.length === 0) return;
+  const total = groups.reduce((n, g) => n + g.count, 0);
+  note(`  errors: ${total} keys ${verb}, by reason (per key in the report's error_keys${total > 1000 ? ', the first 1000' : ''}):`);
+  for (const g of groups) {
+    const s = g.sample;
+    const stops = dry && g.reason.repeats ? ' (the live run stops at the first)' : '';
+    note(`    ${g.count} × ${g.reason.label}${stops}${g.reason.hint ? ` — ${g.reason.hint}` : ''}`);
+    note(`        e.g. db ${s.db} ${s.key}: ${s.error}`);
+  }
 }
 
 /** Two input keys landed on one (db, name): the later ones are not written; the report names them. */

@@ -18,7 +18,7 @@ import { liveSourceOptions } from '../sources/redis-source-cli.js';
 import { TargetConnectionError } from '../redis/connect.js';
 import type { TargetSpec } from '../redis/endpoint.js';
 import { countTargetKeys, type TargetSession } from '../redis/session.js';
-import { ConflictError, InterruptedError, TargetWriter, TooManyErrorsError } from '../import/restore-writer.js';
+import { ConflictError, InterruptedError, RepeatingError, TargetWriter, TooManyErrorsError } from '../import/restore-writer.js';
 import { DryRunSink } from '../import/dry-run.js';
 import { LedgerWriteError, LedgerWriter, mayHaveBeenSent, type LedgerHeader, type ResumeState } from '../import/ledger.js';
 import type { TargetInfo } from '../redis/server-info.js';
@@ -80,16 +80,19 @@ export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
   }
   await transport.close();
   const p = sink.plan;
-  const estimate = p.serialized_bytes * 2;
+  // analyze's memory model (the same figure `rekey analyze` shows), not a multiple of the RDB size.
+  const estimate = p.memory_bytes;
   const headroom = session.maxmemory > 0 ? session.maxmemory - session.usedMemory : null;
+  const shortBy = headroom === null ? 0 : Math.max(0, estimate - headroom);
   const memory = {
     maxmemory: session.maxmemory,
     used_memory: session.usedMemory,
     headroom,
     estimated_bytes: estimate,
-    fits: headroom === null ? true : estimate <= headroom,
+    fits: shortBy === 0,
+    ...(shortBy > 0 ? { short_by: shortBy } : {}),
   };
-  if (!memory.fits) log.log('WARN', `the estimated size (${humanBytes(estimate)}) exceeds the target's memory headroom (${humanBytes(headroom!)})`);
+  if (!memory.fits) log.log('ERROR', `the estimated memory (${humanBytes(estimate)}) exceeds the target's headroom (${humanBytes(Math.max(0, headroom!))}) by ${humanBytes(shortBy)}`);
   const seconds = (Date.now() - started.getTime()) / 1000;
   const report = {
     migration_stats: stats.toJSON(),
@@ -99,7 +102,7 @@ export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
     dry_run: true,
     timestamp: started.toISOString(),
     validation: { performed: false, reason: 'dry run' },
-    plan: { ...p, memory, on_conflict: s.onConflict, mode: s.mode, would_fail_on_conflict: s.onConflict === 'fail' && p.existing > 0 },
+    plan: { ...p, errors_by_reason: sink.errors.toJSON(), memory, on_conflict: s.onConflict, mode: s.mode, would_fail_on_conflict: s.onConflict === 'fail' && p.existing > 0 },
     target: targetReport(session),
     input: { path: input.name, format: input.format, gzip: input.gzip },
     ...(resume ? { resume: { ledger: a.resume, hwm: resume.hwm, already_done: resumeCounter.skipped } } : {}),
@@ -108,9 +111,10 @@ export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
   log.log('INFO', `dry run: ${toJson(report.migration_stats)}; plan ${toJson({ ...p, existing_samples: undefined, refused_samples: undefined })}`);
   const reportPath = await ctx.run.finish(report, {
     json: a.json,
-    summary: (reportPath) => renderDryRun({ inputName: input.name, targetLine, plan: p, resumeSkipped: resume ? resumeCounter.skipped : null, onConflict: s.onConflict, estimate, headroom, fits: memory.fits, stats, reportPath }),
+    summary: (reportPath) => renderDryRun({ inputName: input.name, targetLine, plan: p, resumeSkipped: resume ? resumeCounter.skipped : null, onConflict: s.onConflict, estimate, headroom, shortBy, stats, errors: sink.errors.list(), reportPath }),
   });
   const problem =
+    !memory.fits ||
     stats.migrationErrors > 0 ||
     (s.onConflict === 'fail' && (p.existing > 0 || p.functions.already_there > 0)) ||
     (p.functions.cannot_import > 0 && a.lossy !== true) ||
@@ -253,6 +257,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
       replaced: c.replaced,
       skipped_existing: c.skipped,
       errors: c.errors,
+      errors_by_reason: writer.errors.toJSON(),
       empty_collections_dropped: c.empty,
       uncertain_after_resume: c.uncertain,
       via_restore: c.restoreVerbatim,
@@ -283,13 +288,13 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
   log.log('INFO', `done: ${toJson(report.migration_stats)}`);
   const reportPath = await ctx.run.finish(report, {
     json: a.json,
-    summary: (reportPath) => renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, unanswered, validation, ledgerPath: ledger.path, reportPath }),
+    summary: (reportPath) => renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, unanswered, errors: writer.errors.list(), validation, ledgerPath: ledger.path, reportPath }),
   });
   // Input errors keep their own exit code (2) and anything unexpected stays visible: rethrow (the report,
   // log and ledger are written already).
   // A ledger that cannot be written is an environment fault like bad input: exit 2, with report and log.
   if (failure instanceof LedgerWriteError) return { exitCode: EXIT_BAD_INPUT, reportPath, ledgerPath: ledger.path, report };
-  if (failure && !(failure instanceof ConflictError || failure instanceof TooManyErrorsError || failure instanceof CollisionError || isConnectionLoss(failure))) throw failure;
+  if (failure && !(failure instanceof ConflictError || failure instanceof TooManyErrorsError || failure instanceof RepeatingError || failure instanceof CollisionError || isConnectionLoss(failure))) throw failure;
   const fnProblem = writer.functions.errors > 0 || (writer.functions.lost > 0 && a.lossy !== true);
   const problem = failure !== null || stats.migrationErrors > 0 || fnProblem || (validation.performed && validation.mismatched > 0) || collisionsDropKeys(ctx);
   return { exitCode: problem ? EXIT_PROBLEM : EXIT_OK, reportPath, ledgerPath: ledger.path, report };

@@ -191,7 +191,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       .option('request-timeout', { type: 'number', default: 60000, describe: 'ms without any reply before a connection is given up (the run stops, resumable; 0: wait forever)' })
       .option('ledger', { type: 'string', describe: 'write the ledger here (default: <out-dir>/migration_ledger_<stamp>.jsonl)' })
       .option('resume', { type: 'string', describe: 'continue the run recorded in this ledger (migration_ledger_*.jsonl)' })
-      .option('max-errors', { type: 'number', describe: 'stop after this many errors (default: unlimited)' })
+      .option('max-errors', { type: 'number', describe: 'stop after this many errors (default: at the first error every later key would repeat — OOM, READONLY, NOPERM, a db a cluster refuses, a missing module — and never for others)' })
       .option('chunk', { type: 'number', default: 1000, describe: 'command mode: elements per variadic command' }) as unknown as Argv<ImportArgs>,
   handler: async (a: ArgumentsCamelCase<ImportArgs>) => {
     process.exitCode = await runImport(a);

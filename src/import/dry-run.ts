@@ -18,6 +18,9 @@ import type { ConflictPolicy } from './restore-writer.js';
 import { planKey, targetFlavor, type ImportMode, type PlanContext } from './key-plan.js';
 import { functionCode, libraryName, type FunctionRecord } from './function-loader.js';
 import { targetHasFunctions } from '../redis/server-versions.js';
+import { dbTablesMemory, estimateKeyMemory } from '../analyze/memory.js';
+import { ErrorTally } from './error-reasons.js';
+import { displayKey } from '../records/printable.js';
 
 class ExistsUnit extends Unit {
   private asked = false;
@@ -27,6 +30,9 @@ class ExistsUnit extends Unit {
     key: Buffer,
     slot: number,
     readonly index: number,
+    /** What the key would take in the target's memory (analyze's model), and whether it has a TTL. */
+    readonly memory: number,
+    readonly ttl: boolean,
   ) {
     super(db, key, slot);
     this.bytes = key.length + 32;
@@ -73,8 +79,13 @@ export interface DryRunPlan {
   /** Keys the live run would refuse (db > 0 on a cluster, db beyond `databases`, no possible RESTORE in restore mode). */
   refused: number;
   refused_samples: Array<{ db: number; key: unknown; reason: string }>;
-  /** Key + serialized value bytes (the RDB form; memory use on the target is typically 1.5–3×). */
+  /** Key + serialized value bytes (the RDB form). */
   serialized_bytes: number;
+  /**
+   * What the keys the live run would write take in the target's memory: analyze's per-key model
+   * (estimateKeyMemory) plus each db's keyspace and expires bucket arrays (dbTablesMemory).
+   */
+  memory_bytes: number;
   by_db: Record<string, number>;
   exists_errors: number;
   /** Function libraries in the input: would load, already in the target, cannot be imported (no functions). */
@@ -84,10 +95,15 @@ export interface DryRunPlan {
 export class DryRunSink implements Sink {
   readonly plan: DryRunPlan = {
     keys: 0, existing: 0, existing_samples: [], restore_verbatim: 0, restore_converted: 0, commands: 0,
-    refused: 0, refused_samples: [], serialized_bytes: 0, by_db: {}, exists_errors: 0, functions: { libraries: 0, would_load: 0, already_there: 0, cannot_import: 0 },
+    refused: 0, refused_samples: [], serialized_bytes: 0, memory_bytes: 0, by_db: {}, exists_errors: 0, functions: { libraries: 0, would_load: 0, already_there: 0, cannot_import: 0 },
   };
   private readonly ctx: PlanContext;
   private received = 0;
+  /** Refusals and failed checks by reason (what the live run would report as errors). */
+  readonly errors = new ErrorTally();
+  /** Keys the live run would write, their memory and TTLs per db (keys already there under skip leave). */
+  private keysMemory = 0;
+  private readonly toWrite = new Map<number, { keys: number; expires: number }>();
   /** Indices (< 1000) of records that the live run would not write (existing under skip, refused). */
   readonly notWritten = new Set<number>();
 
@@ -141,13 +157,15 @@ export class DryRunSink implements Sink {
         p.refused++;
         this.notWrittenAt(index);
         this.o.stats.error(db, rec.key, plan.reason);
+        this.errors.add(db, displayKey(rec.key), plan.reason);
         if (p.refused_samples.length < 20) p.refused_samples.push({ db, key: toPrintable(rec.key), reason: plan.reason });
         continue;
       }
       if (plan.kind === 'verbatim') p.restore_verbatim++;
       else if (plan.kind === 'converted') p.restore_converted++;
       else p.commands++;
-      const u = new ExistsUnit(this, db, rec.key, t.cluster ? keySlot(rec.key) : 0, index);
+      const u = new ExistsUnit(this, db, rec.key, t.cluster ? keySlot(rec.key) : 0, index, estimateKeyMemory(rec).total, rec.expireAtMs !== null);
+      this.counted(u, 1);
       const w = t.submit(u);
       if (w) await w;
     }
@@ -165,6 +183,7 @@ export class DryRunSink implements Sink {
     p.existing++;
     if (p.existing_samples.length < 20) p.existing_samples.push({ db: u.db, key: toPrintable(u.key) });
     if (this.o.onConflict !== 'replace') {
+      this.counted(u, -1);
       this.notWrittenAt(u.index);
       this.o.stats.skippedExisting++;
     }
@@ -173,11 +192,25 @@ export class DryRunSink implements Sink {
   failed(u: ExistsUnit, message: string): void {
     this.plan.exists_errors++;
     this.o.stats.error(u.db, u.key, `EXISTS: ${message}`);
+    this.errors.add(u.db, displayKey(u.key), `EXISTS: ${message}`);
+    this.counted(u, -1);
     this.notWrittenAt(u.index);
+  }
+
+  /** Add (+1) or take back (-1) a key the live run would write. */
+  private counted(u: ExistsUnit, sign: 1 | -1): void {
+    this.keysMemory += sign * u.memory;
+    let d = this.toWrite.get(u.db);
+    if (!d) this.toWrite.set(u.db, (d = { keys: 0, expires: 0 }));
+    d.keys += sign;
+    if (u.ttl) d.expires += sign;
   }
 
   async close(): Promise<void> {
     await this.o.transport.whenIdle();
+    let tables = 0;
+    for (const d of this.toWrite.values()) tables += dbTablesMemory(d.keys, d.expires);
+    this.plan.memory_bytes = this.keysMemory + tables;
   }
 
   async abort(): Promise<void> {

@@ -23,6 +23,7 @@ import { ACK_REPLACED, ACK_UNCERTAIN, type LedgerWriter } from './ledger.js';
 import { keySlot } from '../redis/slot.js';
 import { buildValueCommands, isEmptyCollection } from './command-writer.js';
 import { AckWindow } from './ack-window.js';
+import { ErrorTally } from './error-reasons.js';
 import { loadFunction, newFunctionCounters, type FunctionCounters } from './function-loader.js';
 import { targetHasFunctions } from '../redis/server-versions.js';
 import { footerVersion, isVerbatim, planKey, targetFlavor, type ImportMode, type PlanContext } from './key-plan.js';
@@ -259,6 +260,11 @@ export class TooManyErrorsError extends Error {
   override readonly name = 'TooManyErrorsError';
 }
 
+/** An error every later key would hit too (OOM, READONLY, NOPERM, db refused by a cluster, module missing). */
+export class RepeatingError extends Error {
+  override readonly name = 'RepeatingError';
+}
+
 /**
  * The fast path: verbatim RESTOREs of many keys answered as one pending operation (no per-key objects).
  * Anything but OK / BUSYKEY for a key (redirects, retries, refusals) hands that key to a KeyUnit.
@@ -322,6 +328,8 @@ export class TargetWriter implements Sink {
    */
   private readonly written = new Set<number>();
   private readonly acks = new AckWindow();
+  /** Errors by reason (the screen's grouping; exact counts). */
+  readonly errors = new ErrorTally();
   private stop: Error | null = null;
   /** The shared per-key decision (restoreOk turns false once the target refused RESTORE). */
   private readonly ctx: PlanContext;
@@ -546,14 +554,28 @@ export class TargetWriter implements Sink {
     return c.keys - c.created - c.replaced - c.skipped - c.errors - c.empty;
   }
 
-  private keyError(db: number, rec: KeyRecord, message: string): void {
+  /** Count a failed key; true when it stopped the run as an error every later key would repeat. */
+  private keyError(db: number, rec: KeyRecord, message: string): boolean {
     this.counters.errors++;
     const msg = this.scrub(message);
     this.o.stats.error(db, rec.key, msg);
-    this.o.log.log('ERROR', `db ${db} ${displayKey(rec.key)}: ${msg}`);
-    if (this.o.maxErrors !== null && this.counters.errors >= this.o.maxErrors && !this.stop) {
-      this.stop = new TooManyErrorsError(`${this.o.maxErrors} errors (--max-errors): stopped`);
+    const name = displayKey(rec.key);
+    this.o.log.log('ERROR', `db ${db} ${name}: ${msg}`);
+    const reason = this.errors.add(db, name, msg);
+    if (this.stop) return false;
+    if (this.o.maxErrors !== null) {
+      if (this.counters.errors >= this.o.maxErrors) this.stop = new TooManyErrorsError(`${this.o.maxErrors} errors (--max-errors): stopped`);
+      return false;
     }
+    // Without an error budget (--max-errors), trying every other key would only pile up the same refusal.
+    if (!reason.repeats) return false;
+    this.stop = new RepeatingError(`${reason.label} (db ${db} ${name}: ${msg})${reason.hint ? `; ${reason.hint}` : ''}`);
+    return true;
+  }
+
+  /** Errors after a stop are not counted and their keys stay in flight (--resume retries them). */
+  private errorsClosed(): boolean {
+    return (this.o.maxErrors !== null && this.counters.errors >= this.o.maxErrors) || this.stop instanceof RepeatingError;
   }
 
   /** Called once per KeyUnit when it finished. */
@@ -571,7 +593,7 @@ export class TargetWriter implements Sink {
     const c = this.counters;
     // --max-errors N stops at exactly N: a failure of a key still in flight after that is neither counted
     // nor marked done, so abort() records it in flight and --resume retries it.
-    if ((o.kind === 'error' || o.kind === 'conflict') && this.o.maxErrors !== null && c.errors >= this.o.maxErrors) return;
+    if ((o.kind === 'error' || o.kind === 'conflict') && this.errorsClosed()) return;
     const ledger = this.o.ledger;
     const key = rec.key;
     switch (o.kind) {
@@ -608,7 +630,8 @@ export class TargetWriter implements Sink {
         if (!this.stop) this.stop = new ConflictError(`db ${db} ${displayKey(key)} exists in the target (--on-conflict fail): stopped`);
         break;
       case 'error':
-        this.keyError(db, rec, o.message);
+        // The key that stopped the run is not done: the ledger keeps it in flight and --resume retries it.
+        if (this.keyError(db, rec, o.message)) return;
         break;
     }
     const mark = this.acks.done(seq);
