@@ -20,7 +20,7 @@ import { TargetConnectionError } from '../redis/connect.js';
 import type { TargetSpec } from '../redis/endpoint.js';
 import type { TargetInfo } from '../redis/server-info.js';
 import { probeTarget } from '../redis/session.js';
-import { ValidateSink, type ValidationResult } from '../validate/validate.js';
+import { ValidateSink, type MismatchKind, type ValidationResult } from '../validate/validate.js';
 import { displayKey } from '../records/printable.js';
 import { findImportOutcome, type ImportOutcome } from '../validate/import-outcome.js';
 
@@ -64,6 +64,10 @@ export interface ValidateInputOptions {
   stats?: MigrationStats;
   ignoreFieldTtls?: boolean;
   outcome?: ImportOutcome | null;
+  /** Skip the SCAN for unexplained keys. */
+  noScan?: boolean;
+  only?: (db: number, key: Buffer) => boolean;
+  onDiffer?: (kind: MismatchKind, db: number, key: Buffer) => void;
   /** Called with the sink once it exists (progress reads its counters). */
   onSink?: (sink: ValidateSink) => void;
 }
@@ -82,6 +86,9 @@ export async function validateInput(o: ValidateInputOptions): Promise<Validation
     log: o.log,
     ...(o.ignoreFieldTtls ? { ignoreFieldTtls: true } : {}),
     ...(o.outcome ? { outcome: o.outcome } : {}),
+    ...(o.noScan ? { noScan: true } : {}),
+    ...(o.only ? { only: o.only } : {}),
+    ...(o.onDiffer ? { onDiffer: o.onDiffer } : {}),
   });
   o.onSink?.(sink);
   const inner = new DigestKeyGuard();

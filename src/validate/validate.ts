@@ -103,6 +103,10 @@ export interface ValidateOptions {
   ignoreFieldTtls?: boolean;
   /** What the import did per key (its ledger/report): a refused key is "not imported", not a mismatch. */
   outcome?: ImportOutcome | null;
+  /** Compare only the keys (target db, name) this accepts; the others are not expected at all (rollback). */
+  only?: (db: number, key: Buffer) => boolean;
+  /** Told about every key found different (any mismatch kind but 'unexplained'). */
+  onDiffer?: (kind: MismatchKind, db: number, key: Buffer) => void;
 }
 
 const BIG_ELEMENTS = 10_000;
@@ -169,6 +173,7 @@ export class ValidateSink implements Sink {
     for (const rec of records) {
       if (rec.kind !== 'key') continue;
       const db = this.o.toDb ?? rec.db;
+      if (this.o.only && !this.o.only(db, rec.key)) continue;
       this.expected.add(db, rec.key);
       this.dbs.add(db);
       this.result.expected_keys++;
@@ -205,6 +210,7 @@ export class ValidateSink implements Sink {
 
   private mismatch(kind: MismatchKind, db: number, key: Buffer, detail: string): void {
     const r = this.result;
+    if (kind !== 'unexplained') this.o.onDiffer?.(kind, db, key);
     r.mismatched++;
     if (kind === 'missing') r.missing++;
     else if (kind === 'type') r.type_mismatch++;
