@@ -13,6 +13,7 @@ import { readLedger } from '../import/ledger.js';
 import { ReplyError, type Reply } from '../redis/resp-socket.js';
 import { Unit, type Transport } from '../redis/transport.js';
 import { keySlot } from '../redis/slot.js';
+import { changedSinceImport, changeId, type ChangeCheck } from '../validate/changed-since.js';
 
 export interface RollbackArgs {
   ledger: string;
@@ -25,6 +26,8 @@ export interface RollbackArgs {
   pipeline?: number;
   'out-dir'?: string;
   json?: boolean;
+  /** Delete created keys even when they changed since the import (or when that cannot be checked). */
+  force?: boolean;
 }
 
 export interface RollbackResult {
@@ -40,6 +43,14 @@ export interface RollbackResult {
   uncertain_left: number;
   /** Keys the run overwrote (--on-conflict replace): they existed before, so they are left (their old value is gone). */
   replaced_left: number;
+  /** Created keys whose value changed since the import: left alone unless --force. */
+  changed_left: number;
+  /** Changed since the import, deleted all the same (--force). */
+  changed_deleted: number;
+  changed_samples: Array<{ db: number; key: unknown; kind: string }>;
+  /** Whether the target's values were compared with what the import wrote (false: why not). */
+  changes_checked: boolean;
+  changes_unchecked_reason?: string;
   errors: number;
   error_samples: Array<{ db: number; key: unknown; error: string }>;
   runs: number;
@@ -77,10 +88,17 @@ class KeyCommandUnit extends Unit {
 }
 
 /** Delete exactly the keys a ledger lists as created (a dry run unless `live`). */
-export async function rollbackLedger(t: Transport, ledgerPath: string, o: { live: boolean; includeUncertain: boolean; log: OperationLog }): Promise<RollbackResult> {
+export async function rollbackLedger(
+  t: Transport,
+  ledgerPath: string,
+  o: { live: boolean; includeUncertain: boolean; log: OperationLog; changes?: ChangeCheck; force?: boolean },
+): Promise<RollbackResult> {
   const started = Date.now();
+  const changes = o.changes ?? null;
   const r: RollbackResult = {
     ledger: ledgerPath, dry_run: !o.live, created_keys: 0, deleted: 0, already_gone: 0, uncertain_left: 0, replaced_left: 0,
+    changed_left: 0, changed_deleted: 0, changed_samples: [], changes_checked: changes?.checked === true,
+    ...(changes && !changes.checked ? { changes_unchecked_reason: changes.reason } : {}),
     errors: 0, error_samples: [], runs: 0, ledger_complete: false, seconds: 0,
   };
   for await (const l of readLedger(ledgerPath)) {
@@ -109,6 +127,16 @@ export async function rollbackLedger(t: Transport, ledgerPath: string, o: { live
       r.errors++;
       if (r.error_samples.length < 100) r.error_samples.push({ db: a.db, key: toPrintable(a.key), error: 'a cluster has only db 0' });
       continue;
+    }
+    if (changes?.checked && changes.changed.has(changeId(a.db, a.key))) {
+      if (r.changed_samples.length < 100) {
+        r.changed_samples.push({ db: a.db, key: toPrintable(a.key), kind: changes.samples.find((x) => x.db === a.db && x.key.equals(a.key))?.kind ?? 'value' });
+      }
+      if (!o.force) {
+        r.changed_left++;
+        continue;
+      }
+      r.changed_deleted++;
     }
     const unit = new KeyCommandUnit(o.live ? 'DEL' : 'EXISTS', a.db, a.key, t.cluster ? keySlot(a.key) : 0, (reply) => {
       if (reply instanceof ReplyError) {
@@ -163,9 +191,24 @@ export async function runRollback(a: RollbackArgs, hooks: { confirm?: (q: string
     run.say(run.message(e));
     return EXIT_PROBLEM;
   }
+  // Keys changed since the import are not ours to delete any more: compare before touching anything.
+  const includeUncertain = a['include-uncertain'] === true;
+  let changes: ChangeCheck;
+  try {
+    changes = await changedSinceImport({ ledger: a.ledger, header, includeUncertain, session, log });
+  } catch (e) {
+    changes = { checked: false, reason: run.message(e) };
+  }
+  if (!changes.checked) {
+    log.log('WARN', `rollback: cannot tell which keys changed since the import: ${changes.reason}`);
+    if (live && !a.force) {
+      t.destroy();
+      return run.fail(`cannot tell which keys changed since the import: ${changes.reason}; nothing deleted (--force deletes every key the import created all the same)`, EXIT_PROBLEM);
+    }
+  }
   let r: RollbackResult;
   try {
-    r = await rollbackLedger(t, a.ledger, { live, includeUncertain: a['include-uncertain'] === true, log });
+    r = await rollbackLedger(t, a.ledger, { live, includeUncertain, log, changes, force: a.force === true });
   } catch (e) {
     t.destroy();
     await run.abandon(e);
@@ -181,12 +224,19 @@ export async function runRollback(a: RollbackArgs, hooks: { confirm?: (q: string
     note(`  keys the run created: ${r.created_keys}; ${live ? 'deleted' : 'still present'}: ${r.deleted}; already gone: ${r.already_gone}`);
     if (r.uncertain_left) note(`  left alone (creation uncertain after a resume; --include-uncertain deletes them): ${r.uncertain_left}`);
     if (r.replaced_left) note(`  left alone (existed before and were replaced; the old values are not recoverable): ${r.replaced_left}`);
+    if (r.changed_left) {
+      note(`  WARNING: left alone (changed since the import; --force deletes them): ${r.changed_left}`);
+      for (const c of r.changed_samples.slice(0, 10)) note(`    db ${c.db} ${typeof c.key === 'string' ? c.key : JSON.stringify(c.key)}: ${c.kind} differs from what the import wrote`);
+    }
+    if (r.changed_deleted) note(`  WARNING: deleted although changed since the import (--force): ${r.changed_deleted}`);
+    if (!r.changes_checked) note(`  WARNING: not checked for changes since the import (${r.changes_unchecked_reason ?? 'unknown'})`);
     if (r.errors) note(`  errors: ${r.errors}`);
     if (!r.ledger_complete) note('  note: the ledger does not end with a complete run');
     note(`  report: ${path}`);
     if (!live) note('  run again with --live to delete');
   } });
-  return r.errors > 0 ? EXIT_PROBLEM : EXIT_OK;
+  // Keys left because they changed are the operator's to decide: exit 1 so a script notices.
+  return r.errors > 0 || r.changed_left > 0 ? EXIT_PROBLEM : EXIT_OK;
 }
 
 export const rollbackCommand: CommandModule<object, RollbackArgs> = {
@@ -195,6 +245,7 @@ export const rollbackCommand: CommandModule<object, RollbackArgs> = {
   builder: (y: Argv) =>
     withOutput(withLive(withTarget(y, { toDb: false }), 'delete'))
       .positional('ledger', { type: 'string', demandOption: true, describe: 'migration_ledger_*.jsonl of the import' })
+      .option('force', { type: 'boolean', default: false, describe: 'also delete created keys that changed since the import (or when that cannot be checked)' })
       .option('include-uncertain', { type: 'boolean', default: false, describe: 'also delete keys whose creation is uncertain (resumed runs)' })
       .option('pipeline', { type: 'number', default: DEFAULTS.pipeline.rollback, describe: 'keys in flight per connection' }) as unknown as Argv<RollbackArgs>,
   handler: async (a: ArgumentsCamelCase<RollbackArgs>) => {

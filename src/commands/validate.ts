@@ -7,6 +7,8 @@ import { runPipeline } from '../pipeline/run.js';
 import { MigrationStats } from '../pipeline/stats.js';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import type { KeyFilter } from '../pipeline/filters.js';
+import { decideKey } from '../pipeline/key-decision.js';
+import type { KeyRecord } from '../records/types.js';
 import { toJson, type OperationLog } from '../report/files.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { filterFrom, note, nowFrom, withCommon, type CommonArgs } from './common.js';
@@ -18,7 +20,7 @@ import { TargetConnectionError } from '../redis/connect.js';
 import type { TargetSpec } from '../redis/endpoint.js';
 import type { TargetInfo } from '../redis/server-info.js';
 import { probeTarget } from '../redis/session.js';
-import { ValidateSink, type ValidationResult } from '../validate/validate.js';
+import { ValidateSink, type MismatchKind, type ValidationResult } from '../validate/validate.js';
 import { displayKey } from '../records/printable.js';
 import { findImportOutcome, type ImportOutcome } from '../validate/import-outcome.js';
 
@@ -62,6 +64,10 @@ export interface ValidateInputOptions {
   stats?: MigrationStats;
   ignoreFieldTtls?: boolean;
   outcome?: ImportOutcome | null;
+  /** Skip the SCAN for unexplained keys. */
+  noScan?: boolean;
+  only?: (db: number, key: Buffer) => boolean;
+  onDiffer?: (kind: MismatchKind, db: number, key: Buffer) => void;
   /** Called with the sink once it exists (progress reads its counters). */
   onSink?: (sink: ValidateSink) => void;
 }
@@ -80,13 +86,16 @@ export async function validateInput(o: ValidateInputOptions): Promise<Validation
     log: o.log,
     ...(o.ignoreFieldTtls ? { ignoreFieldTtls: true } : {}),
     ...(o.outcome ? { outcome: o.outcome } : {}),
+    ...(o.noScan ? { noScan: true } : {}),
+    ...(o.only ? { only: o.only } : {}),
+    ...(o.onDiffer ? { onDiffer: o.onDiffer } : {}),
   });
   o.onSink?.(sink);
   const inner = new DigestKeyGuard();
   const toDb = o.toDb;
   const stats = o.stats ?? new MigrationStats();
   await runPipeline(o.input.batches, {
-    filter: o.filter,
+    filter: excludingFilter(o, sink),
     rules: o.rules,
     // unmatched: error means those keys were refused, so they are not expected in the target
     unmatched: o.unmatched === 'error' ? 'drop' : o.unmatched,
@@ -101,6 +110,31 @@ export async function validateInput(o: ValidateInputOptions): Promise<Validation
   sink.result.collisions = stats.collisions;
   sink.result.collision_keys = stats.collisionKeys.slice(0, 100);
   return sink.result;
+}
+
+/**
+ * The command's filter, telling the sink about every key it leaves out — filtered, or no rule matching
+ * under `unmatched: drop|error` — under the name(s) it would have in the target (its own, and the rules'
+ * new one), so a copy of it there is not an "unexplained" key. Null when nothing is left out.
+ */
+function excludingFilter(o: ValidateInputOptions, sink: ValidateSink): KeyFilter | null {
+  const { filter, rules } = o;
+  const dropsUnmatched = rules !== null && o.unmatched !== 'keep';
+  if (filter === null && !dropsUnmatched) return null;
+  const leaveOut = (rec: KeyRecord): void => {
+    sink.exclude(rec.db, rec.key);
+    const d = decideKey(rec, { rules, unmatched: 'keep', dropExpired: false, now: o.now });
+    if (d.kind === 'keep' && (d.renamed || d.db !== rec.db)) sink.exclude(d.db, d.key);
+  };
+  return (rec) => {
+    if (filter !== null && !filter(rec)) {
+      leaveOut(rec);
+      return false;
+    }
+    // The pipeline drops these next (the same classification): record their names first.
+    if (dropsUnmatched && rules.classify(rec.key, rec.type, rec.db) === null) leaveOut(rec);
+    return true;
+  };
 }
 
 function checkArgs(a: ValidateArgs): { sample: number; tolerance: number } {
@@ -135,6 +169,7 @@ export function validationLines(v: ValidationResult, listed = 10): string[] {
   if (v.read_errors) say(`    read errors: ${v.read_errors}`);
   if (v.unexplained_keys) say(`    keys under the new names the input does not explain: ${v.unexplained_keys}`);
   if (v.other_keys_in_target) say(`    other keys in the target (not from this input): ${v.other_keys_in_target}`);
+  if (v.excluded_in_target) say(`    target keys of input keys left out (filters, unmatched: drop; not counted): ${v.excluded_in_target}`);
   if (v.expired_meanwhile) say(`    expired since (not counted): ${v.expired_meanwhile}`);
   if (v.collisions) {
     say(`    collisions (renamed onto a name an earlier key took; not imported, not compared): ${v.collisions}`);

@@ -49,6 +49,11 @@ export interface ValidationResult {
   /** Other target keys, in the dbs written to, that the input does not explain (not counted as mismatches). */
   other_keys_in_target: number;
   other_key_samples: unknown[];
+  /**
+   * Target keys that input keys left out of this validation would take (--db/--match/--type/regex
+   * filters, or `unmatched: drop`): explained, not counted as unexplained or other keys.
+   */
+  excluded_in_target: number;
   /** Gone from the target because their TTL ran out meanwhile (not mismatches). */
   expired_meanwhile: number;
   /** Empty collections in the input (Redis cannot hold them; not mismatches). */
@@ -98,6 +103,10 @@ export interface ValidateOptions {
   ignoreFieldTtls?: boolean;
   /** What the import did per key (its ledger/report): a refused key is "not imported", not a mismatch. */
   outcome?: ImportOutcome | null;
+  /** Compare only the keys (target db, name) this accepts; the others are not expected at all (rollback). */
+  only?: (db: number, key: Buffer) => boolean;
+  /** Told about every key found different (any mismatch kind but 'unexplained'). */
+  onDiffer?: (kind: MismatchKind, db: number, key: Buffer) => void;
 }
 
 const BIG_ELEMENTS = 10_000;
@@ -108,6 +117,8 @@ const SIDES = ['input', 'target'] as const;
 export class ValidateSink implements Sink {
   readonly result: ValidationResult;
   private readonly expected = new DigestKeyGuard();
+  /** Names (db, key) that input keys excluded from the comparison map to: the scan does not count them. */
+  private readonly excluded = new DigestKeyGuard();
   private readonly dbs = new Set<number>();
   private readonly clients = new Map<number, Redis>();
   private readonly connecting = new Map<number, Promise<Redis>>();
@@ -131,7 +142,7 @@ export class ValidateSink implements Sink {
     this.result = {
       expected_keys: 0, checked: 0, sampled_out: 0, matched: 0, mismatched: 0, missing: 0, type_mismatch: 0,
       value_mismatch: 0, ttl_mismatch: 0, read_errors: 0, unexplained_keys: 0, other_keys_in_target: 0,
-      other_key_samples: [], expired_meanwhile: 0, empty_in_input: 0, collisions: 0, collision_keys: [],
+      other_key_samples: [], excluded_in_target: 0, expired_meanwhile: 0, empty_in_input: 0, collisions: 0, collision_keys: [],
       not_imported: 0, not_imported_keys: [], import_outcome: o.outcome ? o.outcome.source : null, digest_compared: 0,
       ttl_tolerance_ms: o.ttlTolerance, sample: o.sample, mismatches: [], mismatches_listed: 0, seconds: 0,
     };
@@ -162,6 +173,7 @@ export class ValidateSink implements Sink {
     for (const rec of records) {
       if (rec.kind !== 'key') continue;
       const db = this.o.toDb ?? rec.db;
+      if (this.o.only && !this.o.only(db, rec.key)) continue;
       this.expected.add(db, rec.key);
       this.dbs.add(db);
       this.result.expected_keys++;
@@ -191,8 +203,14 @@ export class ValidateSink implements Sink {
     if (r.not_imported <= 100) this.o.log?.log('WARN', `validate: db ${db} ${displayKey(key)}: not imported: ${why} (${detail})`);
   }
 
+  /** An input key left out by the filters or by `unmatched: drop`: its name in the target is explained. */
+  exclude(db: number, key: Buffer): void {
+    this.excluded.add(this.o.toDb ?? db, key);
+  }
+
   private mismatch(kind: MismatchKind, db: number, key: Buffer, detail: string): void {
     const r = this.result;
+    if (kind !== 'unexplained') this.o.onDiffer?.(kind, db, key);
     r.mismatched++;
     if (kind === 'missing') r.missing++;
     else if (kind === 'type') r.type_mismatch++;
@@ -318,6 +336,10 @@ export class ValidateSink implements Sink {
   private async scanTarget(): Promise<void> {
     const visit = (db: number, key: Buffer): void => {
       if (!this.expected.add(db, key)) {
+        if (this.excluded.add(db, key)) {
+          this.result.excluded_in_target++;
+          return;
+        }
         const latin = key.toString('latin1');
         if (this.patterns.some((p) => p.test(latin))) {
           this.mismatch('unexplained', db, key, 'under a new name the rules produce, but no input key maps to it');
