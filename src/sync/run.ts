@@ -16,6 +16,7 @@ import { importSnapshot, openLink, parseSourceUrl, parseTargetUrl, tlsOptions, R
 import { CommandTable } from './key-specs.js';
 import { ReplicaLink, type SyncStart } from './replica-link.js';
 import { SyncStatus } from './status.js';
+import { serveStatus } from './status-server.js';
 import { StreamApplier } from './stream-applier.js';
 import { clearMarker, DEFAULT_MARKER_KEY, marker, readMarker, type MarkerValue } from './target-marker.js';
 
@@ -38,6 +39,8 @@ export interface SyncOptions {
   /** Commands applied per target round trip at most. */
   batch?: number;
   json?: boolean;
+  /** Serve GET /status (JSON) on 127.0.0.1 at this port (0: any free port, logged). */
+  statusPort?: number;
   /** Where messages go (default: stderr). */
   say?: (line: string) => void;
   /** Library use and tests: resolve this to stop cleanly (like Ctrl-C). */
@@ -56,8 +59,25 @@ export interface SyncOutcome {
 const ACK_EVERY_MS = 1000;
 const CHECKPOINT_EVERY_MS = 200;
 
+/** The status views that live for the whole run (snapshot included): SIGUSR1 and GET /status. */
 export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
+  const status = new SyncStatus();
   const say = o.say ?? ((l: string) => process.stderr.write(l + '\n'));
+  const server = o.statusPort !== undefined ? await serveStatus(o.statusPort, () => status.toJSON()) : null;
+  if (server) say(`rekey sync: status on http://127.0.0.1:${server.port}/status`);
+  const onUsr1 = (): void => {
+    process.stderr.write(toJson(status.toJSON()) + '\n');
+  };
+  if (o.signals) process.on('SIGUSR1', onUsr1);
+  try {
+    return await sync(o, status, say);
+  } finally {
+    if (o.signals) process.removeListener('SIGUSR1', onUsr1);
+    await server?.close();
+  }
+}
+
+async function sync(o: SyncOptions, status: SyncStatus, say: (line: string) => void): Promise<SyncOutcome> {
   const started = new Date();
   await mkdir(o.outDir, { recursive: true });
   const checkpointPath = o.checkpoint ?? join(o.outDir, 'rekey-sync.checkpoint.json');
@@ -67,7 +87,6 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
   const rules = o.rules ? await loadRules(o.rules) : null;
   const unmatched = o.unmatched ?? rules?.unmatched ?? 'keep';
   const toDb = o.toDb ?? targetSpec.db ?? null;
-  const status = new SyncStatus();
   const logLines: string[] = [];
   const log = (level: 'INFO' | 'WARN' | 'ERROR', msg: string): void => {
     const m = scrub(msg);
@@ -244,13 +263,9 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
   };
   void o.stopSignal?.then(() => stop('stop requested'));
   let offInterrupt = (): void => undefined;
-  const onUsr1 = (): void => {
-    process.stderr.write(toJson(status.toJSON()) + '\n');
-  };
   if (o.signals) {
     // the CLI's one interrupt handler (io/interrupt.ts): the first signal stops after the applied batch
     offInterrupt = onInterrupt((signal) => stop(signal === 'SIGINT' ? 'interrupted (SIGINT)' : 'terminated (SIGTERM)'));
-    process.on('SIGUSR1', onUsr1);
   }
   let lastAck = Date.now();
   let lastSave = Date.now();
@@ -318,12 +333,11 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
     clearInterval(pollTimer);
     if (o.signals) {
       offInterrupt();
-      process.removeListener('SIGUSR1', onUsr1);
     }
   }
   await save();
   // A clean stop leaves the target holding only data: the file now has the exact offset.
-  if (!failure) await clearMarker(target, markerDb, markerKey).catch(() => undefined);
+  if (!failure) await clearMarker(target, markerDb, markerKey).catch((e: Error) => log('WARN', `could not remove the marker ${markerKey} from the target: ${e.message}`));
   status.phase = 'stopped';
   link.ack(state.offset);
   link.close();
