@@ -19,6 +19,7 @@ export interface SyncArgs {
   'status-interval'?: number;
   batch?: number;
   'status-port'?: number;
+  'enable-notifications'?: boolean;
   json?: boolean;
 }
 
@@ -36,6 +37,7 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
       .option('on-conflict', { choices: ['skip', 'replace', 'fail'] as const, default: DEFAULTS.onConflict.sync, describe: 'full sync: keys already in the target (the source is the truth: replace)' })
       .option('source-tls-ca', { type: 'string', describe: 'CA certificate file for a rediss:// source (default: --tls-ca)' })
       .option('status-interval', { type: 'number', default: 5, describe: 'seconds between status lines on stderr (0: none); SIGUSR1 prints the JSON status' })
+      .option('enable-notifications', { type: 'boolean', describe: 'a source that refuses PSYNC is followed by SCAN+DUMP and keyspace notifications: let rekey CONFIG SET notify-keyspace-events KA on it (a write to its config, set back at the end)' })
       .option('status-port', { type: 'number', describe: 'serve GET /status (the JSON status) on 127.0.0.1 at this port (0: any free port, printed)' })
       .option('batch', { type: 'number', default: 5000, describe: 'stream commands per target round trip at most' }) as unknown as Argv<SyncArgs>,
   handler: async (a: ArgumentsCamelCase<SyncArgs>) => {
@@ -60,6 +62,7 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
       ...(a['status-interval'] !== undefined ? { statusInterval: a['status-interval'] } : {}),
       ...(a.batch !== undefined ? { batch: a.batch } : {}),
       ...(a['status-port'] !== undefined ? { statusPort: a['status-port'] } : {}),
+      enableNotifications: a['enable-notifications'] === true,
       json: a.json === true,
       signals: true,
     });
