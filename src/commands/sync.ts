@@ -18,6 +18,8 @@ export interface SyncArgs {
   lossy?: boolean;
   'status-interval'?: number;
   batch?: number;
+  'status-port'?: number;
+  'enable-notifications'?: boolean;
   json?: boolean;
 }
 
@@ -35,11 +37,14 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
       .option('on-conflict', { choices: ['skip', 'replace', 'fail'] as const, default: DEFAULTS.onConflict.sync, describe: 'full sync: keys already in the target (the source is the truth: replace)' })
       .option('source-tls-ca', { type: 'string', describe: 'CA certificate file for a rediss:// source (default: --tls-ca)' })
       .option('status-interval', { type: 'number', default: 5, describe: 'seconds between status lines on stderr (0: none); SIGUSR1 prints the JSON status' })
+      .option('enable-notifications', { type: 'boolean', describe: 'a source that refuses PSYNC is followed by SCAN+DUMP and keyspace notifications: let rekey CONFIG SET notify-keyspace-events KA on it (a write to its config, set back at the end)' })
+      .option('status-port', { type: 'number', describe: 'serve GET /status (the JSON status) on 127.0.0.1 at this port (0: any free port, printed)' })
       .option('batch', { type: 'number', default: 5000, describe: 'stream commands per target round trip at most' }) as unknown as Argv<SyncArgs>,
   handler: async (a: ArgumentsCamelCase<SyncArgs>) => {
     if (a['to-db'] !== undefined && !(Number.isInteger(a['to-db']) && a['to-db'] >= 0)) throw new RekeyUsageError(`--to-db ${a['to-db']}: expected a db number`);
     if (a.batch !== undefined && !(Number.isInteger(a.batch) && a.batch >= 1)) throw new RekeyUsageError(`--batch ${a.batch}: expected a whole number ≥ 1`);
     if (a['status-interval'] !== undefined && !(a['status-interval'] >= 0)) throw new RekeyUsageError(`--status-interval ${a['status-interval']}: expected seconds ≥ 0`);
+    if (a['status-port'] !== undefined && !(Number.isInteger(a['status-port']) && a['status-port'] >= 0 && a['status-port'] <= 65535)) throw new RekeyUsageError(`--status-port ${a['status-port']}: expected a port number 0-65535`);
     if (!/^rediss?:\/\//i.test(a.source)) throw new RekeyUsageError(`${a.source}: sync reads a live redis:// or rediss:// source`);
     const r = await runSync({
       source: a.source,
@@ -56,6 +61,8 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
       lossy: a.lossy === true,
       ...(a['status-interval'] !== undefined ? { statusInterval: a['status-interval'] } : {}),
       ...(a.batch !== undefined ? { batch: a.batch } : {}),
+      ...(a['status-port'] !== undefined ? { statusPort: a['status-port'] } : {}),
+      enableNotifications: a['enable-notifications'] === true,
       json: a.json === true,
       signals: true,
     });

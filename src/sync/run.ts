@@ -6,16 +6,18 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseRdb } from '../rdb/parser.js';
-import { loadRules } from '../rules/index.js';
+import { loadRules, type CompiledRules, type UnmatchedMode } from '../rules/index.js';
 import type { OpenedInput } from '../sources/open.js';
 import { fileStamp, toJson, writeReport } from '../report/files.js';
 import { onInterrupt } from '../io/interrupt.js';
 import { EXIT_COULD_NOT_RUN, EXIT_PROBLEM } from '../errors.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { importSnapshot, openLink, parseSourceUrl, parseTargetUrl, tlsOptions, ReplyError, type ImportArgs, type Link, type Reply } from './importer-adapter.js';
+import { importSnapshot, openLink, parseSourceUrl, parseTargetUrl, tlsOptions, ReplyError, type ImportArgs, type Link, type Reply, type TargetSpec } from './importer-adapter.js';
+import { runScanSync, type ScanSyncResult } from './scan-sync.js';
 import { CommandTable } from './key-specs.js';
 import { ReplicaLink, type SyncStart } from './replica-link.js';
 import { SyncStatus } from './status.js';
+import { serveStatus } from './status-server.js';
 import { StreamApplier } from './stream-applier.js';
 import { clearMarker, DEFAULT_MARKER_KEY, marker, readMarker, type MarkerValue } from './target-marker.js';
 
@@ -38,6 +40,10 @@ export interface SyncOptions {
   /** Commands applied per target round trip at most. */
   batch?: number;
   json?: boolean;
+  /** SCAN fallback: allow CONFIG SET notify-keyspace-events on the source (restored at the end). */
+  enableNotifications?: boolean;
+  /** Serve GET /status (JSON) on 127.0.0.1 at this port (0: any free port, logged). */
+  statusPort?: number;
   /** Where messages go (default: stderr). */
   say?: (line: string) => void;
   /** Library use and tests: resolve this to stop cleanly (like Ctrl-C). */
@@ -56,8 +62,25 @@ export interface SyncOutcome {
 const ACK_EVERY_MS = 1000;
 const CHECKPOINT_EVERY_MS = 200;
 
+/** The status views that live for the whole run (snapshot included): SIGUSR1 and GET /status. */
 export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
+  const status = new SyncStatus();
   const say = o.say ?? ((l: string) => process.stderr.write(l + '\n'));
+  const server = o.statusPort !== undefined ? await serveStatus(o.statusPort, () => status.toJSON()) : null;
+  if (server) say(`rekey sync: status on http://127.0.0.1:${server.port}/status`);
+  const onUsr1 = (): void => {
+    process.stderr.write(toJson(status.toJSON()) + '\n');
+  };
+  if (o.signals) process.on('SIGUSR1', onUsr1);
+  try {
+    return await sync(o, status, say);
+  } finally {
+    if (o.signals) process.removeListener('SIGUSR1', onUsr1);
+    await server?.close();
+  }
+}
+
+async function sync(o: SyncOptions, status: SyncStatus, say: (line: string) => void): Promise<SyncOutcome> {
   const started = new Date();
   await mkdir(o.outDir, { recursive: true });
   const checkpointPath = o.checkpoint ?? join(o.outDir, 'rekey-sync.checkpoint.json');
@@ -67,7 +90,6 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
   const rules = o.rules ? await loadRules(o.rules) : null;
   const unmatched = o.unmatched ?? rules?.unmatched ?? 'keep';
   const toDb = o.toDb ?? targetSpec.db ?? null;
-  const status = new SyncStatus();
   const logLines: string[] = [];
   const log = (level: 'INFO' | 'WARN' | 'ERROR', msg: string): void => {
     const m = scrub(msg);
@@ -135,13 +157,20 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
   let start: SyncStart;
   try {
     link = await ReplicaLink.open(linkOpts);
-    start = await link.handshake(linkOpts);
+    start = await link.handshake(linkOpts).catch((e: unknown) => {
+      link.close();
+      throw e;
+    });
   } catch (e) {
+    const refused = (e as Error).name === 'PsyncRefusedError';
+    if (refused) {
+      log('WARN', `${(e as Error).message}: this source does not serve replicas; falling back to SCAN+DUMP with keyspace notifications`);
+      return scanFallback(o, { sourceSpec, admin, target, rules, unmatched, toDb, status, log, say, logLines, started, checkpointPath });
+    }
     admin.destroy();
     target.destroy();
-    const refused = (e as Error).name === 'PsyncRefusedError';
-    log('ERROR', `${(e as Error).message}${refused ? ' (this source does not serve replicas; SCAN-based sync is not implemented yet: use rekey import redis://… for a one-off copy)' : ''}`);
-    return { exitCode: refused ? EXIT_PROBLEM : EXIT_COULD_NOT_RUN, status: status.toJSON(), checkpoint: checkpointPath, reportPath: null };
+    log('ERROR', (e as Error).message);
+    return { exitCode: EXIT_COULD_NOT_RUN, status: status.toJSON(), checkpoint: checkpointPath, reportPath: null };
   }
   status.replid = start.replid;
   status.start = start.kind;
@@ -244,13 +273,9 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
   };
   void o.stopSignal?.then(() => stop('stop requested'));
   let offInterrupt = (): void => undefined;
-  const onUsr1 = (): void => {
-    process.stderr.write(toJson(status.toJSON()) + '\n');
-  };
   if (o.signals) {
     // the CLI's one interrupt handler (io/interrupt.ts): the first signal stops after the applied batch
     offInterrupt = onInterrupt((signal) => stop(signal === 'SIGINT' ? 'interrupted (SIGINT)' : 'terminated (SIGTERM)'));
-    process.on('SIGUSR1', onUsr1);
   }
   let lastAck = Date.now();
   let lastSave = Date.now();
@@ -318,12 +343,11 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
     clearInterval(pollTimer);
     if (o.signals) {
       offInterrupt();
-      process.removeListener('SIGUSR1', onUsr1);
     }
   }
   await save();
   // A clean stop leaves the target holding only data: the file now has the exact offset.
-  if (!failure) await clearMarker(target, markerDb, markerKey).catch(() => undefined);
+  if (!failure) await clearMarker(target, markerDb, markerKey).catch((e: Error) => log('WARN', `could not remove the marker ${markerKey} from the target: ${e.message}`));
   status.phase = 'stopped';
   link.ack(state.offset);
   link.close();
@@ -341,4 +365,76 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
   if (o.json) process.stdout.write(toJson(report, 2) + '\n');
   const problem = failure !== null || status.errorCount > 0 || (status.losses > 0 && !o.lossy);
   return { exitCode: failure !== null ? EXIT_COULD_NOT_RUN : problem ? EXIT_PROBLEM : 0, status: s, checkpoint: checkpointPath, reportPath };
+}
+
+interface FallbackContext {
+  sourceSpec: TargetSpec;
+  admin: Link;
+  target: Link;
+  rules: CompiledRules | null;
+  unmatched: UnmatchedMode;
+  toDb: number | null;
+  status: SyncStatus;
+  log: (level: 'INFO' | 'WARN' | 'ERROR', msg: string) => void;
+  say: (line: string) => void;
+  logLines: string[];
+  started: Date;
+  checkpointPath: string;
+}
+
+/** PSYNC refused: the SCAN+DUMP mode (scan-sync.ts), with the same stop, status, report and exit codes. */
+async function scanFallback(o: SyncOptions, f: FallbackContext): Promise<SyncOutcome> {
+  const { status, log } = f;
+  status.start = 'scan';
+  status.replid = '';
+  let reads: Link;
+  try {
+    reads = await openLink(f.sourceSpec, 'rekey-sync-scan');
+  } catch (e) {
+    f.admin.destroy();
+    f.target.destroy();
+    log('ERROR', `cannot open a second connection to the source: ${(e as Error).message}`);
+    return { exitCode: EXIT_COULD_NOT_RUN, status: status.toJSON(), checkpoint: f.checkpointPath, reportPath: null };
+  }
+  let stopReason = '';
+  void o.stopSignal?.then(() => (stopReason ||= 'stop requested'));
+  const offInterrupt = o.signals ? onInterrupt((signal) => (stopReason ||= signal === 'SIGINT' ? 'interrupted (SIGINT)' : 'terminated (SIGTERM)')) : () => undefined;
+  let r: ScanSyncResult;
+  try {
+    r = await runScanSync({
+      source: f.sourceSpec,
+      rules: f.rules,
+      unmatched: f.unmatched,
+      toDb: f.toDb,
+      status,
+      log,
+      admin: f.admin,
+      reads,
+      target: f.target,
+      enableNotifications: o.enableNotifications === true,
+      stopped: () => stopReason !== '',
+      statusEvery: o.statusInterval ?? 5,
+      say: f.say,
+    });
+  } catch (e) {
+    r = { ok: false, failure: (e as Error).message };
+  } finally {
+    offInterrupt();
+  }
+  status.phase = 'stopped';
+  await Promise.race([Promise.all([f.admin.close(), reads.close(), f.target.close()]), new Promise((res) => setTimeout(res, 1000))]);
+  const failure = r.ok ? null : r.failure;
+  if (failure) log('ERROR', failure);
+  else log('INFO', `${stopReason}: SCAN+DUMP sync stopped (no checkpoint in this mode: a restart copies every key again)`);
+  log('INFO', status.line());
+  const s = status.toJSON();
+  const stamp = fileStamp(f.started);
+  const report = { sync: s, mode: 'scan', warning: 'keyspace notifications are fire-and-forget: this mode can miss writes', source: f.sourceSpec.display, target: f.target.display, rules: o.rules ?? null, stopped: failure ?? stopReason, timestamp: f.started.toISOString() };
+  const reportPath = await writeReport(o.outDir, 'sync_report', stamp, report);
+  await writeReport(o.outDir, 'rekey_sync', stamp, f.logLines.join('\n') + '\n', 'log');
+  if (status.losses > 0) log('WARN', `${status.losses} keys were not copied (refused: ${toJson(s.refused)}); see ${reportPath}${o.lossy ? '' : ' (exit 1; --lossy accepts this)'}`);
+  if (o.json) process.stdout.write(toJson(report, 2) + '\n');
+  const refusedRun = !r.ok && r.refused === true;
+  const exitCode = failure !== null ? (refusedRun ? EXIT_PROBLEM : EXIT_COULD_NOT_RUN) : status.errorCount > 0 || (status.losses > 0 && !o.lossy) ? EXIT_PROBLEM : 0;
+  return { exitCode, status: s, checkpoint: f.checkpointPath, reportPath };
 }

@@ -5,9 +5,11 @@
  */
 export class SyncStatus {
   started = Date.now();
-  phase: 'connecting' | 'full-sync' | 'streaming' | 'stopped' = 'connecting';
-  /** How the stream started: a full resync or a PSYNC continue. */
-  start: 'full' | 'continue' | null = null;
+  phase: 'connecting' | 'full-sync' | 'streaming' | 'scan-copy' | 'notifications' | 'stopped' = 'connecting';
+  /** How the stream started: a full resync, a PSYNC continue, or the SCAN+DUMP fallback. */
+  start: 'full' | 'continue' | 'scan' | null = null;
+  /** SCAN fallback: keys named by notifications and not copied yet. */
+  pendingKeys: number | null = null;
   replid = '';
   /** Stream bytes read from the source. */
   readOffset = 0;
@@ -88,7 +90,8 @@ export class SyncStatus {
     const errs = [...this.errors].map(([k, v]) => `${k} ${v}`).join(', ');
     const ref = [...this.refused].map(([k, v]) => `${k} ${v}`).join(', ');
     return (
-      `sync ${this.phase}${this.start ? ` (${this.start === 'continue' ? 'PSYNC continue' : 'full resync'})` : ''}: offset ${this.appliedOffset}` +
+      `sync ${this.phase}${this.start ? ` (${this.start === 'continue' ? 'PSYNC continue' : this.start === 'scan' ? 'SCAN+DUMP, can miss writes' : 'full resync'})` : ''}: ` +
+      (this.start === 'scan' ? `${this.pendingKeys ?? 0} keys pending` : `offset ${this.appliedOffset}`) +
       `, lag ${lb === null ? '?' : lb} bytes / ${ls === null ? '?' : ls.toFixed(1)} s, ${this.tickRate(now).toFixed(0)} cmd/s, ${this.commandsApplied} applied` +
       `, errors ${errs || '0'}${ref ? `, refused ${ref}` : ''}`
     );
@@ -104,6 +107,7 @@ export class SyncStatus {
       source_offset: this.sourceOffset,
       lag_bytes: this.lagBytes(),
       lag_seconds: this.lagSeconds(),
+      ...(this.pendingKeys !== null ? { pending_keys: this.pendingKeys } : {}),
       commands_applied: this.commandsApplied,
       commands_per_second: Math.round(this.tickRate()),
       transactions: this.transactions,

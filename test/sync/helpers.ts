@@ -12,8 +12,17 @@ export interface SyncProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+const running = new Set<ChildProcess>();
+
+/** SIGKILL every sync process still running (afterEach: a failed test must not leave one streaming). */
+export function killSyncs(): void {
+  for (const c of running) c.kill('SIGKILL');
+  running.clear();
+}
+
 export function spawnSync(args: string[]): SyncProcess {
   const child = spawn(process.execPath, [CLI, 'sync', ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
   let err = '';
   let out = '';
   const waiters = new Set<() => void>();
@@ -26,6 +35,7 @@ export function spawnSync(args: string[]): SyncProcess {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
     child.on('exit', (code, signal) => {
       done = true;
+      running.delete(child);
       for (const w of [...waiters]) w();
       r({ code, signal });
     }),

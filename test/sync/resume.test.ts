@@ -8,9 +8,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
-import { Load, spawnSync, stats, waitUntil } from './helpers.js';
+import { killSyncs, Load, spawnSync, stats, waitUntil } from './helpers.js';
 
 const RULES = `version: 1
 unmatched: keep
@@ -29,6 +29,7 @@ describe('rekey sync: SIGKILL mid-stream, restart continues exactly (PSYNC)', ()
     [source, target] = await Promise.all([startRedis({ args: ['--repl-backlog-size', '64mb'] }), startRedis()]);
     dir = mkdtempSync(join(tmpdir(), 'rekey-sync-resume-'));
   });
+  afterEach(killSyncs);
   afterAll(async () => {
     await Promise.all([source?.stop(), target?.stop()]);
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -7,9 +7,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
-import { Load, spawnSync, stats, waitUntil } from './helpers.js';
+import { killSyncs, Load, spawnSync, stats, waitUntil } from './helpers.js';
 
 const RULES = `version: 1
 unmatched: keep
@@ -31,6 +31,7 @@ describe('rekey sync: the target is killed mid-stream', () => {
     ]);
     dir = mkdtempSync(join(tmpdir(), 'rekey-sync-target-'));
   });
+  afterEach(killSyncs);
   afterAll(async () => {
     await Promise.all([source?.stop(), target?.stop()]);
     if (dir) rmSync(dir, { recursive: true, force: true });
