@@ -63,6 +63,18 @@ export function moduleLoss(rec: KeyRecord, modules: readonly string[] | undefine
 }
 
 /**
+ * Why a key cannot go to a live target at all because it is a module value of a type the target does not
+ * load (TargetInfo.modules): the per-key refusal import's key plan gives, with the target named. null
+ * when the key may go (no module value, the module is there, or the target's modules are unknown).
+ */
+export function moduleRefusal(rec: KeyRecord, info: { maxRdbVersion: number; modules?: readonly string[] | undefined }): string | null {
+  const l = moduleLoss(rec, info.modules, 'the target');
+  if (l === null) return null;
+  const loaded = info.modules!.length ? `it loads only ${info.modules!.join(', ')}` : 'it loads no module types';
+  return `${l.what}: ${loaded}; the key was not imported (load the module on the target, or filter the key out with --type/--exclude-regex)`;
+}
+
+/**
  * The loss of a stream v4's IDMP state (producers and their IIDs, rdb.c per librdb PR #93) when the target
  * cannot load type 26 and the stream is re-encoded as v3: a counted loss, not a silent drop. A tail with no
  * producer and no IID ever added carries only the two settings, which mean nothing without the feature.

@@ -6,6 +6,7 @@ import { describeType, MAX_REDIS_VERSION, MAX_VALKEY_VERSION, moduleNameFromId, 
 import { skipModuleOpcodes, skipValue } from './value-skip.js';
 import { decodeValue } from './value-decode.js';
 import { skipKeyMetaBody } from './key-meta.js';
+import { aofIncrementsAfter } from './aof-manifest.js';
 
 export interface ParseOptions {
   /** Name used in error messages. */
@@ -63,6 +64,15 @@ const MIN_READ = 64 * 1024;
  * value costs O(size) in total, and only the current entry is ever held.
  */
 export async function* parseRdb(source: AsyncIterable<Buffer>, opts: ParseOptions): AsyncGenerator<RdbRecord[]> {
+  const incr = opts.trailing === 'ignore' ? [] : aofIncrementsAfter(opts.file);
+  if (incr.length > 0) {
+    await source[Symbol.asyncIterator]().return?.(); // close the file behind it
+    throw new RekeyInputError(
+      opts.file,
+      0,
+      `expected a snapshot, found the base file of a multi-part AOF whose manifest lists commands written after it (${incr.join(', ')}); rekey reads snapshots, not command logs, so those writes would be lost. Start a redis-server on the appendonlydir (appendonly yes) and SAVE a fresh RDB, or copy the base file elsewhere to read only the snapshot part.`,
+    );
+  }
   const it = source[Symbol.asyncIterator]();
   const crc = new Crc64();
   const c = new Cursor(opts.file, Buffer.alloc(0));

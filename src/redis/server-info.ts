@@ -5,7 +5,7 @@
  * version table (redis/server-versions.ts) is only the fallback for an empty server or a refused DUMP.
  */
 import type { Redis, Cluster } from 'ioredis';
-import { redisRdbVersion, supportsHashFieldTtl, valkeyRdbVersion } from './server-versions.js';
+import { redisRdbVersion, shippedModules, supportsHashFieldTtl, valkeyRdbVersion } from './server-versions.js';
 
 // Re-exported so callers need one import for server facts wherever the table lives.
 export { redisRdbVersion, supportsHashFieldTtl, valkeyRdbVersion };
@@ -36,6 +36,11 @@ export interface TargetInfo {
   restoreCommand: boolean | null;
   /** Number of databases (CONFIG GET databases; 16 when refused). */
   databases: number;
+  /**
+   * Module value types (9-character names, module.c) the target loads: what its version ships
+   * (server-versions.ts shippedModules) plus the types of the modules MODULE LIST shows loaded.
+   */
+  modules?: readonly string[];
 }
 
 export const DEFAULT_PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
@@ -78,7 +83,38 @@ export function targetInfoFromInfo(text: string): TargetInfo {
     databases: 16,
   };
   info.hashFieldTtl = supportsHashFieldTtl(info);
+  info.modules = shippedModules(server, server === 'valkey' ? (valkeyVersion ?? '0') : redisVersion);
   return info;
+}
+
+/**
+ * Value types registered by well-known modules, by the name MODULE LIST reports (each module's
+ * RedisModule_CreateDataType calls). A module not listed here registers types rekey cannot name, so its
+ * values are refused for that target rather than assumed loadable.
+ */
+const MODULE_TYPES: Record<string, readonly string[]> = {
+  ReJSON: ['ReJSON-RL'],
+  bf: ['MBbloom--', 'MBbloomCF', 'CMSk-TYPE', 'TopK-TYPE', 'TDIS-TYPE'],
+  timeseries: ['TSDB-TYPE'],
+  vectorset: ['vectorset'],
+};
+
+/** Module value types of the modules MODULE LIST reports (empty when refused or none). */
+async function loadedModuleTypes(client: Client): Promise<string[]> {
+  try {
+    const r = (await (client as Pick<Redis, 'call'>).call('MODULE', 'LIST')) as unknown;
+    if (!Array.isArray(r)) return [];
+    const out: string[] = [];
+    for (const m of r) {
+      if (!Array.isArray(m)) continue;
+      const i = m.findIndex((x) => String(x) === 'name');
+      const types = i >= 0 ? MODULE_TYPES[String(m[i + 1])] : undefined;
+      if (types) out.push(...types);
+    }
+    return out;
+  } catch {
+    return []; // MODULE renamed or refused: the version table alone
+  }
 }
 
 type Client = Pick<Redis, 'call' | 'callBuffer'> | Pick<Cluster, 'call' | 'callBuffer'>;
@@ -152,6 +188,8 @@ export async function readTargetInfo(client: Client, homeDb = 0): Promise<Target
   const dbs = await configGet(client, 'databases');
   if (dbs !== null && Number(dbs) > 0) info.databases = Number(dbs);
   info.restoreCommand = await commandExists(client, 'restore');
+  const loaded = await loadedModuleTypes(client);
+  if (loaded.length) info.modules = [...new Set([...(info.modules ?? []), ...loaded])];
   info.rdbVersionFrom = 'table';
   if (info.maxRdbVersion > 0) {
     const probed = await probeRdbVersion(client, info.keyspace, homeDb);

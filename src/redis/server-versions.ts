@@ -118,3 +118,26 @@ export function namedTarget(name: string): NamedTarget | null {
 export function namedTargetList(): string[] {
   return [...KNOWN.redis.map((v) => `redis-${v}`), ...KNOWN.valkey.map((v) => `valkey-${v}`)];
 }
+
+/**
+ * A DUMP payload newer than rekey reads, from a live source (Redis 8.8 writes RDB 14 payloads, 8.10
+ * writes 15, for every key: createDumpPayload stamps the server's own RDB_VERSION): the per-key message
+ * names the server and what to do, not only the number.
+ */
+export function futureDumpMessage(server: 'redis' | 'valkey', version: string, rdbVersion: number, max: number): string {
+  const name = `${server === 'valkey' ? 'Valkey' : 'Redis'} ${version}`;
+  const what =
+    server === 'redis' && (rdbVersion === 14 || rdbVersion === 15)
+      ? `RDB ${rdbVersion} is Redis ${rdbVersion === 14 ? '8.8' : '8.10'}'s format; its new types (${rdbVersion === 14 ? 'stream v5, Array' : 'stream v5, Array, hash templates'}) are not defined in the sources rekey was built from`
+      : `newer than rekey knows`;
+  return (
+    `expected a DUMP RDB version up to ${max}, found ${rdbVersion}: ${name} stamps every DUMP with RDB ${rdbVersion} (${what}). ` +
+    `Run again with --allow-future-version: values of the types rekey reads (strings, lists, sets, sorted sets, hashes, streams up to v4, modules) are read as they are; a key of a new type stops the run naming it, so leave such keys out with --type or --exclude-regex`
+  );
+}
+
+/** Why a DUMP's type byte is not one rekey reads, when the payload is newer than rekey (null otherwise). */
+export function futureTypeHint(server: 'redis' | 'valkey', version: string, rdbVersion: number, max: number): string | null {
+  if (rdbVersion <= max) return null;
+  return ` (a type of RDB ${rdbVersion}, written by ${server === 'valkey' ? 'Valkey' : 'Redis'} ${version}, that rekey does not read: skip the key with --type or --exclude-regex)`;
+}

@@ -26,6 +26,7 @@ import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import { tlsOptions } from '../redis/tls.js';
 import { parseRedisUrl, type TargetSpec } from '../redis/endpoint.js';
 import { parseInfo, redisRdbVersion, valkeyRdbVersion } from '../redis/server-info.js';
+import { futureDumpMessage, futureTypeHint } from '../redis/server-versions.js';
 import type { OpenedInput } from './open.js';
 
 export interface RedisSourceOptions {
@@ -363,11 +364,11 @@ export async function openRedisSource(url: string, opts: RedisSourceOptions = {}
     const flavor: Flavor = valkey9 && rdbVersion >= 80 ? 'valkey' : 'redis';
     const max = flavor === 'valkey' ? MAX_VALKEY_VERSION : MAX_REDIS_VERSION;
     if (rdbVersion > max && !opts.allowFutureVersion) {
-      throw new RekeyInputError(where, end, `expected a DUMP RDB version up to ${max}, found ${rdbVersion} (newer than rekey knows; --allow-future-version tries anyway)`);
+      throw new RekeyInputError(where, end, futureDumpMessage(server, version, rdbVersion, max));
     }
     const rdbType = dump[0]!;
     const d = describeType(rdbType, flavor);
-    if (d === null) throw new RekeyInputError(where, 0, `expected a value type byte, found 0x${rdbType.toString(16).padStart(2, '0')}`);
+    if (d === null) throw new RekeyInputError(where, 0, `expected a value type byte, found 0x${rdbType.toString(16).padStart(2, '0')}${futureTypeHint(server, version, rdbVersion, max) ?? ''}`);
     return new RdbKeyRecord(db, key, d.type, rdbType, d.encoding, flavor, rdbVersion, expireAtMs, dump.subarray(1, end), stats.keys++, 1, where);
   };
 
