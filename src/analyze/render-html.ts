@@ -91,16 +91,18 @@ function bars(id: string, title: string, labels: string[], series: Series[], uni
   return { ...columns(id, title, labels, series, unit, wide), kind: 'bars' };
 }
 
-function bucketLabel(b: HistogramBucket, fmt: (n: number) => string): string {
-  return b.from === b.to ? fmt(b.from) : `${fmt(b.from)}–${fmt(b.to)}`;
+/** A bucket bound as an axis label: 512 B, 1 KiB, 1.5 KiB (no trailing zeros: ticks stay short). */
+export function compactSize(v: number): string {
+  return human(v).replace(/\.0+ /, ' ').replace(/(\.\d*?)0+ /, '$1 ');
 }
 
-function histogram(id: string, title: string, hist: readonly HistogramBucket[], fmt: (n: number) => string): ChartSpec {
+/** A power-of-two histogram: each column labelled by its lower bound, the range in the tooltip. */
+function histogram(id: string, title: string, hist: readonly HistogramBucket[]): ChartSpec {
   return columns(
     id,
     title,
-    hist.map((b) => bucketLabel(b, fmt)),
-    [{ name: 'keys', values: hist.map((b) => b.count), tips: hist.map((b) => `${num(b.count)} keys`) }],
+    hist.map((b) => compactSize(b.from)),
+    [{ name: 'keys', values: hist.map((b) => b.count), tips: hist.map((b) => `${num(b.count)} keys of ${b.from === b.to ? human(b.from) : `${human(b.from)} to ${human(b.to)}`}`) }],
     'keys',
   );
 }
@@ -220,8 +222,8 @@ function chartSpecs(r: AnalysisReport, o: HtmlOptions): ChartSpec[] {
   const ttlLabels = ['no TTL', 'expired', ...TTL_BUCKETS];
   const ttlValues = [r.ttl.no_ttl, r.ttl.expired, ...TTL_BUCKETS.map((b) => r.ttl.buckets[b])];
   specs.push(columns('ttl', `Keys by time to live at ${new Date(r.now_ms).toISOString()}`, ttlLabels, [{ name: 'keys', values: ttlValues, tips: ttlValues.map((v) => `${num(v)} keys`) }], 'keys'));
-  specs.push(histogram('sizes', 'Keys by serialized size', r.sizes.histogram, human));
-  specs.push(histogram('memory-per-key', 'Keys by estimated memory', r.memory.per_key.histogram, human));
+  specs.push(histogram('sizes', 'Keys by serialized size (power-of-two buckets, from)', r.sizes.histogram));
+  specs.push(histogram('memory-per-key', 'Keys by estimated memory (power-of-two buckets, from)', r.memory.per_key.histogram));
   const bigMem = r.biggest_keys_by_memory;
   specs.push(
     bars(
@@ -372,8 +374,10 @@ function num(n){var r=Math.round(n),s=String(Math.abs(r)).replace(/\\B(?=(\\d{3}
 function human(n){var u=['B','KiB','MiB','GiB','TiB','PiB'],i=0,v=n;while(Math.abs(v)>=1024&&i<u.length-1){v/=1024;i++;}
 return i===0?num(v)+' B':v.toFixed(Math.abs(v)<10?2:1)+' '+u[i];}
 function fmt(unit){return unit==='bytes'?human:unit==='percent'?function(v){return v+'%';}:num;}
+// Axis ticks without trailing zeros (1 KiB, 32 KiB), as compactSize() labels the histogram buckets.
+function tick(unit){return unit==='bytes'?function(v){return human(v).replace(/\\.0+ /,' ').replace(/(\\.\\d*?)0+ /,'$1 ');}:fmt(unit);}
 var PALETTE=['#4e79a7','#f28e2b','#e15759','#76b7b2','#59a14f','#edc948','#b07aa1','#ff9da7','#9c755f','#bab0ac'];
-function valueAxis(s){var a={type:s.log?'log':'value',logBase:s.unit==='bytes'?32:10,axisLabel:{formatter:fmt(s.unit),hideOverlap:true},splitLine:{lineStyle:{color:'#eee'}}};
+function valueAxis(s){var a={type:s.log?'log':'value',logBase:s.unit==='bytes'?32:10,axisLabel:{formatter:tick(s.unit),hideOverlap:true},splitLine:{lineStyle:{color:'#eee'}}};
 if(s.log)a.min=1;if(s.unit==='percent'){a.max=100;}return a;}
 function data(s,series){return series.values.map(function(v){return s.log&&v<=0?null:v;});}
 function tooltip(s){return{trigger:'axis',axisPointer:{type:'shadow'},confine:true,formatter:function(ps){
@@ -394,7 +398,7 @@ if(s.kind==='bars'){
 cat.inverse=true;cat.axisLabel={width:Math.max(120,Math.min(420,Math.floor(el.clientWidth*0.4))),overflow:'truncate',interval:0};
 o.grid={left:8,right:64,top:multi?28:8,bottom:8,containLabel:true};o.yAxis=cat;o.xAxis=valueAxis(s);
 }else{
-cat.axisLabel={hideOverlap:true,rotate:s.labels.length>8?30:0,fontSize:11};
+cat.axisLabel={hideOverlap:true,fontSize:11};
 o.grid={left:8,right:16,top:multi?32:20,bottom:8,containLabel:true};o.xAxis=cat;o.yAxis=valueAxis(s);
 }
 return o;}
@@ -405,7 +409,9 @@ try{var c=echarts.init(el,null,{renderer:'svg'});c.setOption(option(s,el));chart
 var svg=el.querySelector('svg');var b=svg?svg.getBoundingClientRect():{width:0,height:0};
 var marks=svg?svg.querySelectorAll('path').length:0;el.setAttribute('data-marks-drawn',String(marks));
 if(b.width>0&&b.height>0&&marks>0)drawn++;}catch(e){el.textContent='chart failed: '+e.message;el.setAttribute('data-error',e.message);}});
-window.addEventListener('resize',function(){charts.forEach(function(c){c.resize();});});
+// Charts follow their box (window resize, grid reflow); init may run before the final layout.
+if(typeof ResizeObserver==='function'){var ro=new ResizeObserver(function(){charts.forEach(function(c){c.resize();});});charts.forEach(function(c){ro.observe(c.getDom());});}
+else window.addEventListener('resize',function(){charts.forEach(function(c){c.resize();});});
 document.body.setAttribute('data-charts',String(specs.length));document.body.setAttribute('data-charts-rendered',String(drawn));
 // Sortable tables: numbers by data-v, text by code point; a second click reverses.
 Array.prototype.forEach.call(document.querySelectorAll('table.sortable'),function(t){
