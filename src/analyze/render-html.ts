@@ -1,13 +1,18 @@
 /**
- * A self-contained HTML report: inline CSS, charts drawn as inline SVG by this module (no scripts from
- * anywhere, no fonts, no network), so it opens offline in any browser and can be mailed as one file.
- * A few lines of inline script only check that the charts laid out (body[data-charts-rendered]).
+ * A self-contained HTML report: inline CSS, the chart data as inline JSON and Apache ECharts (from npm,
+ * Apache-2.0) inlined as a script, drawn with its SVG renderer. No fetch, no font, no network: the file
+ * opens offline in any browser and can be mailed as one file. Numbers and sizes are formatted here, with
+ * the terminal summary's num()/human(), so the page reads like the text report; the page script only
+ * maps the data to chart options, sorts tables on click and records that the charts laid out
+ * (body[data-charts-rendered]).
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { AnalysisReport, BigKey } from './aggregator.js';
 import { TTL_BUCKETS } from './aggregator.js';
+import type { HistogramBucket } from './stats.js';
+import type { PrefixStat } from './prefix-tree.js';
 import { human, num, printableToDisplay } from './render-text.js';
-
-const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -22,185 +27,266 @@ function cut(s: string, n: number): string {
   return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - tail).join('');
 }
 
-interface Datum {
-  label: string;
+let echartsSource: { code: string; version: string } | null = null;
+
+/** The published minified build (it carries its licence header), read once per process. */
+function echarts(): { code: string; version: string } {
+  if (echartsSource === null) {
+    const req = createRequire(import.meta.url);
+    const code = readFileSync(req.resolve('echarts/dist/echarts.min.js'), 'utf8');
+    const version = (JSON.parse(readFileSync(req.resolve('echarts/package.json'), 'utf8')) as { version: string }).version;
+    // Inside <script>, only "</script" could end the element early.
+    echartsSource = { code: code.replace(/<\/(script)/gi, '<\\/$1'), version };
+  }
+  return echartsSource;
+}
+
+/** Counts differ by two orders of magnitude or more: a linear axis would hide the small ones. */
+export function wantsLogScale(values: readonly number[]): boolean {
+  let min = Infinity;
+  let max = 0;
+  for (const v of values) {
+    if (v <= 0) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return max > 0 && max / min >= 100;
+}
+
+interface Series {
+  name: string;
+  values: number[];
+  /** Tooltip line per point (the value as the tables show it). */
+  tips: string[];
+}
+
+/** What the page script needs for one chart; `unit` picks the axis tick format. */
+interface ChartSpec {
+  id: string;
+  title: string;
+  kind: 'columns' | 'bars' | 'treemap';
+  /** Full row of the grid (long labels, the treemap). */
+  wide: boolean;
+  labels: string[];
+  series: Series[];
+  unit: 'keys' | 'bytes' | 'percent';
+  log: boolean;
+  tree?: TreeNode[];
+}
+
+interface TreeNode {
+  name: string;
+  /** The whole prefix (tooltip, breadcrumb). */
+  path: string;
   value: number;
-  /** Text shown next to the bar (default: the value with thousands separators). */
-  text?: string;
-  title?: string;
+  tip: string;
+  children?: TreeNode[];
 }
 
-/** Vertical bars with labels under them. */
-export function columnChart(id: string, title: string, data: Datum[], o: { color?: string; height?: number } = {}): string {
-  const h = o.height ?? 220;
-  const bw = Math.max(18, Math.min(56, Math.floor(640 / Math.max(1, data.length)) - 8));
-  const gap = 8;
-  const left = 10;
-  const top = 20;
-  const bottom = 46;
-  const w = left * 2 + data.length * (bw + gap);
-  const max = Math.max(1, ...data.map((d) => d.value));
-  const plot = h - top - bottom;
-  const bars = data
-    .map((d, i) => {
-      const bh = d.value === 0 ? 0 : Math.max(1, Math.round((d.value / max) * plot));
-      const x = left + i * (bw + gap);
-      const y = top + plot - bh;
-      return (
-        `<g class="mark"><rect x="${x}" y="${y}" width="${bw}" height="${bh}" fill="${o.color ?? PALETTE[0]}" data-value="${d.value}"><title>${esc(d.title ?? `${d.label}: ${num(d.value)}`)}</title></rect>` +
-        `<text x="${x + bw / 2}" y="${y - 4}" text-anchor="middle" class="v">${esc(d.text ?? num(d.value))}</text>` +
-        `<text x="${x + bw / 2}" y="${top + plot + 14}" text-anchor="middle" class="l">${esc(cut(d.label, 12))}</text></g>`
-      );
-    })
-    .join('');
-  return figure(id, title, `<svg class="chart" data-chart="${id}" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img" aria-label="${esc(title)}"><line x1="${left}" y1="${top + plot}" x2="${w - left}" y2="${top + plot}" class="axis"/>${bars}</svg>`);
+function columns(id: string, title: string, labels: string[], series: Series[], unit: ChartSpec['unit'], wide = false): ChartSpec {
+  return { id, title, kind: 'columns', wide, labels, series, unit, log: unit !== 'percent' && wantsLogScale(series.flatMap((s) => s.values)) };
 }
 
-/** Horizontal bars with a label column (long labels such as keys and prefixes). */
-export function barChart(id: string, title: string, data: Datum[], o: { color?: string; labelWidth?: number } = {}): string {
-  const lw = o.labelWidth ?? 300;
-  const plotW = 360;
-  const rowH = 22;
-  const top = 6;
-  const h = top * 2 + Math.max(1, data.length) * rowH;
-  const w = lw + plotW + 110;
-  const max = Math.max(1, ...data.map((d) => d.value));
-  const bars = data
-    .map((d, i) => {
-      const bwid = d.value === 0 ? 0 : Math.max(1, Math.round((d.value / max) * plotW));
-      const y = top + i * rowH;
-      return (
-        `<g class="mark"><text x="${lw - 8}" y="${y + 15}" text-anchor="end" class="l">${esc(cut(d.label, Math.floor(lw / 7)))}</text>` +
-        `<rect x="${lw}" y="${y + 3}" width="${bwid}" height="${rowH - 6}" fill="${o.color ?? PALETTE[0]}" data-value="${d.value}"><title>${esc(d.title ?? `${d.label}: ${num(d.value)}`)}</title></rect>` +
-        `<text x="${lw + bwid + 6}" y="${y + 15}" class="v">${esc(d.text ?? num(d.value))}</text></g>`
-      );
-    })
-    .join('');
-  const empty = data.length === 0 ? `<text x="${lw}" y="${top + 15}" class="l">no data</text>` : '';
-  return figure(id, title, `<svg class="chart" data-chart="${id}" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img" aria-label="${esc(title)}">${bars}${empty}</svg>`);
+function bars(id: string, title: string, labels: string[], series: Series[], unit: ChartSpec['unit'], wide = true): ChartSpec {
+  return { ...columns(id, title, labels, series, unit, wide), kind: 'bars' };
 }
 
-/** A donut with a legend. */
-export function donutChart(id: string, title: string, data: Datum[]): string {
-  const total = data.reduce((a, d) => a + d.value, 0);
-  const r = 80;
-  const ir = 48;
-  const cx = 100;
-  const cy = 100;
-  let angle = -Math.PI / 2;
-  const arcs: string[] = [];
-  const pt = (a: number, rad: number): string => `${(cx + rad * Math.cos(a)).toFixed(2)} ${(cy + rad * Math.sin(a)).toFixed(2)}`;
-  data.forEach((d, i) => {
-    if (d.value <= 0 || total === 0) return;
-    const color = PALETTE[i % PALETTE.length];
-    const tip = `<title>${esc(`${d.label}: ${num(d.value)} (${((100 * d.value) / total).toFixed(1)}%)`)}</title>`;
-    if (d.value === total) {
-      arcs.push(`<g class="mark"><circle cx="${cx}" cy="${cy}" r="${(r + ir) / 2}" fill="none" stroke="${color}" stroke-width="${r - ir}" data-value="${d.value}">${tip}</circle></g>`);
-      return;
-    }
-    const a2 = angle + (2 * Math.PI * d.value) / total;
-    const large = a2 - angle > Math.PI ? 1 : 0;
-    arcs.push(
-      `<g class="mark"><path d="M ${pt(angle, r)} A ${r} ${r} 0 ${large} 1 ${pt(a2, r)} L ${pt(a2, ir)} A ${ir} ${ir} 0 ${large} 0 ${pt(angle, ir)} Z" fill="${color}" data-value="${d.value}">${tip}</path></g>`,
-    );
-    angle = a2;
-  });
-  const legend = data
-    .map(
-      (d, i) =>
-        `<rect x="220" y="${20 + i * 22}" width="14" height="14" fill="${PALETTE[i % PALETTE.length]}"/><text x="240" y="${32 + i * 22}" class="l">${esc(d.label)} — ${esc(d.text ?? num(d.value))} (${total ? ((100 * d.value) / total).toFixed(1) : '0'}%)</text>`,
-    )
-    .join('');
-  const h = Math.max(200, 30 + data.length * 22);
-  return figure(
+/** A bucket bound as an axis label: 512 B, 1 KiB, 1.5 KiB (no trailing zeros: ticks stay short). */
+export function compactSize(v: number): string {
+  return human(v).replace(/\.0+ /, ' ').replace(/(\.\d*?)0+ /, '$1 ');
+}
+
+/** A power-of-two histogram: each column labelled by its lower bound, the range in the tooltip. */
+function histogram(id: string, title: string, hist: readonly HistogramBucket[]): ChartSpec {
+  return columns(
     id,
     title,
-    `<svg class="chart" data-chart="${id}" width="520" height="${h}" viewBox="0 0 520 ${h}" role="img" aria-label="${esc(title)}">${arcs.join('')}<text x="${cx}" y="${cy + 5}" text-anchor="middle" class="c">${esc(num(total))}</text>${legend}</svg>`,
+    hist.map((b) => compactSize(b.from)),
+    [{ name: 'keys', values: hist.map((b) => b.count), tips: hist.map((b) => `${num(b.count)} keys of ${b.from === b.to ? human(b.from) : `${human(b.from)} to ${human(b.to)}`}`) }],
+    'keys',
   );
 }
 
-function figure(id: string, title: string, svg: string): string {
-  return `<figure id="fig-${id}"><figcaption>${esc(title)}</figcaption>${svg}</figure>`;
+/** Most prefixes the treemap draws (by memory; the biggest first, each under its parent). */
+const TREEMAP_NODES = 1500;
+
+/**
+ * The prefix tree as treemap nodes sized by estimated memory. Each parent gets an "(other keys)" child for
+ * the memory its drawn children do not cover (keys ending at that level, pruned or undrawn prefixes), so
+ * areas add up to the parent's.
+ */
+export function prefixTreemap(list: readonly PrefixStat[], unprefixed: { keys: number; bytes: number; memory: number }, maxNodes = TREEMAP_NODES): TreeNode[] {
+  const raw = (p: PrefixStat['prefix']): string => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p.base64, 'base64')).toString('latin1');
+  const parentOf = (id: string): string => id.slice(0, id.lastIndexOf(':', id.length - 2) + 1);
+  const stat = (s: { keys: number; bytes: number; memory: number }): string => `${num(s.keys)} keys, ${human(s.bytes)} serialized, est. memory ${human(s.memory)}`;
+  const byMemory = [...list].sort((a, b) => b.memory - a.memory || a.depth - b.depth);
+  const nodes = new Map<string, { node: TreeNode; stat: PrefixStat }>();
+  const roots: TreeNode[] = [];
+  for (const p of byMemory) {
+    if (nodes.size >= maxNodes) break;
+    const id = raw(p.prefix);
+    const display = printableToDisplay(p.prefix);
+    const parent = p.depth > 1 ? nodes.get(parentOf(id)) : undefined;
+    if (p.depth > 1 && parent === undefined) continue; // its parent is not drawn: counted in an "(other keys)"
+    const name = parent ? display.slice(printableToDisplay(parent.stat.prefix).length) || display : display;
+    const node: TreeNode = { name, path: display, value: Math.round(p.memory), tip: stat(p) };
+    nodes.set(id, { node, stat: p });
+    if (parent) (parent.node.children ??= []).push(node);
+    else roots.push(node);
+  }
+  for (const { node, stat: s } of nodes.values()) {
+    if (!node.children) continue;
+    const rest = Math.round(s.memory) - node.children.reduce((a, c) => a + c.value, 0);
+    if (rest > 0) node.children.push({ name: '(other keys)', path: `${node.path} (other keys)`, value: rest, tip: `est. memory ${human(rest)} in keys under ${node.path} not drawn apart` });
+  }
+  if (unprefixed.keys > 0) roots.push({ name: '(no prefix)', path: '(no prefix)', value: Math.round(unprefixed.memory), tip: stat(unprefixed) });
+  return roots;
 }
 
-function tableHtml(headers: string[], rows: string[][], numeric: boolean[]): string {
-  const th = headers.map((h, i) => `<th${numeric[i] ? ' class="n"' : ''}>${esc(h)}</th>`).join('');
-  const trs = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric[i] ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('');
-  return `<table><thead><tr>${th}</tr></thead><tbody>${trs}</tbody></table>`;
+/** A table cell: its text, and for numbers the value it sorts by (sizes are shown humanised). */
+type Cell = string | { text: string; v: number };
+
+const n = (v: number): Cell => ({ text: num(v), v });
+const h = (v: number): Cell => ({ text: human(v), v });
+
+/** A table whose columns sort on a click of their header (numbers by value, text by code point). */
+function tableHtml(headers: string[], rows: Cell[][], o: { sortable?: boolean; id?: string } = {}): string {
+  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'object'));
+  const sortable = o.sortable ?? true;
+  const th = headers.map((x, i) => `<th${numeric[i] ? ' class="n"' : ''}${sortable ? ' tabindex="0" aria-sort="none"' : ''}>${esc(x)}</th>`).join('');
+  const td = (c: Cell | undefined): string => (c === undefined ? '<td></td>' : typeof c === 'string' ? `<td>${esc(c)}</td>` : `<td class="n" data-v="${c.v}">${esc(c.text)}</td>`);
+  const trs = rows.map((r) => `<tr>${headers.map((_, i) => td(r[i])).join('')}</tr>`).join('');
+  return `<table${o.id ? ` id="${o.id}"` : ''}${sortable ? ' class="sortable"' : ''}><thead><tr>${th}</tr></thead><tbody>${trs}</tbody></table>`;
 }
 
-function bigKeyRows(keys: BigKey[], nowMs: number): string[][] {
+function bigKeyRows(keys: BigKey[], nowMs: number): Cell[][] {
   return keys.map((k, i) => [
-    String(i + 1),
-    String(k.db),
+    n(i + 1),
+    n(k.db),
     cut(printableToDisplay(k.key), 120),
     k.type,
     k.encoding,
-    human(k.bytes),
-    k.elements === null ? '-' : num(k.elements),
-    human(k.memory),
+    h(k.bytes),
+    k.elements === null ? { text: '-', v: -1 } : n(k.elements),
+    h(k.memory),
     k.expire_at_ms === null ? '' : k.expire_at_ms <= nowMs ? 'expired' : new Date(k.expire_at_ms).toISOString(),
   ]);
 }
 
-/** The whole report as one HTML document. */
-export function renderHtml(r: AnalysisReport): string {
-  const t = r.totals;
+export interface HtmlOptions {
+  /** Every prefix of the tree (Analyzer.prefixList()); without it the treemap shows the report's top prefixes. */
+  prefixTree?: { prefixes: readonly PrefixStat[]; unprefixed: { keys: number; bytes: number; memory: number } };
+}
+
+function chartSpecs(r: AnalysisReport, o: HtmlOptions): ChartSpec[] {
   const types = Object.entries(r.by_type);
-  const charts: string[] = [];
-  charts.push(donutChart('type-mix', 'Keys by type', types.map(([type, s]) => ({ label: type, value: s.keys }))));
-  charts.push(
-    barChart(
-      'memory-by-type',
-      'Estimated memory by type',
-      types.map(([type, s]) => ({ label: type, value: s.memory, text: human(s.memory) })),
-      { color: PALETTE[1]!, labelWidth: 120 },
-    ),
-  );
-  charts.push(
-    columnChart(
-      'ttl',
-      `TTL at ${new Date(r.now_ms).toISOString()}`,
+  const t = r.totals;
+  const specs: ChartSpec[] = [];
+  const tree = o.prefixTree ?? { prefixes: uniquePrefixes([...r.prefixes, ...r.prefixes_by_bytes]), unprefixed: r.prefix_tree.unprefixed };
+  specs.push({
+    id: 'prefix-treemap',
+    title: `Estimated memory by key prefix (split on "${r.prefix_tree.separator}", depth ≤ ${r.prefix_tree.max_depth}; click to zoom)`,
+    kind: 'treemap',
+    wide: true,
+    labels: [],
+    series: [],
+    unit: 'bytes',
+    log: false,
+    tree: prefixTreemap(tree.prefixes, tree.unprefixed),
+  });
+  const share = (part: number, whole: number): number => (whole > 0 ? Math.round((1000 * part) / whole) / 10 : 0);
+  specs.push(
+    bars(
+      'types',
+      'Share of keys and of estimated memory by type',
+      types.map(([type]) => type),
       [
-        { label: 'no TTL', value: r.ttl.no_ttl },
-        { label: 'expired', value: r.ttl.expired },
-        ...TTL_BUCKETS.map((b) => ({ label: b, value: r.ttl.buckets[b] })),
+        { name: '% of keys', values: types.map(([, s]) => share(s.keys, t.keys)), tips: types.map(([, s]) => `${num(s.keys)} keys`) },
+        { name: '% of est. memory', values: types.map(([, s]) => share(s.memory, t.memory)), tips: types.map(([, s]) => human(s.memory)) },
       ],
-      { color: PALETTE[4]! },
+      'percent',
+      false,
     ),
   );
-  charts.push(
-    columnChart(
-      'sizes',
-      'Serialized size per key',
-      r.sizes.histogram.map((b) => ({ label: b.from === b.to ? human(b.from) : `≥${human(b.from)}`, value: b.count, title: `${human(b.from)}–${human(b.to)}: ${num(b.count)} keys` })),
-      { color: PALETTE[3]! },
+  const encs = Object.values(r.by_encoding).sort((a, b) => b.memory - a.memory);
+  specs.push(
+    bars(
+      'encodings',
+      'Estimated memory by type and encoding',
+      encs.map((e) => `${e.type} ${e.encoding}`),
+      [{ name: 'est. memory', values: encs.map((e) => e.memory), tips: encs.map((e) => `${human(e.memory)}, ${num(e.keys)} keys`) }],
+      'bytes',
+      false,
     ),
   );
-  charts.push(
-    barChart(
+  const ttlLabels = ['no TTL', 'expired', ...TTL_BUCKETS];
+  const ttlValues = [r.ttl.no_ttl, r.ttl.expired, ...TTL_BUCKETS.map((b) => r.ttl.buckets[b])];
+  specs.push(columns('ttl', `Keys by time to live at ${new Date(r.now_ms).toISOString()}`, ttlLabels, [{ name: 'keys', values: ttlValues, tips: ttlValues.map((v) => `${num(v)} keys`) }], 'keys'));
+  specs.push(histogram('sizes', 'Keys by serialized size (power-of-two buckets, from)', r.sizes.histogram));
+  specs.push(histogram('memory-per-key', 'Keys by estimated memory (power-of-two buckets, from)', r.memory.per_key.histogram));
+  const bigMem = r.biggest_keys_by_memory;
+  specs.push(
+    bars(
+      'biggest-keys',
+      'Biggest keys by estimated memory',
+      bigMem.map((k) => `db${k.db} ${printableToDisplay(k.key)}`),
+      [{ name: 'est. memory', values: bigMem.map((k) => k.memory), tips: bigMem.map((k) => `${human(k.memory)} (${k.type} ${k.encoding}, ${human(k.bytes)} serialized)`) }],
+      'bytes',
+    ),
+  );
+  specs.push(
+    bars(
       'prefixes',
       'Top prefixes by keys',
-      r.prefixes.map((p) => ({ label: printableToDisplay(p.prefix), value: p.keys, text: `${num(p.keys)} keys, ${human(p.bytes)}` })),
-      { color: PALETTE[6]! },
-    ),
-  );
-  charts.push(
-    barChart(
-      'biggest-keys',
-      'Biggest keys by serialized bytes',
-      r.biggest_keys.map((k) => ({ label: `${k.db}: ${printableToDisplay(k.key)}`, value: k.bytes, text: `${human(k.bytes)} (${k.type})` })),
-      { color: PALETTE[2]! },
+      r.prefixes.map((p) => printableToDisplay(p.prefix)),
+      [{ name: 'keys', values: r.prefixes.map((p) => p.keys), tips: r.prefixes.map((p) => `${num(p.keys)} keys, ${human(p.bytes)}, est. memory ${human(p.memory)}`) }],
+      'keys',
     ),
   );
   if (r.by_category) {
-    const cats = Object.entries(r.by_category).map(([c, s]) => ({ label: c, value: s.keys }));
-    if (r.unmatched) cats.push({ label: '(unmatched)', value: r.unmatched.keys });
-    charts.push(barChart('categories', 'Keys by rule category', cats, { color: PALETTE[5]!, labelWidth: 200 }));
+    const cats: Array<[string, number, number]> = Object.entries(r.by_category).map(([c, s]) => [c, s.keys, s.memory]);
+    if (r.unmatched) cats.push(['(unmatched)', r.unmatched.keys, r.unmatched.memory]);
+    specs.push(
+      bars(
+        'categories',
+        'Keys by rule category',
+        cats.map((c) => c[0]),
+        [{ name: 'keys', values: cats.map((c) => c[1]), tips: cats.map((c) => `${num(c[1])} keys, est. memory ${human(c[2])}`) }],
+        'keys',
+        false,
+      ),
+    );
   }
+  return specs;
+}
+
+function uniquePrefixes(ps: PrefixStat[]): PrefixStat[] {
+  const seen = new Set<string>();
+  return ps.filter((p) => {
+    const k = `${p.depth}\0${typeof p.prefix === 'string' ? p.prefix : p.prefix.base64}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** The report's charts as JSON inside a <script type="application/json"> (no "<" to end it early). */
+function jsonScript(id: string, v: unknown): string {
+  const json = JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return `<script type="application/json" id="${id}">${json}</script>`;
+}
+
+/** The whole report as one HTML document. */
+export function renderHtml(r: AnalysisReport, o: HtmlOptions = {}): string {
+  const t = r.totals;
+  const types = Object.entries(r.by_type);
+  const specs = chartSpecs(r, o);
+  const charts = specs
+    .map((c) => `<figure class="${c.wide ? 'wide' : ''}"><figcaption>${esc(c.title)}${c.log ? ' <span class="muted">(log scale)</span>' : ''}</figcaption><div class="chart chart-${c.kind}" id="chart-${c.id}" data-chart="${c.id}"></div></figure>`)
+    .join('');
 
   const m = r.metadata;
-  const meta: string[][] = [
+  const meta: Cell[][] = [
     ['input', `${r.input.path} (${r.input.format}${r.input.gzip ? ', gzip' : ''}${r.input.size !== null ? ', ' + human(r.input.size) : ''})`],
     ['RDB version', m.rdb_version === null ? '-' : `${m.rdb_version} (${m.magic ?? ''})`],
     ['redis-ver', m.redis_ver ?? '-'],
@@ -211,67 +297,131 @@ export function renderHtml(r: AnalysisReport): string {
     ['modules', m.modules.map((x) => x.name).join(', ') || '-'],
     ['checksum', m.checksum],
   ];
-  const typeRows = types.map(([type, s]) => [type, num(s.keys), num(s.with_ttl), human(s.bytes), human(s.memory), num(s.elements.p50), num(s.elements.p90), num(s.elements.p99), num(s.elements.max)]);
-  const dbRows = Object.entries(r.by_db).map(([db, s]) => [db, num(s.keys), num(s.with_ttl), num(s.expired), human(s.bytes), human(s.memory)]);
+  const typeRows = types.map(([type, s]): Cell[] => [type, n(s.keys), n(s.with_ttl), h(s.bytes), h(s.memory), n(s.elements.p50), n(s.elements.p90), n(s.elements.p99), n(s.elements.max)]);
+  const encRows = Object.values(r.by_encoding).map((e): Cell[] => [e.type, e.encoding, n(e.keys), h(e.bytes), h(e.memory), n(e.elements.p50), n(e.elements.max)]);
+  const dbRows = Object.entries(r.by_db).map(([db, s]): Cell[] => [n(Number(db)), n(s.keys), n(s.with_ttl), n(s.expired), h(s.bytes), h(s.memory)]);
+  const bigHeaders = ['#', 'db', 'key', 'type', 'encoding', 'bytes', 'elements', 'est. memory', 'expires'];
   const sections: string[] = [];
-  sections.push(`<section><h2>Snapshot</h2>${tableHtml(['', ''], meta, [false, false])}</section>`);
+  sections.push(`<section><h2>Snapshot</h2>${tableHtml(['', ''], meta, { sortable: false })}</section>`);
   sections.push(
     `<section class="cards"><div><b>${num(t.keys)}</b>keys</div><div><b>${num(t.with_ttl)}</b>with TTL</div><div><b>${num(t.expired)}</b>expired</div><div><b>${human(t.bytes)}</b>serialized</div><div><b>${human(t.memory)}</b>est. memory</div></section>`,
   );
-  sections.push(`<section><h2>Charts</h2><div class="charts">${charts.join('')}</div></section>`);
-  sections.push(
-    `<section><h2>By type</h2>${tableHtml(['type', 'keys', 'TTL', 'bytes', 'est. memory', 'elements p50', 'p90', 'p99', 'max'], typeRows, [false, true, true, true, true, true, true, true, true])}</section>`,
-  );
-  sections.push(`<section><h2>By db</h2>${tableHtml(['db', 'keys', 'TTL', 'expired', 'bytes', 'est. memory'], dbRows, [false, true, true, true, true, true])}</section>`);
-  sections.push(
-    `<section><h2>Biggest keys</h2>${tableHtml(['#', 'db', 'key', 'type', 'encoding', 'bytes', 'elements', 'est. memory', 'expires'], bigKeyRows(r.biggest_keys, r.now_ms), [true, true, false, false, false, true, true, true, false])}</section>`,
-  );
-  sections.push(
-    `<section><h2>Top prefixes</h2>${tableHtml(
-      ['prefix', 'depth', 'keys', 'bytes', 'est. memory'],
-      r.prefixes.map((p) => [printableToDisplay(p.prefix), String(p.depth), num(p.keys), human(p.bytes), human(p.memory)]),
-      [false, true, true, true, true],
-    )}</section>`,
-  );
+  sections.push(`<section><h2>Charts</h2><div class="charts">${charts}</div></section>`);
+  sections.push(`<section><h2>By type</h2>${tableHtml(['type', 'keys', 'TTL', 'bytes', 'est. memory', 'elements p50', 'p90', 'p99', 'max'], typeRows, { id: 'table-types' })}</section>`);
+  sections.push(`<section><h2>By encoding</h2>${tableHtml(['type', 'encoding', 'keys', 'bytes', 'est. memory', 'elements p50', 'max'], encRows, { id: 'table-encodings' })}</section>`);
+  sections.push(`<section><h2>By db</h2>${tableHtml(['db', 'keys', 'TTL', 'expired', 'bytes', 'est. memory'], dbRows, { id: 'table-dbs' })}</section>`);
+  sections.push(`<section><h2>Biggest keys by serialized bytes</h2>${tableHtml(bigHeaders, bigKeyRows(r.biggest_keys, r.now_ms), { id: 'table-biggest' })}</section>`);
+  sections.push(`<section><h2>Biggest keys by estimated memory</h2>${tableHtml(bigHeaders, bigKeyRows(r.biggest_keys_by_memory, r.now_ms), { id: 'table-biggest-memory' })}</section>`);
+  const up = r.prefix_tree.unprefixed;
+  const prefixRows = uniquePrefixes([...r.prefixes, ...r.prefixes_by_bytes]).map((p): Cell[] => [printableToDisplay(p.prefix), n(p.depth), n(p.keys), h(p.bytes), h(p.memory)]);
+  if (up.keys > 0) prefixRows.push(['(no prefix)', n(0), n(up.keys), h(up.bytes), h(up.memory)]);
+  sections.push(`<section><h2>Top prefixes (by keys and by bytes)</h2>${tableHtml(['prefix', 'depth', 'keys', 'bytes', 'est. memory'], prefixRows, { id: 'table-prefixes' })}</section>`);
   if (r.by_category && r.unmatched && r.collisions && r.migration && r.rules) {
-    const rows = Object.entries(r.by_category).map(([c, s]) => [
+    const rows = Object.entries(r.by_category).map(([c, s]): Cell[] => [
       c,
-      num(s.keys),
-      human(s.bytes),
-      human(s.memory),
+      n(s.keys),
+      h(s.bytes),
+      h(s.memory),
       s.samples[0] ? `${printableToDisplay(s.samples[0].key)} → ${printableToDisplay(s.samples[0].new_key)}` : '',
     ]);
-    rows.push(['(unmatched)', num(r.unmatched.keys), human(r.unmatched.bytes), human(r.unmatched.memory), r.unmatched.samples.map((k) => printableToDisplay(k.key)).join('  ')]);
+    rows.push(['(unmatched)', n(r.unmatched.keys), h(r.unmatched.bytes), h(r.unmatched.memory), r.unmatched.samples.map((k) => printableToDisplay(k.key)).join('  ')]);
     const mg = r.migration;
     sections.push(
-      `<section><h2>Rules: ${esc(r.rules.path)}</h2>${tableHtml(['category', 'keys', 'bytes', 'est. memory', 'example'], rows, [false, true, true, true, false])}` +
+      `<section><h2>Rules: ${esc(r.rules.path)}</h2>${tableHtml(['category', 'keys', 'bytes', 'est. memory', 'example'], rows, { id: 'table-categories' })}` +
         `<p>Collisions: <b>${num(r.collisions.keys)}</b>. Migration: <b>${num(mg.keys_to_write)}</b> keys, ${human(mg.bytes_to_write)} to write, estimated target memory <b>${human(mg.estimated_memory)}</b>; dropped: expired ${num(mg.expired_dropped)}, unmatched ${num(mg.unmatched_dropped + mg.unmatched_errors)}, collisions ${num(mg.collisions_dropped)}.</p></section>`,
     );
   }
 
-  const css = `
-body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;background:#fff}
-h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:4px 0}td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}td{max-width:60em;overflow-wrap:anywhere}
-.cards{display:flex;gap:12px;flex-wrap:wrap}.cards div{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:110px}
-.cards b{display:block;font-size:20px}
-.charts{display:flex;flex-wrap:wrap;gap:24px}figure{margin:0}figcaption{font-weight:600;margin-bottom:4px}
-svg text{font:11px system-ui,sans-serif;fill:#333}svg text.c{font-size:20px;font-weight:600}svg .axis{stroke:#999}
-.muted{color:#777}`;
-  const script = `
-(function(){var n=0;var svgs=document.querySelectorAll('svg.chart');
-for(var i=0;i<svgs.length;i++){var s=svgs[i];var b=s.getBBox?s.getBBox():{width:0,height:0};
-var marks=s.querySelectorAll('[data-value]');var drawn=0;for(var j=0;j<marks.length;j++){var r=marks[j].getBoundingClientRect();if(r.width>0&&r.height>0)drawn++;}
-s.setAttribute('data-marks-drawn',String(drawn));if(b.width>0&&b.height>0&&drawn>0)n++;}
-document.body.setAttribute('data-charts',String(svgs.length));document.body.setAttribute('data-charts-rendered',String(n));})();`;
+  const lib = echarts();
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>rekey analysis: ${esc(r.input.path)}</title><style>${css}</style></head>
+<title>rekey analysis: ${esc(r.input.path)}</title><style>${CSS}</style></head>
 <body><h1>rekey analysis: ${esc(r.input.path)}</h1>
 <div class="muted">generated ${esc(r.generated_at)} · expiry judged at ${esc(new Date(r.now_ms).toISOString())} · memory estimates model Redis 7.0 (${esc(r.memory.model)})</div>
 ${sections.join('\n')}
-<script>${script}</script>
+<footer class="muted">Charts drawn by Apache ECharts ${esc(lib.version)} (Apache License 2.0), inlined in this file. Apache ECharts, Copyright 2017-2026 The Apache Software Foundation; this product includes software developed at The Apache Software Foundation (https://www.apache.org/).</footer>
+${jsonScript('rekey-charts', specs)}
+<script>${lib.code}</script>
+<script>${PAGE_SCRIPT}</script>
 </body></html>
 `;
 }
+
+const CSS = `
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:20px 24px;color:#222;background:#fff}
+h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:4px 0}td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}td{max-width:60em;overflow-wrap:anywhere}
+table.sortable th{cursor:pointer;user-select:none;white-space:nowrap}table.sortable th:hover{background:#f4f4f4}
+th[aria-sort=ascending]::after{content:" ▲";font-size:10px}th[aria-sort=descending]::after{content:" ▼";font-size:10px}
+.cards{display:flex;gap:12px;flex-wrap:wrap}.cards div{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:110px}
+.cards b{display:block;font-size:20px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:20px 28px}
+figure{margin:0;min-width:0}figure.wide{grid-column:1/-1}figcaption{font-weight:600;margin-bottom:4px}
+.chart{width:100%;height:320px}.chart-treemap{height:560px}
+.muted{color:#777;font-weight:normal}footer{margin-top:32px;font-size:12px}`;
+
+/**
+ * The page's own script (plain ES2017, no build step): chart options from the JSON, log axes where the
+ * report said so, labels that give way instead of overlapping (hideOverlap, truncation), tables sorted
+ * on click, and a record on <body> of how many charts drew a non-empty SVG.
+ */
+const PAGE_SCRIPT = `
+(function(){
+'use strict';
+var specs=JSON.parse(document.getElementById('rekey-charts').textContent);
+function num(n){var r=Math.round(n),s=String(Math.abs(r)).replace(/\\B(?=(\\d{3})+(?!\\d))/g,',');return r<0?'-'+s:s;}
+function human(n){var u=['B','KiB','MiB','GiB','TiB','PiB'],i=0,v=n;while(Math.abs(v)>=1024&&i<u.length-1){v/=1024;i++;}
+return i===0?num(v)+' B':v.toFixed(Math.abs(v)<10?2:1)+' '+u[i];}
+function fmt(unit){return unit==='bytes'?human:unit==='percent'?function(v){return v+'%';}:num;}
+// Axis ticks without trailing zeros (1 KiB, 32 KiB), as compactSize() labels the histogram buckets.
+function tick(unit){return unit==='bytes'?function(v){return human(v).replace(/\\.0+ /,' ').replace(/(\\.\\d*?)0+ /,'$1 ');}:fmt(unit);}
+var PALETTE=['#4e79a7','#f28e2b','#e15759','#76b7b2','#59a14f','#edc948','#b07aa1','#ff9da7','#9c755f','#bab0ac'];
+function valueAxis(s){var a={type:s.log?'log':'value',logBase:s.unit==='bytes'?32:10,axisLabel:{formatter:tick(s.unit),hideOverlap:true},splitLine:{lineStyle:{color:'#eee'}}};
+if(s.log)a.min=1;if(s.unit==='percent'){a.max=100;}return a;}
+function data(s,series){return series.values.map(function(v){return s.log&&v<=0?null:v;});}
+function tooltip(s){return{trigger:'axis',axisPointer:{type:'shadow'},confine:true,formatter:function(ps){
+var out=[];ps.forEach(function(p){var ser=s.series[p.seriesIndex];out.push(p.marker+ser.name+': '+ser.tips[p.dataIndex]);});
+return esc(ps[0].name)+'<br>'+out.join('<br>');}};}
+function esc(t){return String(t).replace(/[&<>"]/g,function(c){return{'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c];});}
+function option(s,el){
+if(s.kind==='treemap')return{color:PALETTE,tooltip:{confine:true,formatter:function(p){return esc(p.data.path)+'<br>'+esc(p.data.tip);}},
+series:[{type:'treemap',data:s.tree,roam:false,nodeClick:'zoomToNode',visibleMin:200,top:8,left:4,right:4,bottom:36,
+breadcrumb:{bottom:4},label:{show:true,formatter:'{b}',overflow:'truncate'},upperLabel:{show:true,height:20,overflow:'truncate',color:'#fff'},
+levels:[{itemStyle:{borderWidth:0,gapWidth:3}},{itemStyle:{borderColor:'#555',borderWidth:2,gapWidth:1}},{colorSaturation:[0.35,0.6],itemStyle:{gapWidth:1,borderColorSaturation:0.6}}]}]};
+var multi=s.series.length>1;
+var series=s.series.map(function(ser,i){return{type:'bar',name:ser.name,data:data(s,ser),itemStyle:{color:PALETTE[(i+(s.id.length%7))%PALETTE.length]},barMaxWidth:48,
+label:{show:s.labels.length<=24,position:s.kind==='bars'?'right':'top',formatter:function(p){return p.value==null?'':fmt(s.unit)(p.value);},fontSize:11},labelLayout:{hideOverlap:true}};});
+var cat={type:'category',data:s.labels,axisTick:{alignWithLabel:true}};
+var o={color:PALETTE,animation:false,tooltip:tooltip(s),legend:multi?{top:0}:undefined,series:series};
+if(s.kind==='bars'){
+cat.inverse=true;cat.axisLabel={width:Math.max(120,Math.min(420,Math.floor(el.clientWidth*0.4))),overflow:'truncate',interval:0};
+o.grid={left:8,right:64,top:multi?28:8,bottom:8,containLabel:true};o.yAxis=cat;o.xAxis=valueAxis(s);
+}else{
+cat.axisLabel={hideOverlap:true,fontSize:11};
+o.grid={left:8,right:16,top:multi?32:20,bottom:8,containLabel:true};o.xAxis=cat;o.yAxis=valueAxis(s);
+}
+return o;}
+var charts=[];var drawn=0;
+specs.forEach(function(s){var el=document.getElementById('chart-'+s.id);if(!el)return;
+if(s.kind==='bars')el.style.height=Math.max(160,40+(s.series.length>1?28:0)+s.labels.length*s.series.length*22)+'px';
+try{var c=echarts.init(el,null,{renderer:'svg'});c.setOption(option(s,el));charts.push(c);
+var svg=el.querySelector('svg');var b=svg?svg.getBoundingClientRect():{width:0,height:0};
+var marks=svg?svg.querySelectorAll('path').length:0;el.setAttribute('data-marks-drawn',String(marks));
+if(b.width>0&&b.height>0&&marks>0)drawn++;}catch(e){el.textContent='chart failed: '+e.message;el.setAttribute('data-error',e.message);}});
+// Charts follow their box (window resize, grid reflow); init may run before the final layout.
+if(typeof ResizeObserver==='function'){var ro=new ResizeObserver(function(){charts.forEach(function(c){c.resize();});});charts.forEach(function(c){ro.observe(c.getDom());});}
+else window.addEventListener('resize',function(){charts.forEach(function(c){c.resize();});});
+document.body.setAttribute('data-charts',String(specs.length));document.body.setAttribute('data-charts-rendered',String(drawn));
+// Sortable tables: numbers by data-v, text by code point; a second click reverses.
+Array.prototype.forEach.call(document.querySelectorAll('table.sortable'),function(t){
+var ths=t.tHead.rows[0].cells;Array.prototype.forEach.call(ths,function(th,col){
+function sort(){var dir=th.getAttribute('aria-sort')==='ascending'?'descending':'ascending';
+Array.prototype.forEach.call(ths,function(x){x.setAttribute('aria-sort','none');});th.setAttribute('aria-sort',dir);
+var body=t.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
+rows.sort(function(a,b){var x=a.cells[col],y=b.cells[col];var r;
+if(x.hasAttribute('data-v')&&y.hasAttribute('data-v'))r=Number(x.getAttribute('data-v'))-Number(y.getAttribute('data-v'));
+else{var p=x.textContent,q=y.textContent;r=p<q?-1:p>q?1:0;}return dir==='ascending'?r:-r;});
+rows.forEach(function(r){body.appendChild(r);});}
+th.addEventListener('click',sort);th.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();sort();}});});});
+})();`;

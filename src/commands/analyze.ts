@@ -133,7 +133,8 @@ export async function analyze(a: AnalyzeArgs): Promise<AnalyzeResult> {
     await writeFileAtomic(outputs.prefixCsvPath, prefixCsv(pl.prefixes, pl.unprefixed));
   }
   const jsonPath = await writeReport(run.outDir, 'redis_analysis', run.stamp, report);
-  const htmlPath = a.html ? await writeReport(run.outDir, 'redis_analysis', run.stamp, renderHtml(report), 'html') : null;
+  // The HTML treemap draws the whole prefix tree, not only the report's top lists.
+  const htmlPath = a.html ? await writeReport(run.outDir, 'redis_analysis', run.stamp, renderHtml(report, { prefixTree: analyzer.prefixList() }), 'html') : null;
   return { report, jsonPath, htmlPath, exitCode: analyzeExitCode(report, { partial: a.partial ?? false }), listed };
 }
 
