@@ -28,6 +28,23 @@ export interface RulesTestOptions {
   samples?: number;
   /** Test hook: digest bits of the collision detector (forces digest collisions). */
   collisionDigestBits?: number;
+  /** Each key of --keys/--input as it is classified (the listing), in input order. */
+  onKey?: (m: KeyMapping) => void;
+}
+
+/** One key's fate under the rules: the `rules test --keys` listing. */
+export interface KeyMapping {
+  /** The key's db in a dump; a keys file has none (it counts as db 0). */
+  db: number | undefined;
+  key: Buffer;
+  /** The name it gets (the same bytes when kept), or null when dropped (unmatched: drop). */
+  newKey: Buffer | null;
+  toDb: number;
+  /** The rule that matched (first match wins), or null. */
+  rule: string | null;
+  category: string | null;
+  /** What happens to a key no rule matches (the file's `unmatched`); null when a rule matched. */
+  unmatched: 'keep' | 'drop' | 'error' | null;
 }
 
 export type Printable = string | { base64: string };

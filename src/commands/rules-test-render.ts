@@ -1,11 +1,11 @@
 /**
- * `rekey rules test`, part 3: what the operator reads — the report as text (tables, findings, the
- * result line); `--json` prints the report itself.
+ * `rekey rules test`, part 3: what the operator reads — each listed key (old -> new, the rule), then
+ * the report as text (tables, findings, the result line); `--json` prints the same as JSON.
  */
 import { EXIT_OK } from '../errors.js';
-import { displayKey } from '../records/printable.js';
+import { displayKey, toPrintable } from '../records/printable.js';
 import { formatDiagnostic } from '../rules/schema.js';
-import type { CollisionJson, Printable, RulesTestReport } from './rules-test-plan.js';
+import type { CollisionJson, KeyMapping, Printable, RulesTestReport } from './rules-test-plan.js';
 
 interface Style {
   ok(s: string): string;
@@ -141,4 +141,33 @@ export function formatRulesTestReport(r: RulesTestReport, color: boolean): strin
   for (const u of r.undecided) out.push(st.dim(`not analysed statically: "${u.rule}": ${u.reason}`));
   out.push('', `result: ${r.exit_code === EXIT_OK ? st.ok('OK') : st.bad('PROBLEMS FOUND')} (exit ${r.exit_code})`);
   return out.join('\n') + '\n';
+}
+
+/** The listing's heading (text output), printed before the first key. */
+export const KEY_LISTING_HEADING = 'keys (old -> new, rule):';
+
+/** One listed key as text: `  old -> new  (rule NAME)`, `  old  (rule NAME, name kept)`, `  old  (no rule matches: kept)`. */
+export function formatKeyMapping(m: KeyMapping, color: boolean): string {
+  const st = makeStyle(color);
+  const old = `${m.db !== undefined ? `db ${m.db} ` : ''}${displayKey(m.key)}`;
+  if (m.rule === null) {
+    const fate = m.unmatched === 'drop' ? st.warn('dropped') : m.unmatched === 'error' ? st.bad('an error') : 'kept';
+    return `  ${old}  ${st.dim('(no rule matches:')} ${fate}${st.dim(')')}\n`;
+  }
+  const moved = m.toDb !== (m.db ?? 0);
+  const same = m.newKey !== null && m.newKey.equals(m.key) && !moved;
+  const to = same ? '' : ` -> ${moved ? `db ${m.toDb} ` : ''}${displayKey(m.newKey!)}`;
+  return `  ${old}${to}  ${st.dim(`(rule ${m.rule}${same ? ', name kept' : ''})`)}\n`;
+}
+
+/** One listed key as a JSON line (`--json`): key, new_key (null: dropped), rule and category, or unmatched. */
+export function keyMappingJson(m: KeyMapping): string {
+  const o: Record<string, unknown> = { key: toPrintable(m.key) };
+  if (m.db !== undefined) o.db = m.db;
+  o.new_key = m.newKey === null ? null : toPrintable(m.newKey);
+  o.to_db = m.toDb;
+  o.rule = m.rule;
+  o.category = m.category;
+  if (m.unmatched !== null) o.unmatched = m.unmatched;
+  return JSON.stringify(o) + '\n';
 }

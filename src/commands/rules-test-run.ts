@@ -189,7 +189,9 @@ export async function runRulesTest(o: RulesTestOptions): Promise<{ exitCode: num
         if (hits.length === 0) {
           unmatched++;
           if (unmatchedSamples.length < samples) unmatchedSamples.push(Buffer.from(it.key));
-          det.add(it.key, db, rules.unmatched === 'drop' ? null : it.key, db);
+          const newKey = rules.unmatched === 'drop' ? null : it.key;
+          det.add(it.key, db, newKey, db);
+          o.onKey?.({ db: it.db, key: it.key, newKey, toDb: db, rule: null, category: null, unmatched: rules.unmatched });
           continue;
         }
         const w = hits[0]!;
@@ -197,6 +199,7 @@ export async function runRulesTest(o: RulesTestOptions): Promise<{ exitCode: num
         byCategory[r.category] = (byCategory[r.category] ?? 0) + 1;
         const newKey = renameWith(rules, w, it.key, it.type, it.db) ?? it.key;
         det.add(it.key, db, newKey, r.toDb ?? db);
+        o.onKey?.({ db: it.db, key: it.key, newKey, toDb: r.toDb ?? db, rule: r.name, category: r.category, unmatched: null });
       }
       // Digest matches are confirmed byte-exactly on a second read (a no-op when there are none).
       const cr: CollisionReport = await det.confirm(
