@@ -5,6 +5,8 @@ import { EXIT_BAD_INPUT } from './errors.js';
 import { installInterruptHandlers } from './io/interrupt.js';
 import { urlHasPassword } from './redis/redact.js';
 import { BrokenPipeError } from './io/atomic-file.js';
+import { flushQuiet } from './report/verbosity.js';
+import { withVerbosity } from './commands/options/verbosity.js';
 
 /**
  * The commands, each loaded only when it runs (or its own --help is asked): `rekey --version` and
@@ -85,7 +87,8 @@ async function main(): Promise<void> {
   warnPasswordsInArgs(args);
   const { default: yargs } = await import('yargs');
   const wanted = requestedCommand(args);
-  let cli = yargs(args)
+  // --quiet / --verbose are global: every command has them (options/verbosity.ts).
+  let cli = withVerbosity(yargs(args))
     .scriptName('rekey')
     .usage('$0 <command> [options]\n\nRead Redis snapshots offline, rename keys by rules, write dumps, import with proof.');
   // The one command that runs is loaded in full; the others are names in the help (never run).
@@ -111,6 +114,7 @@ async function main(): Promise<void> {
 }
 
 main()
+  .then(flushQuiet)
   .catch(endQuietlyOnClosedPipe)
   .catch((e: unknown) => {
     // Each error class carries its exit code (errors.ts: 1 problem, 2 bad input or usage, 3 could not

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
 import { RekeyUsageError } from '../errors.js';
 import { interrupt } from '../io/interrupt.js';
+import { info } from '../report/verbosity.js';
 import { buildFilter, type KeyFilter } from '../pipeline/filters.js';
 import { withFilters, withInput, withOutput, type FilterArgs, type InputArgs, type OutputArgs } from './options/groups.js';
 
@@ -43,9 +44,9 @@ export function humanBytes(n: number): string {
   return i === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 
-/** Print on stderr unless the user asked for JSON only on stdout. */
+/** A line on stderr (held back under --quiet: report/verbosity.ts). */
 export function note(msg: string): void {
-  process.stderr.write(msg + '\n');
+  info(msg);
 }
 
 

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
 import type { Redactor } from '../redis/redact.js';
+import { collect, final, verbosity } from '../report/verbosity.js';
 import { note } from './common.js';
 import { DEFAULTS } from './options/defaults.js';
 
@@ -53,10 +54,10 @@ export class CommandRun {
     await this.log.write(this.outDir, this.stamp).catch(() => undefined);
   }
 
-  /** The run stops before any result: say why, log it, keep the log; returns the exit code. */
+  /** The run stops before any result: say why (at every verbosity), log it, keep the log; returns the exit code. */
   async fail(msg: string, exitCode: number): Promise<number> {
     const m = this.scrub(msg);
-    this.say(m);
+    final(`rekey ${this.command}: ${m}`);
     this.log.log('ERROR', m);
     await this.keepLog();
     return exitCode;
@@ -70,13 +71,18 @@ export class CommandRun {
 
   /**
    * The normal end: the report file, then the log, then either the JSON report on stdout (`--json`) or
-   * the human summary (given the report's path). Returns the report's path.
+   * the human summary (given the report's path); under --quiet only the summary's headline (its first
+   * `rekey …` line) with the report's path. Returns the report's path.
    */
   async finish(report: unknown, o: { json: boolean | undefined; summary: (reportPath: string) => void; prefix?: string }): Promise<string> {
     const path = await writeReport(this.outDir, o.prefix ?? 'migration_report', this.stamp, report);
     await this.log.write(this.outDir, this.stamp);
     if (o.json) process.stdout.write(toJson(report, 2) + '\n');
-    else o.summary(path);
+    else if (verbosity() !== 'quiet') o.summary(path);
+    else {
+      const head = collect(() => o.summary(path)).find((l) => l.startsWith('rekey ')) ?? `rekey ${this.command}: done`;
+      final(head.includes(path) ? head : `${head} (report: ${path})`);
+    }
     return path;
   }
 }
