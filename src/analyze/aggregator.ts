@@ -258,6 +258,8 @@ export interface AnalysisReport {
     expired_dropped: number;
     unmatched_dropped: number;
     unmatched_errors: number;
+    /** Keys a rule would rename to an empty name (each an error in transform/import). */
+    rename_errors?: number;
     collisions_dropped: number;
     ttl_changed: number;
     by_db: Record<string, number>;
@@ -465,6 +467,7 @@ export class Analyzer {
     expiredDropped: 0,
     unmatchedDropped: 0,
     unmatchedErrors: 0,
+    renameErrors: 0,
     collisionsDropped: 0,
     ttlChanged: 0,
     byDb: new Map<number, { keys: number; expires: number }>(),
@@ -743,7 +746,7 @@ export class Analyzer {
     const rules = this.rules!;
     const { db, key } = rec;
     const d = decideKey(rec, { rules, unmatched: rules.unmatched, dropExpired: true, now: this.now });
-    const c = d.kind === 'keep' || d.kind === 'expired' ? d.classification : null;
+    const c = d.kind === 'keep' || d.kind === 'expired' || d.kind === 'rename-error' ? d.classification : null;
     if (c === null) {
       this.unmatched.add(bytes, memory, rec.expireAtMs !== null, rec.expireAtMs !== null && rec.expireAtMs <= this.now);
       const prio = keyPriority(db, key);
@@ -772,6 +775,10 @@ export class Analyzer {
       if (d.kind === 'expired' ? d.expireAtMs !== rec.expireAtMs : d.kind === 'keep' && d.ttlChanged) this.migration.ttlChanged++;
     }
     const m = this.migration;
+    if (d.kind === 'rename-error') {
+      m.renameErrors++;
+      return;
+    }
     if (d.kind !== 'keep') {
       m.expiredDropped++;
       return;
@@ -1027,6 +1034,7 @@ export class Analyzer {
                 this.migration.unmatchedErrors,
                 this.migration.collisionsDropped,
                 this.migration.ttlChanged,
+                this.migration.renameErrors,
               ],
               migration_by_db: [...this.migration.byDb].map(([db, d]) => [db, { ...d }]),
             },
@@ -1140,6 +1148,7 @@ export class Analyzer {
       m.unmatchedErrors += v[5]!;
       m.collisionsDropped += v[6]!;
       m.ttlChanged += v[7]!;
+      m.renameErrors += v[8] ?? 0;
       for (const [db, d] of r.migration_by_db) {
         const x = m.byDb.get(db) ?? { keys: 0, expires: 0 };
         x.keys += d.keys;
@@ -1190,6 +1199,7 @@ export class Analyzer {
       expired_dropped: m.expiredDropped,
       unmatched_dropped: m.unmatchedDropped,
       unmatched_errors: m.unmatchedErrors,
+      ...(m.renameErrors > 0 ? { rename_errors: m.renameErrors } : {}),
       collisions_dropped: m.collisionsDropped,
       ttl_changed: m.ttlChanged,
       by_db: Object.fromEntries([...m.byDb].sort((a, b) => a[0] - b[0]).map(([db, d]) => [String(db), d.keys])),

@@ -30,6 +30,8 @@ export type KeyDecision =
   /** No rule matched and `unmatched` is drop / error. */
   | { kind: 'unmatched-drop' }
   | { kind: 'unmatched-error' }
+  /** The matching rule gives the key an empty name (an empty or unset regex group): an error for this key. */
+  | { kind: 'rename-error'; classification: Classification; message: string }
   /** Expired at `now` (after the rule's ttl policy applied); the classification is kept for reports. */
   | { kind: 'expired'; db: number; key: Buffer; expireAtMs: number; classification: Classification | null };
 
@@ -44,6 +46,10 @@ export function decideKey(rec: DecisionInput, o: DecisionContext): KeyDecision {
       if (o.unmatched === 'drop') return { kind: 'unmatched-drop' };
       if (o.unmatched === 'error') return { kind: 'unmatched-error' };
     } else {
+      // Redis accepts "" as a key, but no scheme means it: writing it would merge every such key into one.
+      if (c.newKey.length === 0) {
+        return { kind: 'rename-error', classification: c, message: `${ruleText(o.rules, c)} renames this key to an empty name (a regex group that matched nothing?)` };
+      }
       key = c.newKey;
       if (c.toDb !== undefined) db = c.toDb;
       if (c.ttl === 'drop') expireAtMs = null;
@@ -52,4 +58,8 @@ export function decideKey(rec: DecisionInput, o: DecisionContext): KeyDecision {
   }
   if (o.dropExpired && expireAtMs !== null && expireAtMs <= o.now) return { kind: 'expired', db, key, expireAtMs, classification: c };
   return { kind: 'keep', db, key, expireAtMs, classification: c, renamed: !key.equals(rec.key), ttlChanged: expireAtMs !== rec.expireAtMs };
+}
+
+function ruleText(rules: CompiledRules, c: Classification): string {
+  return rules.rules[c.ruleIndex]?.label ?? `rule "${c.rule}"`;
 }

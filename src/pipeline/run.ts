@@ -103,6 +103,11 @@ function processKey(rec: KeyRecord, o: PipelineOptions, tell: Tell): KeyRecord |
     }
     return null;
   }
+  if (d.kind === 'rename-error') {
+    stats.error(rec.db, rec.key, d.message);
+    o.log?.log('ERROR', `db ${rec.db} ${displayKey(rec.key)}: ${d.message}`);
+    return null;
+  }
   const category = d.classification?.category ?? null;
   if (category !== null) stats.category(category);
   else if (o.rules !== null) stats.unmatchedKeys++;

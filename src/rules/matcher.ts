@@ -57,14 +57,16 @@ const VAR = 1;
 /** One pattern in matcher form. Segments are stored after the prefix the trie has verified. */
 class CompiledPattern {
   readonly n: number;
-  readonly kinds: Uint8Array;
+  // Small plain arrays, not typed arrays: a typed array costs ~200 bytes of header per pattern, which
+  // 60k rules turn into tens of MB; V8 reads small-integer arrays as fast.
+  readonly kinds: number[];
   readonly lits: Array<Uint8Array | null>;
   readonly classes: Array<Uint8Array | null>;
-  readonly slots: Int32Array;
+  readonly slots: number[];
   /** Bytes needed at least from segment i to the end (n+1 entries, last is 0). */
-  readonly minRest: Int32Array;
+  readonly minRest: number[];
   /** For a placeholder followed by a literal whose first byte it cannot contain: no backtracking. */
-  readonly stopAtRun: Uint8Array;
+  readonly stopAtRun: number[];
   /** Two or more placeholders that may backtrack: memoize failures so matching stays polynomial. */
   readonly needsMemo: boolean;
   readonly prefix: Uint8Array;
@@ -82,7 +84,7 @@ class CompiledPattern {
     this.dbs = e.dbs;
     const pre = e.segments !== null ? e.prefixes[0] ?? Buffer.alloc(0) : Buffer.alloc(0);
     if (e.segments !== null && e.prefixes.length !== 1) throw new Error('internal: a template has one prefix');
-    this.prefix = new Uint8Array(pre);
+    this.prefix = pre;
     this.prefixLen = pre.length;
     let segs: Segment[] = [];
     if (e.segments !== null) {
@@ -96,16 +98,16 @@ class CompiledPattern {
     }
     const n = segs.length;
     this.n = n;
-    this.kinds = new Uint8Array(n);
+    this.kinds = new Array<number>(n).fill(LIT);
     this.lits = new Array<Uint8Array | null>(n).fill(null);
     this.classes = new Array<Uint8Array | null>(n).fill(null);
-    this.slots = new Int32Array(n).fill(-1);
-    this.minRest = new Int32Array(n + 1);
-    this.stopAtRun = new Uint8Array(n);
+    this.slots = new Array<number>(n).fill(-1);
+    this.minRest = new Array<number>(n + 1).fill(0);
+    this.stopAtRun = new Array<number>(n).fill(0);
     segs.forEach((s, i) => {
       if (s.kind === 'lit') {
         this.kinds[i] = LIT;
-        this.lits[i] = new Uint8Array(s.bytes);
+        this.lits[i] = s.bytes;
       } else {
         this.kinds[i] = VAR;
         this.classes[i] = CLASS_TABLES[s.type];
@@ -206,12 +208,15 @@ function matchSegments(p: CompiledPattern, key: Uint8Array, si: number, pos: num
 interface TrieNode {
   /** Edge label from the parent; label[0] is the dispatch byte. Empty for the root. */
   label: Uint8Array;
-  /** Children indexed by first label byte (sparse), or null. */
+  /** Children indexed by first label byte (sparse; only for wide nodes, it costs 2 KB), or null. */
   table: Array<TrieNode | undefined> | null;
+  /** First label bytes of the children of a narrow node (searched linearly), with `kids` alongside. */
+  keys: Uint8Array | null;
+  kids: TrieNode[] | null;
   /** The only child, when there is exactly one (avoids the table). */
   only: TrieNode | null;
   /** Entries whose prefix ends exactly here, ascending (the candidates of a walk are the union along it). */
-  own: Int32Array;
+  own: number[];
 }
 
 /** Build-time radix node: edges split on insert, so the tree has at most two nodes per prefix. */
@@ -252,6 +257,9 @@ function insertPrefix(root: BuildNode, prefix: Buffer, idx: number): void {
   if (node.own[node.own.length - 1] !== idx) node.own.push(idx);
 }
 
+/** Nodes with more children than this dispatch through a 256-slot table; narrower ones search. */
+const WIDE = 16;
+
 /** Initial size of the walk's list scratch (it grows when a key passes more nodes with entries). */
 const PATH_INIT = 16;
 
@@ -272,7 +280,7 @@ export class Matcher {
   /** Trie statistics (for the bench and tests). */
   readonly trieNodes: number;
   /** The non-empty `own` lists met by the last walk, and a read position in each (k-way merge). */
-  private pathLists: Int32Array[] = [];
+  private pathLists: number[][] = [];
   private pathPos: Int32Array = new Int32Array(PATH_INIT);
   private pathLen = 0;
   /** The candidate last returned: a regex with nested prefixes sits in two lists, try it once. */
@@ -294,13 +302,16 @@ export class Matcher {
     let count = 0;
     const convert = (b: BuildNode): TrieNode => {
       count++;
-      const node: TrieNode = { label: b.label, table: null, only: null, own: Int32Array.from(b.own) };
+      const node: TrieNode = { label: b.label, table: null, keys: null, kids: null, only: null, own: b.own };
       const kids: TrieNode[] = [];
       for (const child of b.children.values()) kids.push(convert(child));
       if (kids.length === 1) node.only = kids[0]!;
-      else if (kids.length > 1) {
+      else if (kids.length > WIDE) {
         node.table = new Array<TrieNode | undefined>(256);
         for (const k of kids) node.table[k.label[0]!] = k;
+      } else if (kids.length > 1) {
+        node.keys = Uint8Array.from(kids, (k) => k.label[0]!);
+        node.kids = kids;
       }
       return node;
     };
@@ -326,6 +337,14 @@ export class Matcher {
       let child: TrieNode | undefined;
       if (node.only !== null) {
         if (node.only.label[0] === b) child = node.only;
+      } else if (node.keys !== null) {
+        const ks = node.keys;
+        for (let j = 0; j < ks.length; j++) {
+          if (ks[j] === b) {
+            child = node.kids![j];
+            break;
+          }
+        }
       } else if (node.table !== null) child = node.table[b];
       if (child === undefined) break;
       const lab = child.label;

@@ -269,6 +269,84 @@ function suffixCompatible(x: readonly Segment[], y: readonly Segment[]): boolean
   return true;
 }
 
+/** A list whose items are computed on first access, then kept. */
+function lazyList<T>(n: number, make: (i: number) => T): (i: number) => T {
+  const done = new Array<boolean>(n).fill(false);
+  const items = new Array<T>(n);
+  return (i) => {
+    if (!done[i]) {
+      items[i] = make(i);
+      done[i] = true;
+    }
+    return items[i]!;
+  };
+}
+
+/**
+ * The ids whose prefix is compatible with a query (one starts with the other). Sorted, the longer
+ * prefixes starting with the query are one range; the shorter ones are looked up by each length
+ * that occurs. Prefixes are compared as latin1 strings (one char per byte, so string order is byte
+ * order).
+ */
+class PrefixIndex {
+  private readonly sorted: string[];
+  private readonly idsOf = new Map<string, number[]>();
+  private readonly lengths: number[];
+
+  constructor(items: ReadonlyArray<[Buffer, number]>) {
+    for (const [p, id] of items) {
+      const k = p.toString('latin1');
+      const ids = this.idsOf.get(k);
+      if (ids === undefined) this.idsOf.set(k, [id]);
+      else if (ids[ids.length - 1] !== id) ids.push(id);
+    }
+    this.sorted = [...this.idsOf.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    this.lengths = [...new Set(this.sorted.map((k) => k.length))].sort((a, b) => a - b);
+  }
+
+  /** Ascending, distinct ids compatible with any of `queries`. */
+  compatible(queries: readonly Buffer[]): number[] {
+    const out: number[] = [];
+    for (const q of queries) {
+      const s = q.toString('latin1');
+      for (const L of this.lengths) {
+        if (L > s.length) break;
+        const ids = this.idsOf.get(L === s.length ? s : s.slice(0, L));
+        if (ids !== undefined) for (const id of ids) out.push(id);
+      }
+      // Strictly longer prefixes that start with s: a contiguous run from s's place in sorted order.
+      let lo = 0;
+      let hi = this.sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.sorted[mid]! < s) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let k = lo; k < this.sorted.length && this.sorted[k]!.startsWith(s); k++) {
+        const key = this.sorted[k]!;
+        if (key.length > s.length) for (const id of this.idsOf.get(key)!) out.push(id);
+      }
+    }
+    out.sort((a, b) => a - b);
+    let w = 0;
+    for (let r = 0; r < out.length; r++) if (r === 0 || out[r] !== out[r - 1]) out[w++] = out[r]!;
+    out.length = w;
+    return out;
+  }
+}
+
+/** The ascending union of two ascending id lists. */
+function mergeIds(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
+    if (out.length === 0 || out[out.length - 1] !== x) out.push(x);
+  }
+  return out;
+}
+
 function leadingLiteral(segs: readonly Segment[]): Buffer {
   const f = segs[0];
   return f !== undefined && f.kind === 'lit' ? f.bytes : Buffer.alloc(0);
@@ -296,10 +374,17 @@ export function analyzeStatic(rules: CompiledRules, opts: { maxStates?: number }
   for (const s of matchSegs) if (s) all.push(s);
   for (const s of outSegs) if (s) all.push(s);
   const alpha = buildAlphabet(all);
-  const matchNfa = matchSegs.map((s) => (s ? buildNfa(s, alpha) : null));
-  const outNfa = outSegs.map((s) => (s ? buildNfa(s, alpha) : null));
+  // Automata are built on first use: with thousands of rules most never meet a compatible rule, and
+  // an NFA costs (states x alphabet) arrays.
+  const matchNfa = lazyList(matchSegs.length, (i) => (matchSegs[i] ? buildNfa(matchSegs[i], alpha) : null));
+  const outNfa = lazyList(outSegs.length, (i) => (outSegs[i] ? buildNfa(outSegs[i], alpha) : null));
   const prefixes: Buffer[][] = matchSegs.map((s, i) => (s ? [leadingLiteral(s)] : rs[i]!.spec.regex!.prefixes));
   const anyCompatible = (x: readonly Buffer[], y: readonly Buffer[]): boolean => x.some((p) => y.some((q) => prefixCompatible(p, q)));
+  // Pairs are only looked at when their literal prefixes are compatible: the indexes find those
+  // without trying every pair (60k rules are 1.8 billion pairs).
+  const matchIndex = new PrefixIndex(prefixes.flatMap((ps, i) => ps.map((p): [Buffer, number] => [p, i])));
+  const outPrefix = outSegs.map((s) => (s ? leadingLiteral(s) : null));
+  const outIndex = new PrefixIndex(outPrefix.flatMap((p, i): Array<[Buffer, number]> => (p !== null ? [[p, i]] : [])));
   const undecided = new Set<number>();
 
   for (let bi = 0; bi < rs.length; bi++) {
@@ -308,7 +393,8 @@ export function analyzeStatic(rules: CompiledRules, opts: { maxStates?: number }
     const literalKey = bSegs !== null && bSegs.every((s) => s.kind === 'lit') ? Buffer.concat(bSegs.map((s) => (s as { bytes: Buffer }).bytes)) : null;
     // Earlier rules that could matter at all.
     const earlier: number[] = [];
-    for (let ai = 0; ai < bi; ai++) {
+    for (const ai of matchIndex.compatible(prefixes[bi]!)) {
+      if (ai >= bi) break;
       if (!filtersIntersect(rs[ai]!, B)) continue;
       if (!anyCompatible(prefixes[ai]!, prefixes[bi]!)) continue;
       earlier.push(ai);
@@ -341,8 +427,8 @@ export function analyzeStatic(rules: CompiledRules, opts: { maxStates?: number }
           coverers.add(hit[0]!);
           continue;
         }
-        const tmpl = set.filter((ai) => matchNfa[ai] !== null);
-        const res = covered(matchNfa[bi]!, tmpl.map((ai) => matchNfa[ai]!), alpha, maxStates);
+        const tmpl = set.filter((ai) => matchSegs[ai] !== null);
+        const res = tmpl.length === 0 ? 'no' : covered(matchNfa(bi)!, tmpl.map((ai) => matchNfa(ai)!), alpha, maxStates);
         if (res === 'cap') {
           shadowed = null;
           undecided.add(bi);
@@ -354,7 +440,7 @@ export function analyzeStatic(rules: CompiledRules, opts: { maxStates?: number }
           break;
         }
         for (const ai of tmpl) {
-          if (suffixCompatible(matchSegs[ai]!, bSegs) && intersect(matchNfa[ai]!, matchNfa[bi]!, alpha, maxStates) !== null) coverers.add(ai);
+          if (suffixCompatible(matchSegs[ai]!, bSegs) && intersect(matchNfa(ai)!, matchNfa(bi)!, alpha, maxStates) !== null) coverers.add(ai);
         }
       }
       if (shadowed === true) {
@@ -372,7 +458,7 @@ export function analyzeStatic(rules: CompiledRules, opts: { maxStates?: number }
       for (const ai of earlier) {
         const aSegs = matchSegs[ai]!;
         if (aSegs === null || !suffixCompatible(aSegs, bSegs)) continue;
-        const ex = intersect(matchNfa[ai]!, matchNfa[bi]!, alpha, maxStates);
+        const ex = intersect(matchNfa(ai)!, matchNfa(bi)!, alpha, maxStates);
         if (ex === 'cap') continue;
         if (ex !== null) out.overlaps.push({ rule: ai, other: bi, example: ex });
       }
@@ -381,15 +467,15 @@ export function analyzeStatic(rules: CompiledRules, opts: { maxStates?: number }
 
   // Potential collisions between rules' new keys, and new keys that look like source keys.
   const renames = (i: number): boolean => rs[i]!.rename !== null;
-  const outPrefix = outSegs.map((s) => (s ? leadingLiteral(s) : null));
   for (let i = 0; i < rs.length; i++) {
-    const oi = outNfa[i]!;
-    if (oi === null || !renames(i)) continue;
-    for (let j = 0; j < rs.length; j++) {
+    if (outSegs[i] === null || !renames(i)) continue;
+    // Only rules whose new-key or match prefix is compatible with i's new-key prefix can meet it.
+    const js = mergeIds(outIndex.compatible([outPrefix[i]!]), matchIndex.compatible([outPrefix[i]!]));
+    for (const j of js) {
       // new keys of i vs new keys of j (j renames or keeps its keys)
-      if (j !== i && outNfa[j] !== null && (j > i || !renames(j)) && dbSetsIntersect(targetDbs(rs[i]!), targetDbs(rs[j]!))) {
+      if (j !== i && outSegs[j] !== null && (j > i || !renames(j)) && dbSetsIntersect(targetDbs(rs[i]!), targetDbs(rs[j]!))) {
         if (prefixCompatible(outPrefix[i]!, outPrefix[j]!) && suffixCompatible(outSegs[i]!, outSegs[j]!)) {
-          const ex = intersect(oi, outNfa[j]!, alpha, maxStates);
+          const ex = intersect(outNfa(i)!, outNfa(j)!, alpha, maxStates);
           if (ex instanceof Buffer) {
             out.potentialCollisions.push({
               kind: 'new_keys_overlap',
@@ -402,9 +488,9 @@ export function analyzeStatic(rules: CompiledRules, opts: { maxStates?: number }
         }
       }
       // new keys of i vs source keys of a renaming rule j
-      if (renames(j) && matchNfa[j] !== null && dbSetsIntersect(targetDbs(rs[i]!), rs[j]!.dbs)) {
+      if (renames(j) && matchSegs[j] !== null && dbSetsIntersect(targetDbs(rs[i]!), rs[j]!.dbs)) {
         if (anyCompatible([outPrefix[i]!], prefixes[j]!) && suffixCompatible(outSegs[i]!, matchSegs[j]!)) {
-          const ex = intersect(oi, matchNfa[j]!, alpha, maxStates);
+          const ex = intersect(outNfa(i)!, matchNfa(j)!, alpha, maxStates);
           if (ex instanceof Buffer) {
             out.potentialCollisions.push({
               kind: 'new_key_may_be_source_key',

@@ -76,6 +76,7 @@ export function renameCommand(args: Buffer[], db: number, ctx: RenameContext, ty
       if (ctx.unmatched === 'error') return { kind: 'refuse', reason: 'unmatched key', detail: `${name.toUpperCase()} on ${printable(key)}: no rule matches and the rules say unmatched: error` };
       kdb = mappedDb;
     } else {
+      if (c.newKey.length === 0) return { kind: 'refuse', reason: 'empty key', detail: `${name.toUpperCase()} on ${printable(key)}: rule "${c.rule}" renames it to an empty name` };
       out[p] = c.newKey;
       kdb = ctx.toDb ?? c.toDb ?? db;
       if (c.ttl === 'drop' && TTL_ONLY.has(name)) dropTtl = true;
