@@ -28,7 +28,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_PROBLEM, RekeyInputError, RekeyUsageError } from '../errors.js';
 import { displayKey, toPrintable } from '../records/printable.js';
 import type { LogicalType } from '../records/types.js';
-import { openRecords } from '../sources/open.js';
+import { Dataset, type DatasetReport } from '../dataset/dataset.js';
+import { datasetLines } from '../dataset/outcome.js';
 import { CollisionDetector, type CollisionFinding, type CollisionInput, type CollisionReport } from '../rules/collisions.js';
 import { runBuiltinTests, runFileTests, type TestResult } from '../rules/embedded-tests.js';
 import { compileRules, renameWith, type CompiledRules } from '../rules/index.js';
@@ -40,8 +41,8 @@ export interface RulesTestOptions {
   rulesFile: string;
   /** Path of a keys file, or `-` for stdin. */
   keys?: string;
-  /** A dump (RDB/JSONL, optionally .gz) whose keys to check. */
-  input?: string;
+  /** Dumps (RDB/JSONL, optionally .gz; paths or globs, read as one dataset) whose keys to check. */
+  input?: string | string[];
   /** Treat warnings as problems (exit 1). */
   strict?: boolean;
   ignoreChecksum?: boolean;
@@ -98,6 +99,8 @@ export interface RulesTestReport {
     unmatched: number;
     unmatched_samples: Printable[];
     by_category: Record<string, number>;
+    /** Several --input dumps: a row per file and their slot coverage (dataset/dataset.ts). */
+    dataset?: DatasetReport;
   };
   collisions: {
     /** Among the file's test keys. */
@@ -197,13 +200,17 @@ async function* tee(stream: AsyncIterable<Buffer | string>, path: string): Async
   }
 }
 
-async function* keysFromDump(input: string, ignoreChecksum: boolean): AsyncGenerator<KeyItem> {
-  for await (const rec of openRecords(input, { ignoreChecksum })) {
-    if (rec.kind === 'key') yield { key: rec.key, type: rec.type, db: rec.db };
+async function* keysFromDump(input: string | string[], ignoreChecksum: boolean, onDataset?: (d: Dataset) => void): AsyncGenerator<KeyItem> {
+  const ds = await Dataset.open(input, { ignoreChecksum });
+  onDataset?.(ds);
+  for await (const batch of ds.input.batches) {
+    for (const rec of batch) if (rec.kind === 'key') yield { key: rec.key, type: rec.type, db: rec.db };
   }
 }
 
 interface KeySource {
+  /** The --input dataset of the last pass (its per-file table). */
+  dataset: Dataset | null;
   /** Iterate the keys (callable again for the confirmation pass). */
   items(): AsyncGenerator<KeyItem>;
   /** Remove the stdin spool file, if any. */
@@ -219,7 +226,8 @@ function keySource(o: RulesTestOptions): KeySource | null {
   const stdin = o.stdin ?? process.stdin;
   let spoolDir: string | null = null;
   let spooled = false;
-  return {
+  const src: KeySource = {
+    dataset: null,
     async *items() {
       if (o.keys === '-') {
         if (spooled) yield* keysFromStream(createReadStream(join(spoolDir!, 'stdin.keys')), '<stdin>');
@@ -229,12 +237,13 @@ function keySource(o: RulesTestOptions): KeySource | null {
           spooled = true;
         }
       } else if (o.keys !== undefined) yield* keysFromStream(createReadStream(o.keys), o.keys);
-      if (o.input !== undefined) yield* keysFromDump(o.input, o.ignoreChecksum ?? false);
+      if (o.input !== undefined) yield* keysFromDump(o.input, o.ignoreChecksum ?? false, (d) => (src.dataset ??= d));
     },
     async cleanup() {
       if (spoolDir !== null) await rm(spoolDir, { recursive: true, force: true });
     },
   };
+  return src;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -436,7 +445,7 @@ export async function runRulesTest(o: RulesTestOptions): Promise<{ exitCode: num
       if (cr.total > 0) problem = true;
     } catch (e) {
       if (e instanceof RekeyUsageError || e instanceof RekeyInputError) {
-        report.errors.push({ severity: 'error', source: o.input ?? o.keys ?? '', message: e.message });
+        report.errors.push({ severity: 'error', source: [o.input ?? o.keys ?? ''].flat().join(' '), message: e.message });
         report.exit_code = EXIT_BAD_INPUT;
         return { exitCode: EXIT_BAD_INPUT, report: finishRules(report, rules, perRuleKeys, perRuleLost, testsPerRule) };
       }
@@ -456,7 +465,9 @@ export async function runRulesTest(o: RulesTestOptions): Promise<{ exitCode: num
     if (obs.shadowed.length > 0 || obs.neverMatched.length > 0) warningsSeen = true;
     const sources: string[] = [];
     if (o.keys !== undefined) sources.push(o.keys === '-' ? '<stdin>' : o.keys);
-    if (o.input !== undefined) sources.push(o.input);
+    const dataset = source.dataset;
+    if (o.input !== undefined) sources.push(...(dataset?.paths ?? [o.input].flat()));
+    const datasetReport = dataset?.report() ?? null;
     report.keys = {
       sources,
       total,
@@ -464,6 +475,7 @@ export async function runRulesTest(o: RulesTestOptions): Promise<{ exitCode: num
       unmatched,
       unmatched_samples: unmatchedSamples.map(toPrintable),
       by_category: byCategory,
+      ...(datasetReport ? { dataset: datasetReport } : {}),
     };
     if (unmatched > 0 && rules.unmatched === 'error') problem = true;
   }
@@ -603,6 +615,7 @@ export function formatRulesTestReport(r: RulesTestReport, color: boolean): strin
     if (k.unmatched_samples.length > 0) {
       out.push(`  unmatched, e.g.: ${k.unmatched_samples.map(printable).join(', ')}`);
     }
+    if (k.dataset) out.push(...datasetLines(k.dataset));
     const c = r.collisions.keys!;
     const mem = `${num(c.memory_bytes)} bytes table, ${c.bytes_per_key.toFixed(1)} B/key`;
     if (c.total === 0) {
@@ -645,7 +658,7 @@ export function formatRulesTestReport(r: RulesTestReport, color: boolean): strin
 interface RulesTestArgs {
   'rules-file': string;
   keys?: string;
-  input?: string;
+  input?: string[];
   json: boolean;
   strict: boolean;
   'ignore-checksum': boolean;
@@ -658,7 +671,7 @@ export const rulesTestCommand: CommandModule<object, RulesTestArgs> = {
     y
       .positional('rules-file', { type: 'string', demandOption: true, describe: 'rules file (YAML or JSON)' })
       .option('keys', { type: 'string', nargs: 1, describe: 'keys file, one key per line ("base64:" prefix for binary keys), or - for stdin' })
-      .option('input', { type: 'string', describe: 'a dump (.rdb/.jsonl, optionally .gz) whose keys to check' })
+      .option('input', { type: 'string', array: true, describe: 'dumps (.rdb/.jsonl, optionally .gz; paths or globs, several are one dataset) whose keys to check' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
       .option('strict', { type: 'boolean', default: false, describe: 'exit 1 on warnings too (shadowed rules, potential collisions)' })
       .option('ignore-checksum', { type: 'boolean', default: false, describe: 'do not verify the RDB CRC64 of --input' }) as unknown as Argv<RulesTestArgs>,
