@@ -97,6 +97,9 @@ async function main(): Promise<void> {
     // yargs turns a lone `-` positional into an empty string; give stdin back its name.
     .middleware((argv) => {
       if (argv.input === '') argv.input = '-';
+      // A variadic `<input..>` drops a lone `-` altogether: give it back when argv has one no option took.
+      const dashes = args.filter((x) => x === '-').length - ['output', 'keys'].filter((k) => argv[k] === '-').length;
+      if (Array.isArray(argv.input) && dashes > 0 && !argv.input.includes('-')) argv.input = ['-', ...(argv.input as string[])];
     }, true)
     .version('version', 'print the version', packageVersion())
     .alias('version', ['v', 'V'])

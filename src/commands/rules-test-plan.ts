@@ -10,15 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RekeyUsageError } from '../errors.js';
 import type { LogicalType } from '../records/types.js';
-import { openRecords } from '../sources/open.js';
+import { Dataset, type DatasetReport } from '../dataset/dataset.js';
 import type { RuleDiagnostic } from '../rules/schema.js';
 
 export interface RulesTestOptions {
   rulesFile: string;
   /** Path of a keys file, or `-` for stdin. */
   keys?: string;
-  /** A dump (RDB/JSONL, optionally .gz) whose keys to check. */
-  input?: string;
+  /** Dumps (RDB/JSONL, optionally .gz; paths or globs, read as one dataset) whose keys to check. */
+  input?: string | string[];
   /** Treat warnings as problems (exit 1). */
   strict?: boolean;
   ignoreChecksum?: boolean;
@@ -92,6 +92,8 @@ export interface RulesTestReport {
     unmatched: number;
     unmatched_samples: Printable[];
     by_category: Record<string, number>;
+    /** Several --input dumps: a row per file and their slot coverage (dataset/dataset.ts). */
+    dataset?: DatasetReport;
   };
   collisions: {
     /** Among the file's test keys. */
@@ -191,13 +193,17 @@ async function* tee(stream: AsyncIterable<Buffer | string>, path: string): Async
   }
 }
 
-async function* keysFromDump(input: string, ignoreChecksum: boolean): AsyncGenerator<KeyItem> {
-  for await (const rec of openRecords(input, { ignoreChecksum })) {
-    if (rec.kind === 'key') yield { key: rec.key, type: rec.type, db: rec.db };
+async function* keysFromDump(input: string | string[], ignoreChecksum: boolean, onDataset?: (d: Dataset) => void): AsyncGenerator<KeyItem> {
+  const ds = await Dataset.open(input, { ignoreChecksum });
+  onDataset?.(ds);
+  for await (const batch of ds.input.batches) {
+    for (const rec of batch) if (rec.kind === 'key') yield { key: rec.key, type: rec.type, db: rec.db };
   }
 }
 
 export interface KeySource {
+  /** The --input dataset of the last pass (its per-file table). */
+  dataset: Dataset | null;
   /** Iterate the keys (callable again for the confirmation pass). */
   items(): AsyncGenerator<KeyItem>;
   /** Remove the stdin spool file, if any. */
@@ -213,7 +219,8 @@ export function keySource(o: RulesTestOptions): KeySource | null {
   const stdin = o.stdin ?? process.stdin;
   let spoolDir: string | null = null;
   let spooled = false;
-  return {
+  const src: KeySource = {
+    dataset: null,
     async *items() {
       if (o.keys === '-') {
         if (spooled) yield* keysFromStream(createReadStream(join(spoolDir!, 'stdin.keys')), '<stdin>');
@@ -223,10 +230,11 @@ export function keySource(o: RulesTestOptions): KeySource | null {
           spooled = true;
         }
       } else if (o.keys !== undefined) yield* keysFromStream(createReadStream(o.keys), o.keys);
-      if (o.input !== undefined) yield* keysFromDump(o.input, o.ignoreChecksum ?? false);
+      if (o.input !== undefined) yield* keysFromDump(o.input, o.ignoreChecksum ?? false, (d) => (src.dataset ??= d));
     },
     async cleanup() {
       if (spoolDir !== null) await rm(spoolDir, { recursive: true, force: true });
     },
   };
+  return src;
 }

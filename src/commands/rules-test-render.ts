@@ -5,6 +5,7 @@
 import { EXIT_OK } from '../errors.js';
 import { displayKey, toPrintable } from '../records/printable.js';
 import { formatDiagnostic } from '../rules/schema.js';
+import { datasetLines } from '../dataset/outcome.js';
 import type { CollisionJson, KeyMapping, Printable, RulesTestReport } from './rules-test-plan.js';
 
 interface Style {
@@ -107,6 +108,7 @@ export function formatRulesTestReport(r: RulesTestReport, color: boolean): strin
     if (k.unmatched_samples.length > 0) {
       out.push(`  unmatched, e.g.: ${k.unmatched_samples.map(printable).join(', ')}`);
     }
+    if (k.dataset) out.push(...datasetLines(k.dataset));
     const c = r.collisions.keys!;
     const mem = `${num(c.memory_bytes)} bytes table, ${c.bytes_per_key.toFixed(1)} B/key`;
     if (c.total === 0) {

@@ -211,7 +211,7 @@ export async function runRulesTest(o: RulesTestOptions): Promise<{ exitCode: num
       if (cr.total > 0) problem = true;
     } catch (e) {
       if (e instanceof RekeyUsageError || e instanceof RekeyInputError) {
-        report.errors.push({ severity: 'error', source: o.input ?? o.keys ?? '', message: e.message });
+        report.errors.push({ severity: 'error', source: [o.input ?? o.keys ?? ''].flat().join(' '), message: e.message });
         report.exit_code = EXIT_BAD_INPUT;
         return { exitCode: EXIT_BAD_INPUT, report: finishRules(report, rules, perRuleKeys, perRuleLost, testsPerRule) };
       }
@@ -231,7 +231,9 @@ export async function runRulesTest(o: RulesTestOptions): Promise<{ exitCode: num
     if (obs.shadowed.length > 0 || obs.neverMatched.length > 0) warningsSeen = true;
     const sources: string[] = [];
     if (o.keys !== undefined) sources.push(o.keys === '-' ? '<stdin>' : o.keys);
-    if (o.input !== undefined) sources.push(o.input);
+    const dataset = source.dataset;
+    if (o.input !== undefined) sources.push(...(dataset?.paths ?? [o.input].flat()));
+    const datasetReport = dataset?.report() ?? null;
     report.keys = {
       sources,
       total,
@@ -239,6 +241,7 @@ export async function runRulesTest(o: RulesTestOptions): Promise<{ exitCode: num
       unmatched,
       unmatched_samples: unmatchedSamples.map(toPrintable),
       by_category: byCategory,
+      ...(datasetReport ? { dataset: datasetReport } : {}),
     };
     if (unmatched > 0 && rules.unmatched === 'error') problem = true;
   }

@@ -34,7 +34,7 @@ export { formatRulesTestReport, makeStyle, table } from './rules-test-render.js'
 interface RulesTestArgs {
   'rules-file': string;
   keys?: string;
-  input?: string;
+  input?: string[];
   json: boolean;
   list?: boolean;
   strict: boolean;
@@ -48,7 +48,7 @@ export const rulesTestCommand: CommandModule<object, RulesTestArgs> = {
     y
       .positional('rules-file', { type: 'string', demandOption: true, describe: 'rules file (YAML or JSON)' })
       .option('keys', { type: 'string', nargs: 1, describe: 'keys file, one key per line ("base64:" prefix for binary keys), or - for stdin' })
-      .option('input', { type: 'string', describe: 'a dump (.rdb/.jsonl, optionally .gz) whose keys to check' })
+      .option('input', { type: 'string', array: true, describe: 'dumps (.rdb/.jsonl, optionally .gz; paths or globs, several are one dataset) whose keys to check' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as one JSON document (after one JSON line per listed key)' })
       .option('list', { type: 'boolean', describe: "list each key: old -> new name and the rule that matched (default: on with --keys; --no-list turns it off)" })
       .option('strict', { type: 'boolean', default: false, describe: 'exit 1 on warnings too (shadowed rules, potential collisions)' })

@@ -1,7 +1,9 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { extname } from 'node:path';
 import { RekeyUsageError, EXIT_OK, EXIT_PROBLEM } from '../errors.js';
-import { openInput } from '../sources/open.js';
+import { Dataset } from '../dataset/dataset.js';
+import { datasetOutcome, inputList, withDataset, type DatasetArgs } from '../dataset/outcome.js';
+import { expandInputs } from '../sources/multi.js';
 import { loadRules } from '../rules/index.js';
 import { runPipeline } from '../pipeline/run.js';
 import { MigrationStats } from '../pipeline/stats.js';
@@ -20,7 +22,7 @@ import { withBadLines, withExpiry, withLossy, withProgress, withRules } from './
 import { withSourceEndpoint } from './options/endpoint.js';
 import { CommandRun } from './run-context.js';
 import { checkOutputPath } from '../io/atomic-file.js';
-import { liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
+import { isLiveUrl, liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
 import { namedTarget, namedTargetList, type NamedTarget } from '../redis/server-versions.js';
 
 /** `--rdb-version`: a plain version number, or a server line whose version, magic and modules are known. */
@@ -32,8 +34,9 @@ export function parseRdbVersion(given: number | string): { rdbVersion: number; n
   return { rdbVersion: named.rdbVersion, named };
 }
 
-export interface TransformArgs extends CommonArgs {
-  input: string;
+export interface TransformArgs extends CommonArgs, DatasetArgs {
+  /** One input, or several read as one dataset (paths and globs). */
+  input: string | string[];
   output: string;
   rules?: string;
   format?: 'rdb' | 'jsonl' | 'resp';
@@ -42,7 +45,8 @@ export interface TransformArgs extends CommonArgs {
   unmatched?: 'keep' | 'drop';
   expired: 'drop' | 'keep';
   now?: number;
-  'on-collision': 'keep-first' | 'fail';
+  /** Unset: keep the first (and, over several inputs, exit 1); given: that policy. */
+  'on-collision'?: 'keep-first' | 'fail';
   lossy: boolean;
   compress: boolean;
   commands: boolean;
@@ -71,20 +75,22 @@ export async function runTransform(a: TransformArgs): Promise<number> {
   const now = nowFrom(a.now);
   const format = formatFor(a.output, a.format);
   // Before reading anything: a missing folder or `-o` naming the input (a backup!) is refused here.
-  checkOutputPath(a.output, [a.input]);
+  const inputs = expandInputs(inputList(a.input));
+  checkOutputPath(a.output, inputs);
   const rules = a.rules ? await loadRules(a.rules) : null;
   const stats = new MigrationStats();
   let badLines = 0;
-  const input = await openInput(a.input, {
+  const dataset = await Dataset.open(inputs, {
     ignoreChecksum: a['ignore-checksum'],
     allowFutureVersion: a['allow-future-version'],
     skipBadLines: a['skip-bad-lines'],
     onBadLine: (line, msg) => {
       badLines++;
-      log.log('WARN', `${a.input}: line ${line} skipped: ${msg}`);
+      log.log('WARN', `${dataset.input.name}: line ${line} skipped: ${msg}`);
     },
-    ...liveSourceOptions(a, { rules, unmatched: a.unmatched ?? rules?.unmatched ?? 'keep', stats, log }),
+    ...liveSourceOptions({ ...a, input: inputs.find((p) => isLiveUrl(p)) }, { rules, unmatched: a.unmatched ?? rules?.unmatched ?? 'keep', stats, log }),
   });
+  const input = dataset.input;
   log.log('INFO', `transform ${input.name} (${input.format}${input.gzip ? ', gzip' : ''}) -> ${a.output} as ${format}`);
   // A key the output cannot hold (a module value as commands, an expiry past 2038 in RDB < 3) is
   // an error of that key: logged, counted, and the run goes on.
@@ -130,7 +136,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
       unmatched,
       expired: a.expired,
       now,
-      onCollision: a['on-collision'],
+      onCollision: a['on-collision'] ?? 'keep-first',
       // Names collide through renames, a JSONL file that repeats a key, or a corrupt RDB holding a key
       // twice in a db (Redis panics loading such a file): always checked, ~24 bytes a key.
       guard: new DigestKeyGuard(),
@@ -145,6 +151,8 @@ export async function runTransform(a: TransformArgs): Promise<number> {
   }
   progress?.stop();
   const seconds = run.seconds();
+  const ds = datasetOutcome(dataset, { partial: a.partial ?? false, stats, collisionPolicy: a['on-collision'] });
+  for (const p of ds.problems) log.log('ERROR', p);
   const report = {
     migration_stats: stats.toJSON(),
     migrated_keys: stats.migratedKeys,
@@ -154,6 +162,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     input: { path: input.name, format: input.format, gzip: input.gzip },
     output: { path: a.output, format, ...(rdbSink ? { rdb: rdbSink.stats } : {}), ...(sink instanceof RespSink ? { lost: sink.stats.lost } : {}) },
     ...(badLines > 0 ? { bad_lines_skipped: badLines } : {}),
+    ...ds.fields,
     seconds,
   };
   log.log('INFO', `done: ${toJson(stats.toJSON())}`);
@@ -174,20 +183,21 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     const fnLost = rdbSink?.stats.functionsDropped ?? 0;
     if (fnLost > 0) note(`  function libraries NOT written: ${fnLost} (RDB ${rdbSink!.rdbVersion} has no functions; RDB 10 / Redis 7.0 is the first)${a.lossy ? ' (--lossy)' : '; accept with --lossy'}`);
     for (const [cat, n] of s.perCategory) note(`  category ${cat}: ${n}`);
+    for (const line of ds.lines) note(line);
     note(`  report: ${reportPath}`);
   } });
   const functionsLost = (rdbSink?.stats.functionsDropped ?? 0) > 0 && !a.lossy;
-  return stats.migrationErrors > 0 || functionsLost ? EXIT_PROBLEM : EXIT_OK;
+  return stats.migrationErrors > 0 || functionsLost || ds.problems.length > 0 ? EXIT_PROBLEM : EXIT_OK;
 }
 
 export const transformCommand: CommandModule<object, TransformArgs> = {
-  command: 'transform <input>',
+  command: 'transform <input..>',
   describe: 'Read a dump, filter and rename keys by rules, write RDB, JSONL or RESP',
   builder: (y: Argv) =>
-    withProgress(withBadLines(withLossy(withExpiry(withRules(withSourceEndpoint(withLiveSource(withCommon(y))), { collision: true })), 'drop what the target version cannot hold (hash field TTLs) instead of failing')), {
+    withProgress(withBadLines(withLossy(withExpiry(withRules(withSourceEndpoint(withLiveSource(withDataset(withCommon(y)))), { collision: 'no-default' })), 'drop what the target version cannot hold (hash field TTLs) instead of failing')), {
       describe: 'progress bar (default: on for inputs of 16 MiB or more on a terminal)',
     })
-      .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz) or - for stdin' })
+      .positional('input', { type: 'string', array: true, demandOption: true, describe: 'dump paths or globs (.rdb, .jsonl, .gz; several are one dataset: merged into one output), or - for stdin' })
       .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output path, or - for stdout' })
       .option('format', { choices: ['rdb', 'jsonl', 'resp'] as const, describe: 'output format (default: from the extension)' })
       .option('rdb-version', { type: 'string', describe: 'RDB version to write (down-converts encodings): a number, or a server such as redis-7.2, redis-8.6, valkey-8.1, valkey-9.0' })

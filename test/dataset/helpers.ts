@@ -2,8 +2,9 @@
 import { join } from 'node:path';
 import { openInput } from '../../src/sources/open.js';
 import { RdbSink } from '../../src/sinks/rdb-sink.js';
-import type { KeyRecord, RdbRecord } from '../../src/records/types.js';
+import type { KeyRecord, RdbRecord, Value } from '../../src/records/types.js';
 import { keySlot } from '../../src/redis/slot.js';
+import { keyToJsonLine } from '../../src/jsonl/value-json.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const FIXTURE = join(ROOT, 'fixtures', 'dump.rdb');
@@ -34,3 +35,27 @@ export function evenRangeOwner(slot: number, n: number): number {
 }
 
 export const bySlot = (n: number) => (k: KeyRecord): number => evenRangeOwner(keySlot(k.key), n);
+
+/** Write an RDB holding `records` (a header first) with rekey's own writer. */
+export async function writeRdb(path: string, records: readonly RdbRecord[], rdbVersion = 11): Promise<string> {
+  const sink = new RdbSink({ path, rdbVersion });
+  await sink.writeBatch([{ kind: 'header', rdbVersion, flavor: 'redis', magic: `REDIS${String(rdbVersion).padStart(4, '0')}` }, ...records]);
+  await sink.close();
+  return path;
+}
+
+/** Every key of a dump as its JSONL line (db, key, TTL, value), sorted: content equality, order aside. */
+export async function contentOf(path: string): Promise<string[]> {
+  const out: string[] = [];
+  const opened = await openInput(path);
+  for await (const batch of opened.batches) for (const r of batch) if (r.kind === 'key') out.push(keyToJsonLine(r));
+  return out.sort();
+}
+
+/** Keys of a dump by `db key-hex`, with TTL and decoded value (for equality through a JSONL round trip). */
+export async function keysOf(path: string): Promise<Map<string, { expireAtMs: number | null; value: Value }>> {
+  const out = new Map<string, { expireAtMs: number | null; value: Value }>();
+  const opened = await openInput(path);
+  for await (const batch of opened.batches) for (const r of batch) if (r.kind === 'key') out.set(`${r.db} ${r.key.toString('hex')}`, { expireAtMs: r.expireAtMs, value: r.decode() });
+  return out;
+}
