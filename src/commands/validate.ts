@@ -251,7 +251,15 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
     });
   if (rounds > 1 && hooks.input && !hooks.reopen) throw new RekeyUsageError('--rounds: this input cannot be read a second time');
   const input = hooks.input ?? (await open(stats));
-  const outcome = await findImportOutcome({ ledger: a.ledger ?? null, outDir: run.outDir, input: input.name, target: spec.display });
+  let outcome: ImportOutcome | null = null;
+  try {
+    outcome = await findImportOutcome({ ledger: a.ledger ?? null, outDir: run.outDir, input: input.name, target: spec.display });
+  } catch (e) {
+    // A ledger named with --ledger must be readable; one found by looking around only helps.
+    if (a.ledger !== undefined) throw e;
+    log.log('WARN', `the import's ledger found in ${run.outDir} cannot be read: ${run.message(e)}`);
+    run.say(`warning: the import's ledger found in ${run.outDir} cannot be read (${run.message(e)}); keys it refused count as mismatches`);
+  }
   if (outcome) log.log('INFO', `import outcome from ${[outcome.source.ledger, ...outcome.source.reports].filter((x) => x !== null).join(', ')}`);
   log.log('INFO', `validate ${input.name} against ${spec.display} (${info.server} ${info.valkeyVersion ?? info.redisVersion}${cluster ? ', cluster' : ''})`);
   const st = a['stream-times'] ?? 'auto';
