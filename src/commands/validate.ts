@@ -23,6 +23,7 @@ import { probeTarget } from '../redis/session.js';
 import { ValidateSink, type MismatchKind, type ValidationResult } from '../validate/validate.js';
 import { displayKey } from '../records/printable.js';
 import { findImportOutcome, type ImportOutcome } from '../validate/import-outcome.js';
+import { validateRounds, type RoundInfo } from '../validate/rounds.js';
 
 export interface ValidateArgs extends CommonArgs, LiveSourceArgs {
   input: string;
@@ -42,6 +43,10 @@ export interface ValidateArgs extends CommonArgs, LiveSourceArgs {
   lossy?: boolean;
   /** Progress bar on a terminal (default on; never with --json or when stderr is not a terminal). */
   progress?: boolean;
+  /** Compare keys found different again, up to this many rounds in all (default 1). */
+  rounds?: number;
+  /** Pause before each later round, ms (default 1000). */
+  'round-pause'?: number;
   /** The import's ledger (default: the newest live import report for this input and target in --out-dir). */
   ledger?: string;
 }
@@ -137,13 +142,18 @@ function excludingFilter(o: ValidateInputOptions, sink: ValidateSink): KeyFilter
   };
 }
 
-function checkArgs(a: ValidateArgs): { sample: number; tolerance: number } {
+function checkArgs(a: ValidateArgs): { sample: number; tolerance: number; rounds: number; pause: number } {
   const sample = a.sample ?? 1;
   if (!(sample > 0 && sample <= 1)) throw new RekeyUsageError(`--sample ${a.sample}: expected a fraction in (0, 1]`);
   const tolerance = a['ttl-tolerance'] ?? 1000;
   if (!(tolerance >= 0)) throw new RekeyUsageError(`--ttl-tolerance ${a['ttl-tolerance']}: expected milliseconds ≥ 0`);
   if (a['to-db'] !== undefined && !(Number.isInteger(a['to-db']) && a['to-db'] >= 0)) throw new RekeyUsageError(`--to-db ${a['to-db']}: expected a db number`);
-  return { sample, tolerance };
+  const rounds = a.rounds ?? 1;
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new RekeyUsageError(`--rounds ${a.rounds}: expected a whole number ≥ 1`);
+  const pause = a['round-pause'] ?? 1000;
+  if (!(pause >= 0)) throw new RekeyUsageError(`--round-pause ${a['round-pause']}: expected milliseconds ≥ 0`);
+  if (rounds > 1 && a.input === '-') throw new RekeyUsageError('--rounds: standard input cannot be read a second time; give a file');
+  return { sample, tolerance, rounds, pause };
 }
 
 /** A key as the report holds it (string, or {base64}) for the screen. */
@@ -152,9 +162,12 @@ function printable(k: unknown): string {
 }
 
 /** The summary of a validation result, one line each: on screen (`listed` keys named) and in the .txt report (all listed). */
-export function validationLines(v: ValidationResult, listed = 10): string[] {
+export function validationLines(v: ValidationResult & { rounds?: RoundInfo[] }, listed = 10): string[] {
   const out: string[] = [];
   const say = (l: string): void => void out.push(l);
+  if (v.rounds && v.rounds.length > 1) {
+    say(`  rounds: ${v.rounds.map((r) => (r.round === 1 ? `1: ${r.compared} compared, ${r.different} different` : `${r.round}: ${r.compared} re-compared, ${r.different} still different`)).join('; ')}`);
+  }
   say(`  validation: ${v.checked} keys compared${v.sampled_out ? ` (${v.sampled_out} not sampled)` : ''}, ${v.matched} equal, ${v.mismatched} mismatches${v.not_imported ? `, ${v.not_imported} not imported` : ''}`);
   if (v.not_imported) {
     const from = v.import_outcome?.ledger ?? v.import_outcome?.reports[0] ?? 'the import';
@@ -188,6 +201,8 @@ export function printValidation(v: ValidationResult): void {
 export interface ValidateHooks {
   /** Use this input instead of opening `a.input` (library use, tests). */
   input?: OpenedInput;
+  /** With `input` and --rounds: a fresh pass over the same input. */
+  reopen?: () => Promise<OpenedInput>;
 }
 
 /** The bar while keys are compared: only on a terminal, never with --json (stdout is the report) or --no-progress. */
@@ -212,7 +227,7 @@ function validationProgress(a: ValidateArgs, input: OpenedInput, log: OperationL
 export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): Promise<number> {
   const run = new CommandRun('validate', a['out-dir']);
   const { started, log } = run;
-  const { sample, tolerance } = checkArgs(a);
+  const { sample, tolerance, rounds, pause } = checkArgs(a);
   const now = nowFrom(a.now);
   const rules = a.rules ? await loadRules(a.rules) : null;
   let session;
@@ -228,22 +243,31 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
   if (cluster && toDb !== null && toDb !== 0) throw new RekeyUsageError(`--to-db ${toDb}: a cluster has only db 0`);
   const stats = new MigrationStats();
   const unmatched = a.unmatched ?? rules?.unmatched ?? 'keep';
-  const input =
-    hooks.input ??
-    (await openInput(a.input, {
+  const open = (s: MigrationStats): Promise<OpenedInput> =>
+    openInput(a.input, {
       ignoreChecksum: a['ignore-checksum'] ?? false,
       allowFutureVersion: a['allow-future-version'] ?? false,
-      ...liveSourceOptions(a, { rules, unmatched, stats, log, target: a.target, toDb }),
-    }));
-  const outcome = await findImportOutcome({ ledger: a.ledger ?? null, outDir: run.outDir, input: input.name, target: spec.display });
+      ...liveSourceOptions(a, { rules, unmatched, stats: s, log, target: a.target, toDb }),
+    });
+  if (rounds > 1 && hooks.input && !hooks.reopen) throw new RekeyUsageError('--rounds: this input cannot be read a second time');
+  const input = hooks.input ?? (await open(stats));
+  let outcome: ImportOutcome | null = null;
+  try {
+    outcome = await findImportOutcome({ ledger: a.ledger ?? null, outDir: run.outDir, input: input.name, target: spec.display });
+  } catch (e) {
+    // A ledger named with --ledger must be readable; one found by looking around only helps.
+    if (a.ledger !== undefined) throw e;
+    log.log('WARN', `the import's ledger found in ${run.outDir} cannot be read: ${run.message(e)}`);
+    run.say(`warning: the import's ledger found in ${run.outDir} cannot be read (${run.message(e)}); keys it refused count as mismatches`);
+  }
   if (outcome) log.log('INFO', `import outcome from ${[outcome.source.ledger, ...outcome.source.reports].filter((x) => x !== null).join(', ')}`);
   log.log('INFO', `validate ${input.name} against ${spec.display} (${info.server} ${info.valkeyVersion ?? info.redisVersion}${cluster ? ', cluster' : ''})`);
   const st = a['stream-times'] ?? 'auto';
-  let v: ValidationResult;
+  let v: ValidationResult & { rounds?: RoundInfo[] };
   let sink: ValidateSink | null = null;
   const progress = validationProgress(a, input, log, () => sink);
   try {
-    v = await validateInput({
+    const base: ValidateInputOptions = {
       input,
       spec,
       info,
@@ -262,7 +286,24 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
       ignoreFieldTtls: a.lossy === true,
       outcome,
       onSink: (s) => (sink = s),
-    });
+    };
+    v =
+      rounds > 1
+        ? await validateRounds({
+            ...base,
+            rounds,
+            pauseMs: pause,
+            reopen: hooks.reopen ?? (() => open(new MigrationStats())),
+            onRound: (r) => {
+              const line = `round ${r.round}: ${r.different} of ${r.compared} keys differ; comparing them again in ${pause / 1000} s`;
+              log.log('INFO', line);
+              if (!a.json) {
+                progress?.stop();
+                run.say(line);
+              }
+            },
+          })
+        : await validateInput(base);
   } catch (e) {
     progress?.stop();
     await run.abandon(e);
@@ -312,6 +353,8 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     ), { default: true, describe: 'progress bar on a terminal (never with --json or when stderr is not a terminal)' })
       .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz), - for stdin, or a redis:// source (read-only)' })
       .option('ledger', { type: 'string', describe: "the import's migration_ledger_*.jsonl: keys it refused or skipped are reported as not imported, with the reason (default: found from the newest import report in --out-dir)" })
+      .option('rounds', { type: 'number', default: 1, describe: 'compare keys found different again, after a pause, up to N rounds in all (a target still being written to); only keys still different at the end are mismatches' })
+      .option('round-pause', { type: 'number', default: 1000, describe: 'pause before each later round (ms)' })
       .option('stream-times', { choices: ['auto', 'exact', 'ignore'] as const, default: 'auto' as const, describe: 'compare stream delivery/seen times' }) as unknown as Argv<ValidateArgs>,
   handler: async (a: ArgumentsCamelCase<ValidateArgs>) => {
     process.exitCode = await runValidate(a);

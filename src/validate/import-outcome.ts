@@ -11,7 +11,7 @@ import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import { readLedger } from '../import/ledger.js';
 import { RekeyUsageError } from '../errors.js';
 
-interface ReportKey {
+export interface ReportKey {
   db: number;
   key: unknown;
   error: string;
@@ -25,6 +25,8 @@ export interface ImportOutcomeSource {
 export class ImportOutcome {
   private readonly written = new DigestKeyGuard();
   private readonly skipped = new DigestKeyGuard();
+  /** Existed when a resumed run reached them, after the crashed run may have sent them. */
+  private readonly uncertain = new DigestKeyGuard();
   /** `db\0latin1(key)` → reason, from the reports' error_keys (bounded lists). */
   private readonly errors = new Map<string, string>();
   private ledgerComplete = false;
@@ -33,12 +35,16 @@ export class ImportOutcome {
 
   constructor(readonly source: ImportOutcomeSource) {}
 
-  /** Load a ledger (`ledger`) and/or the reports that name it; throws RekeyUsageError on a file that is not one. */
-  static async load(o: { ledger: string | null; reports: string[] }): Promise<ImportOutcome> {
+  /**
+   * Load a ledger (`ledger`) and/or the reports that name it, or the error keys of a run in progress
+   * (`errors`: `import --validate`, before its report exists); throws RekeyUsageError on a bad ledger.
+   */
+  static async load(o: { ledger: string | null; reports: string[]; errors?: readonly ReportKey[] }): Promise<ImportOutcome> {
     const out = new ImportOutcome({ ledger: o.ledger, reports: o.reports });
-    for (const r of o.reports) {
-      const rep = JSON.parse(await readFile(r, 'utf8')) as { error_keys?: ReportKey[] };
-      for (const e of rep.error_keys ?? []) {
+    const lists: Array<readonly ReportKey[]> = o.errors ? [o.errors] : [];
+    for (const r of o.reports) lists.push((JSON.parse(await readFile(r, 'utf8')) as { error_keys?: ReportKey[] }).error_keys ?? []);
+    for (const list of lists) {
+      for (const e of list) {
         const key = keyBytes(e.key);
         if (key !== null && typeof e.db === 'number') out.errors.set(id(e.db, key), String(e.error));
       }
@@ -52,6 +58,7 @@ export class ImportOutcome {
           out.acks++;
           const a = l.ack;
           if (a.created || a.replaced) out.written.add(a.db, a.key);
+          else if (a.uncertain) out.uncertain.add(a.db, a.key);
           else out.skipped.add(a.db, a.key);
         }
       }
@@ -70,6 +77,7 @@ export class ImportOutcome {
     if (!this.haveLedger) return null;
     if (this.written.add(db, key)) return null;
     if (this.skipped.add(db, key)) return 'it existed in the target before the import, which left it (--on-conflict skip)';
+    if (this.uncertain.add(db, key)) return 'it existed when the resumed import reached it (written by the stopped run, or by someone else), so it was left';
     return this.ledgerComplete
       ? 'the import never acknowledged it (refused or not sent; the reason is not among the ones its report lists)'
       : 'the import stopped before it (its ledger does not end with a complete run; --resume continues)';

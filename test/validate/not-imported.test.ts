@@ -76,6 +76,10 @@ describe('validate: not imported, with the reason', () => {
     expect(b.value_mismatch).toBe(1);
     expect(b.import_outcome).toBeNull();
     expect(b.mismatches.find((m: { key: string }) => m.key === 'no:1').detail).toMatch(/--ledger FILE/);
+
+    const none = await runCli(['validate', input, '--target', redis.url, '--ledger', join(dir, 'no-such-ledger.jsonl'), '--out-dir', join(dir, 'v4')]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--ledger .*no-such-ledger\.jsonl: no such file/);
     c.disconnect();
   });
 
