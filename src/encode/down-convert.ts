@@ -6,7 +6,7 @@
 import type { Flavor, KeyRecord } from '../records/types.js';
 import { minVersionForType, T, VALKEY_HASH_2 } from '../rdb/constants.js';
 import { encodeValue, UnrepresentableValueError, type EncodedValue } from './value-encoder.js';
-import type { Loss } from './losses.js';
+import { lossRefusal, type Loss } from './losses.js';
 import { streamIdmpOf } from '../rdb/value-skip.js';
 
 export interface ConvertOptions {
@@ -37,12 +37,16 @@ export function loadsVerbatim(rec: Pick<KeyRecord, 'rdbType' | 'flavor' | 'rdbVe
 
 /**
  * null when `rec`'s payload loads as-is at `targetVersion`; otherwise the value decoded and re-encoded for
- * it (throws RekeyUsageError for field TTLs without `lossy` or streams below 9, UnrepresentableValueError for
- * values no encoding can hold there).
+ * it (throws RekeyUsageError for field TTLs without `lossy` or streams below 9, KeyLossError for stream
+ * IDMP state without `lossy`, UnrepresentableValueError for values no encoding can hold there).
  */
 export function convertPayload(rec: KeyRecord, targetVersion: number, opts: ConvertOptions = {}): EncodedValue | null {
   const flavor: Flavor = opts.flavor ?? (targetVersion >= 80 ? 'valkey' : 'redis');
   if (loadsVerbatim(rec, targetVersion, flavor)) return null;
+  // Re-encoding a stream v4 for an older loader drops its IDMP state: refused here unless lossy, so no
+  // caller (RDB, RESP, import's key plan) loses it in silence; callers count it under lossy.
+  const idmp = opts.lossy ? null : streamIdmpLoss(rec, targetVersion, flavor);
+  if (idmp) throw lossRefusal(rec, [idmp], `RDB ${targetVersion}${flavor === 'valkey' ? ' (Valkey)' : ''}`);
   if (rec.rdbType === T.MODULE_PRE_GA) {
     throw new UnrepresentableValueError(`a pre-GA module value (type 6, Redis 4.0 release candidates) cannot be converted; RDB ${targetVersion} does not load it`);
   }
