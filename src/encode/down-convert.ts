@@ -79,6 +79,18 @@ export function moduleRefusal(rec: KeyRecord, info: { maxRdbVersion: number; mod
 }
 
 /**
+ * Why import's key plan refuses `rec` before choosing a path: a module value the target does not load
+ * (moduleRefusal), or, unless `lossy`, RDB 13 key metadata, which no RESTORE payload or command carries
+ * (the payload is the value's bytes only; KEY_META precedes the type byte in the file). null: go on.
+ */
+export function keyRefusal(rec: KeyRecord, info: { maxRdbVersion: number; modules?: readonly string[] | undefined }, lossy: boolean): string | null {
+  const m = moduleRefusal(rec, info);
+  if (m !== null) return m;
+  if (rec.keyMeta !== undefined && !lossy) return lossRefusal(rec, [{ kind: 'key_meta', what: `key metadata (KEY_META, ${rec.keyMeta.length} bytes)` }], 'RESTORE').message;
+  return null;
+}
+
+/**
  * The loss of a stream v4's IDMP state (producers and their IIDs, rdb.c per librdb PR #93) when the target
  * cannot load type 26 and the stream is re-encoded as v3: a counted loss, not a silent drop. A tail with no
  * producer and no IID ever added carries only the two settings, which mean nothing without the feature.
