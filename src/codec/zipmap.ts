@@ -5,7 +5,7 @@
  *   zmlen:u8 (254 = count by scanning) | (len key  len free:u8 value pad[free])* | 0xFF
  *   len: one byte 0–253, or 254 followed by a u32le; a 255 where a key length is expected ends the map
  *
- * Validation follows zipmapValidateIntegrity, plus: the end byte must be exactly the last byte, and a value
+ * Validation follows zipmapValidateIntegrity (zmlen 254 or the field count), plus: the end byte must be exactly the last byte, and a value
  * length byte of 255 is rejected. BlobError offsets are relative to the zipmap start.
  */
 import { BlobError } from '../errors.js';
@@ -64,9 +64,10 @@ export function zipmapDecode(blob: Buffer, start = 0, end: number = blob.length)
   if (p !== last) throw new BlobError(p - start, `zipmap end byte 0xFF only at the last byte (offset ${size - 1})`);
   if (out.length === 0) throw new BlobError(0, 'zipmap with at least one field');
   const zmlen = blob[start]!;
-  // 254 means "count by scanning"; 255 appears in real files written by other tools, read it the same way.
-  if (zmlen < BIGLEN && zmlen !== out.length) {
-    throw new BlobError(0, `zipmap zmlen ${out.length} (found ${zmlen})`);
+  // 254 means "count by scanning"; anything else must be the field count. Redis refuses the rest on load
+  // (zipmap.c zipmapValidateIntegrity), 255 included, so a file holding it is not a loadable snapshot.
+  if (zmlen !== BIGLEN && zmlen !== out.length) {
+    throw new BlobError(0, `zipmap zmlen of ${out.length} (its field count) or 254, as zipmapValidateIntegrity requires (found ${zmlen})`);
   }
   return out;
 }

@@ -6,7 +6,7 @@
 import type { Flavor, KeyRecord } from '../records/types.js';
 import { minVersionForType, T, VALKEY_HASH_2 } from '../rdb/constants.js';
 import { encodeValue, UnrepresentableValueError, type EncodedValue } from './value-encoder.js';
-import type { Loss } from './losses.js';
+import { lossRefusal, type Loss } from './losses.js';
 import { streamIdmpOf } from '../rdb/value-skip.js';
 
 export interface ConvertOptions {
@@ -37,12 +37,16 @@ export function loadsVerbatim(rec: Pick<KeyRecord, 'rdbType' | 'flavor' | 'rdbVe
 
 /**
  * null when `rec`'s payload loads as-is at `targetVersion`; otherwise the value decoded and re-encoded for
- * it (throws RekeyUsageError for field TTLs without `lossy` or streams below 9, UnrepresentableValueError for
- * values no encoding can hold there).
+ * it (throws RekeyUsageError for field TTLs without `lossy` or streams below 9, KeyLossError for stream
+ * IDMP state without `lossy`, UnrepresentableValueError for values no encoding can hold there).
  */
 export function convertPayload(rec: KeyRecord, targetVersion: number, opts: ConvertOptions = {}): EncodedValue | null {
   const flavor: Flavor = opts.flavor ?? (targetVersion >= 80 ? 'valkey' : 'redis');
   if (loadsVerbatim(rec, targetVersion, flavor)) return null;
+  // Re-encoding a stream v4 for an older loader drops its IDMP state: refused here unless lossy, so no
+  // caller (RDB, RESP, import's key plan) loses it in silence; callers count it under lossy.
+  const idmp = opts.lossy ? null : streamIdmpLoss(rec, targetVersion, flavor);
+  if (idmp) throw lossRefusal(rec, [idmp], `RDB ${targetVersion}${flavor === 'valkey' ? ' (Valkey)' : ''}`);
   if (rec.rdbType === T.MODULE_PRE_GA) {
     throw new UnrepresentableValueError(`a pre-GA module value (type 6, Redis 4.0 release candidates) cannot be converted; RDB ${targetVersion} does not load it`);
   }
@@ -72,6 +76,18 @@ export function moduleRefusal(rec: KeyRecord, info: { maxRdbVersion: number; mod
   if (l === null) return null;
   const loaded = info.modules!.length ? `it loads only ${info.modules!.join(', ')}` : 'it loads no module types';
   return `${l.what}: ${loaded}; the key was not imported (load the module on the target, or filter the key out with --type/--exclude-regex)`;
+}
+
+/**
+ * Why import's key plan refuses `rec` before choosing a path: a module value the target does not load
+ * (moduleRefusal), or, unless `lossy`, RDB 13 key metadata, which no RESTORE payload or command carries
+ * (the payload is the value's bytes only; KEY_META precedes the type byte in the file). null: go on.
+ */
+export function keyRefusal(rec: KeyRecord, info: { maxRdbVersion: number; modules?: readonly string[] | undefined }, lossy: boolean): string | null {
+  const m = moduleRefusal(rec, info);
+  if (m !== null) return m;
+  if (rec.keyMeta !== undefined && !lossy) return lossRefusal(rec, [{ kind: 'key_meta', what: `key metadata (KEY_META, ${rec.keyMeta.length} bytes)` }], 'RESTORE').message;
+  return null;
 }
 
 /**

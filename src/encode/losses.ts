@@ -58,6 +58,12 @@ export function keyText(key: Buffer): string {
   return s.length > 120 ? s.slice(0, 117) + '...' : s;
 }
 
+/** The error that refuses `rec` because `where` cannot carry `losses` (what applyLossPolicy throws). */
+export function lossRefusal(rec: KeyRecord, losses: readonly Loss[], where: string): KeyLossError {
+  const list = losses.map((l) => l.what).join(', ');
+  return new KeyLossError(`key ${keyText(rec.key)}: ${where} cannot carry its ${list}; the key was not written (--lossy writes it without them)`, losses);
+}
+
 /**
  * Apply the policy to `losses` of `rec` bound for `where` (e.g. `RDB 12`): returns normally when the key
  * may be written (no loss, or `lossy`: tallied and reported), throws KeyLossError otherwise.
@@ -65,9 +71,7 @@ export function keyText(key: Buffer): string {
 export function applyLossPolicy(rec: KeyRecord, losses: readonly Loss[], where: string, opts: LossOptions, tally: LossTally): void {
   if (losses.length === 0) return;
   const list = losses.map((l) => l.what).join(', ');
-  if (!opts.lossy) {
-    throw new KeyLossError(`key ${keyText(rec.key)}: ${where} cannot carry its ${list}; the key was not written (--lossy writes it without them)`, losses);
-  }
+  if (!opts.lossy) throw lossRefusal(rec, losses, where);
   tally.add(rec, losses);
   opts.onLoss?.(rec, `key ${keyText(rec.key)}: ${list} dropped (${where} cannot carry it; --lossy)`);
 }

@@ -8,7 +8,7 @@
  *   refused    nothing can be sent (db the target lacks, --mode restore without a usable RESTORE, …)
  */
 import type { Flavor, KeyRecord } from '../records/types.js';
-import { convertPayload, loadsVerbatim, moduleRefusal } from '../encode/down-convert.js';
+import { convertPayload, keyRefusal, loadsVerbatim } from '../encode/down-convert.js';
 import { DUMP_ENVELOPE } from '../encode/resp.js';
 import type { TargetInfo } from '../redis/server-info.js';
 import { verifyPayload } from '../codec/verify/index.js';
@@ -65,7 +65,7 @@ export function isVerbatim(rec: KeyRecord, db: number, ctx: PlanContext): boolea
     ctx.mode !== 'commands' &&
     (ctx.cluster ? db === 0 : db < ctx.info.databases) &&
     loadsVerbatim(rec, ctx.info.maxRdbVersion, ctx.flavor) &&
-    moduleRefusal(rec, ctx.info) === null &&
+    keyRefusal(rec, ctx.info, ctx.lossy) === null &&
     fitsBulk(rec.payload.length, ctx.info) &&
     verifyPayload(rec) === null
   );
@@ -75,7 +75,7 @@ export function isVerbatim(rec: KeyRecord, db: number, ctx: PlanContext): boolea
 export function planKey(rec: KeyRecord, db: number, ctx: PlanContext): KeyPlan {
   const dbBad = dbRefusal(db, ctx);
   if (dbBad) return { kind: 'refused', reason: dbBad };
-  const noModule = moduleRefusal(rec, ctx.info); if (noModule) return { kind: 'refused', reason: noModule }; // encode/down-convert
+  const noGo = keyRefusal(rec, ctx.info, ctx.lossy); if (noGo) return { kind: 'refused', reason: noGo }; // encode/down-convert
   const fault = verifyPayload(rec); if (fault) return { kind: 'refused', reason: fault.message }; // codec/verify
   const max = ctx.info.maxRdbVersion;
   const useRestore = ctx.mode !== 'commands' && ctx.restoreOk;

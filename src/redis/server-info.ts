@@ -127,10 +127,22 @@ export function dumpTrailerVersion(dump: Buffer): number | null {
   return dump.length >= 11 ? dump.readUInt16LE(dump.length - 10) : null;
 }
 
+/** Keys bigger than this are not DUMPed by the probe (another random key is tried). */
+const PROBE_MAX_BYTES = 64 * 1024;
+
+/** MEMORY USAGE (sampled, so cheap on big collections); 0 when unknown (command refused, before 4.0). */
+async function memoryUsage(c: Pick<Redis, 'call'>, key: Buffer): Promise<number> {
+  try {
+    return Number(await c.call('MEMORY', 'USAGE', key, 'SAMPLES', '5')) || 0;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Ask the server which RDB version it writes, without writing anything: RANDOMKEY + DUMP in a db that
  * holds keys (db 0 first; the client is put back on `homeDb`). A key may expire or be deleted between
- * the two calls (DUMP → nil), so a few keys are tried. Null: no key, or DUMP/SELECT refused (ACL,
+ * the two calls (DUMP → nil), and a big key is passed over (MEMORY USAGE), so a few keys are tried. Null: no key, or DUMP/SELECT refused (ACL,
  * renamed), and the caller falls back to the table.
  */
 export async function probeRdbVersion(client: Client, keyspace: ReadonlyMap<number, number>, homeDb = 0): Promise<number | null> {
@@ -143,9 +155,10 @@ export async function probeRdbVersion(client: Client, keyspace: ReadonlyMap<numb
         await c.call('SELECT', String(db));
         on = db;
       }
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 5; i++) {
         const key = (await c.callBuffer('RANDOMKEY')) as Buffer | null;
         if (key === null) break;
+        if ((await memoryUsage(c, key)) > PROBE_MAX_BYTES) continue; // a 2-byte answer is not worth a big DUMP
         const dump = (await c.callBuffer('DUMP', key)) as Buffer | null;
         const v = dump === null ? null : dumpTrailerVersion(dump);
         if (v !== null && v > 0) return v;

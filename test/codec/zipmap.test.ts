@@ -56,7 +56,13 @@ describe('zipmapDecode', () => {
     zm[0] = 3;
     const e = blobError(() => zipmapDecode(zm));
     expect(e.at).toBe(0);
-    expect(e.expected).toMatch(/zmlen 2 \(found 3\)/);
+    expect(e.expected).toMatch(/zmlen of 2 \(its field count\) or 254, as zipmapValidateIntegrity requires \(found 3\)/);
+  });
+
+  it('rejects zmlen 255 as Redis does (zipmapValidateIntegrity: 254 or the count)', () => {
+    const zm = Buffer.from(FOO_HELLO);
+    zm[0] = 255;
+    expect(blobError(() => zipmapDecode(zm)).expected).toMatch(/found 255/);
   });
 
   it('rejects an empty zipmap and a missing end byte', () => {

@@ -178,6 +178,25 @@ describe('commands restore it where the target can', () => {
     }
   });
 
+  it.skipIf(r80 === null)(`import (auto and restore) into a real Redis 8.0: RESTORE of a converted payload never drops it in silence${r80 ? '' : ` (skipped: ${whyMissing('redis-8.0')})`}`, async () => {
+    const s = await startRedis({ binary: r80!.server });
+    try {
+      const c = s.client();
+      for (const mode of ['auto', 'restore']) {
+        const strict = await cli(['import', in13, '--target', s.url, '--live', '--yes', '--mode', mode]);
+        expect(strict.code, mode).toBe(1);
+        expect(JSON.stringify(strict.report.error_keys), mode).toMatch(/s:idmp.*IDMP/);
+        expect(await c.exists('s:idmp'), mode).toBe(0);
+        expect(await c.exists('s:plain'), mode).toBe(1);
+      }
+      const lossy = await cli(['import', in13, '--target', s.url, '--live', '--yes', '--lossy']);
+      expect(lossy.code, lossy.stderr).toBe(0);
+      expect(await c.xlen('s:idmp')).toBe(base.entries.length);
+    } finally {
+      await s.stop();
+    }
+  });
+
   const r86 = findServer('redis-8.6');
   it.skipIf(r86 === null)(`import into a real Redis 8.6 keeps the IDMP settings${r86 ? '' : ` (skipped: ${whyMissing('redis-8.6')})`}`, async () => {
     const s = await startRedis({ binary: r86!.server });

@@ -71,6 +71,16 @@ describe('target RDB version by probe (redis 7.0 at /usr/bin)', () => {
     expect(info.maxRdbVersion).toBe(await ownDumpVersion(s, 5));
   });
 
+  it('a big key is not DUMPed for a 2-byte answer: with only big keys, the table decides', async () => {
+    const s = await start();
+    const c = s.client();
+    await c.set('big', 'x'.repeat(256 * 1024));
+    c.disconnect();
+    const { info } = await probeTarget(s.url);
+    expect(info.rdbVersionFrom).toBe('table');
+    expect(info.maxRdbVersion).toBe(10);
+  });
+
   it('a user whose ACL refuses DUMP: the table, not a failure', async () => {
     const s = await start();
     const c = s.client();
