@@ -68,6 +68,8 @@ interface ChartSpec {
   /** Full row of the grid (long labels, the treemap). */
   wide: boolean;
   labels: string[];
+  /** Uncut labels (keys, prefixes) for the tooltip, when `labels` had to be shortened. */
+  names?: string[];
   series: Series[];
   unit: 'keys' | 'bytes' | 'percent';
   log: boolean;
@@ -87,8 +89,13 @@ function columns(id: string, title: string, labels: string[], series: Series[], 
   return { id, title, kind: 'columns', wide, labels, series, unit, log: unit !== 'percent' && wantsLogScale(series.flatMap((s) => s.values)) };
 }
 
+/** Longest bar label: keys and prefixes are cut in the middle here (their ends differ), whole in the tooltip. */
+const BAR_LABEL_CHARS = 56;
+
 function bars(id: string, title: string, labels: string[], series: Series[], unit: ChartSpec['unit'], wide = true): ChartSpec {
-  return { ...columns(id, title, labels, series, unit, wide), kind: 'bars' };
+  const cutLabels = labels.map((l) => cut(l, BAR_LABEL_CHARS));
+  const names = cutLabels.some((l, i) => l !== labels[i]) ? { names: labels } : {};
+  return { ...columns(id, title, cutLabels, series, unit, wide), ...names, kind: 'bars' };
 }
 
 /** A bucket bound as an axis label: 512 B, 1 KiB, 1.5 KiB (no trailing zeros: ticks stay short). */
@@ -382,7 +389,7 @@ if(s.log)a.min=1;if(s.unit==='percent'){a.max=100;}return a;}
 function data(s,series){return series.values.map(function(v){return s.log&&v<=0?null:v;});}
 function tooltip(s){return{trigger:'axis',axisPointer:{type:'shadow'},confine:true,formatter:function(ps){
 var out=[];ps.forEach(function(p){var ser=s.series[p.seriesIndex];out.push(p.marker+ser.name+': '+ser.tips[p.dataIndex]);});
-return esc(ps[0].name)+'<br>'+out.join('<br>');}};}
+return esc(s.names?s.names[ps[0].dataIndex]:ps[0].name)+'<br>'+out.join('<br>');}};}
 function esc(t){return String(t).replace(/[&<>"]/g,function(c){return{'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c];});}
 function option(s,el){
 if(s.kind==='treemap')return{color:PALETTE,tooltip:{confine:true,formatter:function(p){return esc(p.data.path)+'<br>'+esc(p.data.tip);}},
@@ -395,7 +402,7 @@ label:{show:s.labels.length<=24,position:s.kind==='bars'?'right':'top',formatter
 var cat={type:'category',data:s.labels,axisTick:{alignWithLabel:true}};
 var o={color:PALETTE,animation:false,tooltip:tooltip(s),legend:multi?{top:0}:undefined,series:series};
 if(s.kind==='bars'){
-cat.inverse=true;cat.axisLabel={width:Math.max(120,Math.min(420,Math.floor(el.clientWidth*0.4))),overflow:'truncate',interval:0};
+cat.inverse=true;cat.axisLabel={interval:0};
 o.grid={left:8,right:64,top:multi?28:8,bottom:8,containLabel:true};o.yAxis=cat;o.xAxis=valueAxis(s);
 }else{
 cat.axisLabel={hideOverlap:true,fontSize:11};
