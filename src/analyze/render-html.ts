@@ -264,7 +264,8 @@ function chartSpecs(r: AnalysisReport, o: HtmlOptions): ChartSpec[] {
       ),
     );
   }
-  return specs;
+  // A chart with nothing to draw (an empty dump, no TTLs) would be bare axes: left out instead.
+  return specs.filter((c) => (c.tree ? c.tree.some((n) => n.value > 0) : c.series.some((x) => x.values.some((v) => v > 0))));
 }
 
 function uniquePrefixes(ps: PrefixStat[]): PrefixStat[] {
@@ -313,7 +314,7 @@ export function renderHtml(r: AnalysisReport, o: HtmlOptions = {}): string {
   sections.push(
     `<section class="cards"><div><b>${num(t.keys)}</b>keys</div><div><b>${num(t.with_ttl)}</b>with TTL</div><div><b>${num(t.expired)}</b>expired</div><div><b>${human(t.bytes)}</b>serialized</div><div><b>${human(t.memory)}</b>est. memory</div></section>`,
   );
-  sections.push(`<section><h2>Charts</h2><div class="charts">${charts}</div></section>`);
+  sections.push(`<section><h2>Charts</h2>${charts ? `<div class="charts">${charts}</div>` : '<p class="muted">No keys to chart.</p>'}</section>`);
   sections.push(`<section><h2>By type</h2>${tableHtml(['type', 'keys', 'TTL', 'bytes', 'est. memory', 'elements p50', 'p90', 'p99', 'max'], typeRows, { id: 'table-types' })}</section>`);
   sections.push(`<section><h2>By encoding</h2>${tableHtml(['type', 'encoding', 'keys', 'bytes', 'est. memory', 'elements p50', 'max'], encRows, { id: 'table-encodings' })}</section>`);
   sections.push(`<section><h2>By db</h2>${tableHtml(['db', 'keys', 'TTL', 'expired', 'bytes', 'est. memory'], dbRows, { id: 'table-dbs' })}</section>`);
@@ -384,7 +385,7 @@ function fmt(unit){return unit==='bytes'?human:unit==='percent'?function(v){retu
 // Axis ticks without trailing zeros (1 KiB, 32 KiB), as compactSize() labels the histogram buckets.
 function tick(unit){return unit==='bytes'?function(v){return human(v).replace(/\\.0+ /,' ').replace(/(\\.\\d*?)0+ /,'$1 ');}:fmt(unit);}
 var PALETTE=['#4e79a7','#f28e2b','#e15759','#76b7b2','#59a14f','#edc948','#b07aa1','#ff9da7','#9c755f','#bab0ac'];
-function valueAxis(s){var a={type:s.log?'log':'value',logBase:s.unit==='bytes'?32:10,axisLabel:{formatter:tick(s.unit),hideOverlap:true},splitLine:{lineStyle:{color:'#eee'}}};
+function valueAxis(s){var a={type:s.log?'log':'value',logBase:s.unit==='bytes'?32:10,minInterval:s.unit==='percent'?0:1,axisLabel:{formatter:tick(s.unit),hideOverlap:true},splitLine:{lineStyle:{color:'#eee'}}};
 if(s.log)a.min=1;if(s.unit==='percent'){a.max=100;}return a;}
 function data(s,series){return series.values.map(function(v){return s.log&&v<=0?null:v;});}
 function tooltip(s){return{trigger:'axis',axisPointer:{type:'shadow'},confine:true,formatter:function(ps){

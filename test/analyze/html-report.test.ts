@@ -118,6 +118,16 @@ describe('HTML report', () => {
     expect(user.children!.reduce((x, c) => x + c.value, 0)).toBe(user.value);
   });
 
+  it('leaves out charts with nothing to draw (an empty dump: a note, no bare axes)', () => {
+    const empty = new Analyzer({ now: 0 });
+    const page = renderHtml(empty.report({ path: 'empty.jsonl', format: 'jsonl' }), { prefixTree: empty.prefixList() });
+    expect(specs(page)).toEqual([]);
+    expect(page).toContain('No keys to chart.');
+    expect(page).not.toContain('class="chart ');
+    // with keys but no TTL at all, the TTL chart still shows the "no TTL" column
+    expect(specs(html).map((x) => x.id)).toContain('ttl');
+  });
+
   it('writes numeric cells with the value they sort by, shown with the text report\'s formats', () => {
     const table = /<table id="table-types" class="sortable">([\s\S]*?)<\/table>/.exec(html);
     expect(table).not.toBeNull();
