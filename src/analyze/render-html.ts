@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { AnalysisReport, BigKey } from './aggregator.js';
 import { TTL_BUCKETS } from './aggregator.js';
 import type { HistogramBucket } from './stats.js';
@@ -27,16 +28,36 @@ function cut(s: string, n: number): string {
   return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - tail).join('');
 }
 
-let echartsSource: { code: string; version: string } | null = null;
+interface ChartLibrary {
+  code: string;
+  version: string;
+  /** ECharts' LICENSE and NOTICE, and those of what its bundle embeds (zrender, d3 parts). */
+  licences: string;
+}
 
-/** The published minified build (it carries its licence header), read once per process. */
-function echarts(): { code: string; version: string } {
+let echartsSource: ChartLibrary | null = null;
+
+/** Inside <script>, only "</script" could end the element early. */
+const scriptSafe = (s: string): string => s.replace(/<\/(script)/gi, '<\\/$1');
+
+/** The published minified build (it carries its licence header) and the licence texts, read once per process. */
+function echarts(): ChartLibrary {
   if (echartsSource === null) {
     const req = createRequire(import.meta.url);
-    const code = readFileSync(req.resolve('echarts/dist/echarts.min.js'), 'utf8');
-    const version = (JSON.parse(readFileSync(req.resolve('echarts/package.json'), 'utf8')) as { version: string }).version;
-    // Inside <script>, only "</script" could end the element early.
-    echartsSource = { code: code.replace(/<\/(script)/gi, '<\\/$1'), version };
+    const pkg = req.resolve('echarts/package.json');
+    const dir = dirname(pkg);
+    const zrender = dirname(createRequire(pkg).resolve('zrender/package.json'));
+    const code = readFileSync(join(dir, 'dist', 'echarts.min.js'), 'utf8');
+    const version = (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+    const licences = [
+      ['Apache ECharts NOTICE', join(dir, 'NOTICE')],
+      ['Apache ECharts LICENSE', join(dir, 'LICENSE')],
+      ['d3 (parts embedded by ECharts) LICENSE', join(dir, 'licenses', 'LICENSE-d3')],
+      ['ZRender (bundled in ECharts) LICENSE', join(zrender, 'LICENSE')],
+    ]
+      .map(([title, path]) => `==== ${title} ====\n${readFileSync(path!, 'utf8').trim()}\n`)
+      .join('\n');
+    echartsSource = { code: scriptSafe(code), version, licences: scriptSafe(licences) };
   }
   return echartsSource;
 }
@@ -347,7 +368,9 @@ export function renderHtml(r: AnalysisReport, o: HtmlOptions = {}): string {
 <body><h1>rekey analysis: ${esc(r.input.path)}</h1>
 <div class="muted">generated ${esc(r.generated_at)} · expiry judged at ${esc(new Date(r.now_ms).toISOString())} · memory estimates model Redis 7.0 (${esc(r.memory.model)})</div>
 ${sections.join('\n')}
-<footer class="muted">Charts drawn by Apache ECharts ${esc(lib.version)} (Apache License 2.0), inlined in this file. Apache ECharts, Copyright 2017-2026 The Apache Software Foundation; this product includes software developed at The Apache Software Foundation (https://www.apache.org/).</footer>
+<footer class="muted">Charts drawn by Apache ECharts ${esc(lib.version)} (Apache License 2.0; it bundles ZRender and parts of d3, BSD-3-Clause), inlined in this file; the licence texts are in the script element "licences" of this page. This product includes software developed at The Apache Software Foundation (https://www.apache.org/).</footer>
+<script type="text/plain" id="licences">
+${lib.licences}</script>
 ${jsonScript('rekey-charts', specs)}
 <script>${lib.code}</script>
 <script>${PAGE_SCRIPT}</script>
