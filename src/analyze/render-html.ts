@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { AnalysisReport, BigKey } from './aggregator.js';
 import { TTL_BUCKETS } from './aggregator.js';
 import type { HistogramBucket } from './stats.js';
@@ -27,16 +28,36 @@ function cut(s: string, n: number): string {
   return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - tail).join('');
 }
 
-let echartsSource: { code: string; version: string } | null = null;
+interface ChartLibrary {
+  code: string;
+  version: string;
+  /** ECharts' LICENSE and NOTICE, and those of what its bundle embeds (zrender, d3 parts). */
+  licences: string;
+}
 
-/** The published minified build (it carries its licence header), read once per process. */
-function echarts(): { code: string; version: string } {
+let echartsSource: ChartLibrary | null = null;
+
+/** Inside <script>, only "</script" could end the element early. */
+const scriptSafe = (s: string): string => s.replace(/<\/(script)/gi, '<\\/$1');
+
+/** The published minified build (it carries its licence header) and the licence texts, read once per process. */
+function echarts(): ChartLibrary {
   if (echartsSource === null) {
     const req = createRequire(import.meta.url);
-    const code = readFileSync(req.resolve('echarts/dist/echarts.min.js'), 'utf8');
-    const version = (JSON.parse(readFileSync(req.resolve('echarts/package.json'), 'utf8')) as { version: string }).version;
-    // Inside <script>, only "</script" could end the element early.
-    echartsSource = { code: code.replace(/<\/(script)/gi, '<\\/$1'), version };
+    const pkg = req.resolve('echarts/package.json');
+    const dir = dirname(pkg);
+    const zrender = dirname(createRequire(pkg).resolve('zrender/package.json'));
+    const code = readFileSync(join(dir, 'dist', 'echarts.min.js'), 'utf8');
+    const version = (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+    const licences = [
+      ['Apache ECharts NOTICE', join(dir, 'NOTICE')],
+      ['Apache ECharts LICENSE', join(dir, 'LICENSE')],
+      ['d3 (parts embedded by ECharts) LICENSE', join(dir, 'licenses', 'LICENSE-d3')],
+      ['ZRender (bundled in ECharts) LICENSE', join(zrender, 'LICENSE')],
+    ]
+      .map(([title, path]) => `==== ${title} ====\n${readFileSync(path!, 'utf8').trim()}\n`)
+      .join('\n');
+    echartsSource = { code: scriptSafe(code), version, licences: scriptSafe(licences) };
   }
   return echartsSource;
 }
@@ -68,6 +89,8 @@ interface ChartSpec {
   /** Full row of the grid (long labels, the treemap). */
   wide: boolean;
   labels: string[];
+  /** Uncut labels (keys, prefixes) for the tooltip, when `labels` had to be shortened. */
+  names?: string[];
   series: Series[];
   unit: 'keys' | 'bytes' | 'percent';
   log: boolean;
@@ -87,8 +110,13 @@ function columns(id: string, title: string, labels: string[], series: Series[], 
   return { id, title, kind: 'columns', wide, labels, series, unit, log: unit !== 'percent' && wantsLogScale(series.flatMap((s) => s.values)) };
 }
 
+/** Longest bar label: keys and prefixes are cut in the middle here (their ends differ), whole in the tooltip. */
+const BAR_LABEL_CHARS = 56;
+
 function bars(id: string, title: string, labels: string[], series: Series[], unit: ChartSpec['unit'], wide = true): ChartSpec {
-  return { ...columns(id, title, labels, series, unit, wide), kind: 'bars' };
+  const cutLabels = labels.map((l) => cut(l, BAR_LABEL_CHARS));
+  const names = cutLabels.some((l, i) => l !== labels[i]) ? { names: labels } : {};
+  return { ...columns(id, title, cutLabels, series, unit, wide), ...names, kind: 'bars' };
 }
 
 /** A bucket bound as an axis label: 512 B, 1 KiB, 1.5 KiB (no trailing zeros: ticks stay short). */
@@ -257,7 +285,8 @@ function chartSpecs(r: AnalysisReport, o: HtmlOptions): ChartSpec[] {
       ),
     );
   }
-  return specs;
+  // A chart with nothing to draw (an empty dump, no TTLs) would be bare axes: left out instead.
+  return specs.filter((c) => (c.tree ? c.tree.some((n) => n.value > 0) : c.series.some((x) => x.values.some((v) => v > 0))));
 }
 
 function uniquePrefixes(ps: PrefixStat[]): PrefixStat[] {
@@ -306,7 +335,7 @@ export function renderHtml(r: AnalysisReport, o: HtmlOptions = {}): string {
   sections.push(
     `<section class="cards"><div><b>${num(t.keys)}</b>keys</div><div><b>${num(t.with_ttl)}</b>with TTL</div><div><b>${num(t.expired)}</b>expired</div><div><b>${human(t.bytes)}</b>serialized</div><div><b>${human(t.memory)}</b>est. memory</div></section>`,
   );
-  sections.push(`<section><h2>Charts</h2><div class="charts">${charts}</div></section>`);
+  sections.push(`<section><h2>Charts</h2>${charts ? `<div class="charts">${charts}</div>` : '<p class="muted">No keys to chart.</p>'}</section>`);
   sections.push(`<section><h2>By type</h2>${tableHtml(['type', 'keys', 'TTL', 'bytes', 'est. memory', 'elements p50', 'p90', 'p99', 'max'], typeRows, { id: 'table-types' })}</section>`);
   sections.push(`<section><h2>By encoding</h2>${tableHtml(['type', 'encoding', 'keys', 'bytes', 'est. memory', 'elements p50', 'max'], encRows, { id: 'table-encodings' })}</section>`);
   sections.push(`<section><h2>By db</h2>${tableHtml(['db', 'keys', 'TTL', 'expired', 'bytes', 'est. memory'], dbRows, { id: 'table-dbs' })}</section>`);
@@ -339,7 +368,9 @@ export function renderHtml(r: AnalysisReport, o: HtmlOptions = {}): string {
 <body><h1>rekey analysis: ${esc(r.input.path)}</h1>
 <div class="muted">generated ${esc(r.generated_at)} · expiry judged at ${esc(new Date(r.now_ms).toISOString())} · memory estimates model Redis 7.0 (${esc(r.memory.model)})</div>
 ${sections.join('\n')}
-<footer class="muted">Charts drawn by Apache ECharts ${esc(lib.version)} (Apache License 2.0), inlined in this file. Apache ECharts, Copyright 2017-2026 The Apache Software Foundation; this product includes software developed at The Apache Software Foundation (https://www.apache.org/).</footer>
+<footer class="muted">Charts drawn by Apache ECharts ${esc(lib.version)} (Apache License 2.0; it bundles ZRender and parts of d3, BSD-3-Clause), inlined in this file; the licence texts are in the script element "licences" of this page. This product includes software developed at The Apache Software Foundation (https://www.apache.org/).</footer>
+<script type="text/plain" id="licences">
+${lib.licences}</script>
 ${jsonScript('rekey-charts', specs)}
 <script>${lib.code}</script>
 <script>${PAGE_SCRIPT}</script>
@@ -377,12 +408,12 @@ function fmt(unit){return unit==='bytes'?human:unit==='percent'?function(v){retu
 // Axis ticks without trailing zeros (1 KiB, 32 KiB), as compactSize() labels the histogram buckets.
 function tick(unit){return unit==='bytes'?function(v){return human(v).replace(/\\.0+ /,' ').replace(/(\\.\\d*?)0+ /,'$1 ');}:fmt(unit);}
 var PALETTE=['#4e79a7','#f28e2b','#e15759','#76b7b2','#59a14f','#edc948','#b07aa1','#ff9da7','#9c755f','#bab0ac'];
-function valueAxis(s){var a={type:s.log?'log':'value',logBase:s.unit==='bytes'?32:10,axisLabel:{formatter:tick(s.unit),hideOverlap:true},splitLine:{lineStyle:{color:'#eee'}}};
+function valueAxis(s){var a={type:s.log?'log':'value',logBase:s.unit==='bytes'?32:10,minInterval:s.unit==='percent'?0:1,axisLabel:{formatter:tick(s.unit),hideOverlap:true},splitLine:{lineStyle:{color:'#eee'}}};
 if(s.log)a.min=1;if(s.unit==='percent'){a.max=100;}return a;}
 function data(s,series){return series.values.map(function(v){return s.log&&v<=0?null:v;});}
 function tooltip(s){return{trigger:'axis',axisPointer:{type:'shadow'},confine:true,formatter:function(ps){
 var out=[];ps.forEach(function(p){var ser=s.series[p.seriesIndex];out.push(p.marker+ser.name+': '+ser.tips[p.dataIndex]);});
-return esc(ps[0].name)+'<br>'+out.join('<br>');}};}
+return esc(s.names?s.names[ps[0].dataIndex]:ps[0].name)+'<br>'+out.join('<br>');}};}
 function esc(t){return String(t).replace(/[&<>"]/g,function(c){return{'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c];});}
 function option(s,el){
 if(s.kind==='treemap')return{color:PALETTE,tooltip:{confine:true,formatter:function(p){return esc(p.data.path)+'<br>'+esc(p.data.tip);}},
@@ -395,7 +426,7 @@ label:{show:s.labels.length<=24,position:s.kind==='bars'?'right':'top',formatter
 var cat={type:'category',data:s.labels,axisTick:{alignWithLabel:true}};
 var o={color:PALETTE,animation:false,tooltip:tooltip(s),legend:multi?{top:0}:undefined,series:series};
 if(s.kind==='bars'){
-cat.inverse=true;cat.axisLabel={width:Math.max(120,Math.min(420,Math.floor(el.clientWidth*0.4))),overflow:'truncate',interval:0};
+cat.inverse=true;cat.axisLabel={interval:0};
 o.grid={left:8,right:64,top:multi?28:8,bottom:8,containLabel:true};o.yAxis=cat;o.xAxis=valueAxis(s);
 }else{
 cat.axisLabel={hideOverlap:true,fontSize:11};

@@ -303,7 +303,7 @@ export function renderText(r: AnalysisReport, o: TextOptions = {}): string {
   prefixTable(`Top prefixes by keys (split on ":", depth ≤ ${r.prefix_tree.max_depth}${r.prefix_tree.approximate ? ', approximate' : ''})`, r.prefixes);
   prefixTable('Top prefixes by bytes', r.prefixes_by_bytes);
 
-  if (r.files && r.files.length > 1) renderFiles(r, out, bold, fit(0), o.partial ?? false);
+  if (r.files && r.files.length > 1) renderFiles(r, out, bold, fit(0), o.partial ?? false, columns);
 
   // samples per type
   const sampleLines = Object.entries(r.by_type)
@@ -374,7 +374,12 @@ export function renderText(r: AnalysisReport, o: TextOptions = {}): string {
 }
 
 /** The per-file table, slot coverage and cross-file duplicates of a many-input dataset. */
-function renderFiles(r: AnalysisReport, out: string[], bold: (s: string) => string, fit: Fit | undefined, partial: boolean): void {
+function renderFiles(r: AnalysisReport, out: string[], bold: (s: string) => string, fit: Fit | undefined, partial: boolean, columns: number): void {
+  // A sentence wrapped at spaces to the terminal width, continued two columns further in.
+  const say = (line: string): void => {
+    const indent = /^ */.exec(line)![0];
+    out.push(...wrap(line.trimStart().split(' '), columns, indent, indent + '  ', ' '));
+  };
   out.push('', bold(`Files (${num(r.files.length)})`));
   out.push(
     table(
@@ -396,18 +401,18 @@ function renderFiles(r: AnalysisReport, out: string[], bold: (s: string) => stri
   );
   const c = r.slot_coverage;
   if (c.checked) {
-    out.push(`  slots held by some file: ${num(c.slots_held)} of 16,384 (gaps up to ${num(c.gap_tolerance)} slots read as sparse keys)`);
+    say(`  slots held by some file: ${num(c.slots_held)} of 16,384 (gaps up to ${num(c.gap_tolerance)} slots read as sparse keys)`);
     if (c.missing.slots > 0) {
-      out.push(`  ${partial ? 'note' : 'PROBLEM'}: ${num(c.missing.slots)} slots held by no file (${cut(c.missing.ranges, 80)})${partial ? ' — --partial given' : ' — a missing shard? (--partial accepts it)'}`);
+      say(`  ${partial ? 'note' : 'PROBLEM'}: ${num(c.missing.slots)} slots held by no file (${cut(c.missing.ranges, 80)})${partial ? ' — --partial given' : ' — a missing shard? (--partial accepts it)'}`);
     }
-    for (const ov of c.overlaps.slice(0, 10)) out.push(`  warning: ${ov.files[0]} and ${ov.files[1]} overlap on ${num(ov.slots)} slots (${cut(ov.ranges, 60)})`);
-    if (c.overlaps.length > 10) out.push(`  … ${num(c.overlaps.length - 10)} more overlapping pairs in the JSON report`);
-    for (const m of c.misplaced.by_file.slice(0, 10)) out.push(`  warning: ${num(m.keys)} keys in ${m.file} hash to slots its ranges do not own (${cut(m.ranges, 60)})`);
+    for (const ov of c.overlaps.slice(0, 10)) say(`  warning: ${ov.files[0]} and ${ov.files[1]} overlap on ${num(ov.slots)} slots (${cut(ov.ranges, 60)})`);
+    if (c.overlaps.length > 10) say(`  … ${num(c.overlaps.length - 10)} more overlapping pairs in the JSON report`);
+    for (const m of c.misplaced.by_file.slice(0, 10)) say(`  warning: ${num(m.keys)} keys in ${m.file} hash to slots its ranges do not own (${cut(m.ranges, 60)})`);
   }
   const d = r.duplicates;
   if (d.checked || d.keys > 0) {
-    out.push(`  keys in more than one file: ${num(d.keys)}${d.checked ? '' : ' (within each part only: not checked across merged parts)'}`);
-    for (const k of d.samples.slice(0, 5)) out.push(`    [db${k.db}] ${cut(printableToDisplay(k.key), 60)}  again in ${k.file}`);
+    say(`  keys in more than one file: ${num(d.keys)}${d.checked ? '' : ' (within each part only: not checked across merged parts)'}`);
+    for (const k of d.samples.slice(0, 5)) say(`    [db${k.db}] ${cut(printableToDisplay(k.key), 60)}  again in ${k.file}`);
   }
 }
 

@@ -51,6 +51,8 @@ export interface AnalyzeResult {
   exitCode: number;
   /** Keys the per-key outputs listed (those of at least `--min-bytes`); null without per-key outputs. */
   listed: number | null;
+  /** A per-key or prefix output went to stdout: the summary must stay off it. */
+  stdoutTaken: boolean;
 }
 
 /** The per-key and prefix outputs of a run (`--csv`/`--memory-csv`, `--keys-only`, `--min-bytes`, `--prefix-csv`). */
@@ -135,7 +137,7 @@ export async function analyze(a: AnalyzeArgs): Promise<AnalyzeResult> {
   const jsonPath = await writeReport(run.outDir, 'redis_analysis', run.stamp, report);
   // The HTML treemap draws the whole prefix tree, not only the report's top lists.
   const htmlPath = a.html ? await writeReport(run.outDir, 'redis_analysis', run.stamp, renderHtml(report, { prefixTree: analyzer.prefixList() }), 'html') : null;
-  return { report, jsonPath, htmlPath, exitCode: analyzeExitCode(report, { partial: a.partial ?? false }), listed };
+  return { report, jsonPath, htmlPath, exitCode: analyzeExitCode(report, { partial: a.partial ?? false }), listed, stdoutTaken: outputs.stdoutTaken };
 }
 
 /** One pass over every input, in order, as one dataset. */
@@ -231,9 +233,9 @@ async function analyzeInputs(a: AnalyzeArgs, paths: string[], outputs: ReportOut
 
 /** `rekey analyze`: returns the exit code. */
 export async function runAnalyze(a: AnalyzeArgs): Promise<number> {
-  const { report, jsonPath, htmlPath, exitCode, listed } = await analyze(a);
+  const { report, jsonPath, htmlPath, exitCode, listed, stdoutTaken } = await analyze(a);
   const files = `report: ${jsonPath}${htmlPath ? `\nhtml:   ${htmlPath}` : ''}`;
-  if (a['keys-only'] || a.csv === '-' || a['memory-csv'] === '-' || a['prefix-csv'] === '-') {
+  if (stdoutTaken) {
     note(files);
   } else if (a.json) {
     process.stdout.write(toJson(report, 2) + '\n');

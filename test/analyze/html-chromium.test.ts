@@ -305,6 +305,29 @@ describe.skipIf(!chromium || !existsSync(FIXTURE))('HTML report in headless Chro
     if (SHOTS) console.log(`screenshots of the HTML report in ${SHOTS}`);
   });
 
+  it('keeps labels apart with many prefixes, very long and binary keys, and counts over orders of magnitude', () => {
+    const a = new Analyzer({ now: 0, top: 25 });
+    const long = 'x'.repeat(180);
+    const recs = [];
+    for (let t = 0; t < 40; t++) {
+      for (let i = 0; i < 1 + ((t * 37) % 60); i++) recs.push(rec(`tenant-${t}-${long}:cache:${i % 7}:item:${i}`, str('v'.repeat(1 + ((i * 131) % 3000)))));
+    }
+    for (let i = 0; i < 3000; i++) recs.push(rec(`hot:${i}`, str('1')));
+    recs.push(rec(Buffer.from([0xff, 0xfe, 0x00, 0x3a, 0x62]), list(Array.from({ length: 5000 }, (_, i) => `e${i}`))));
+    a.addBatch(recs);
+    const p = join(dir, 'crowded.html');
+    writeFileSync(p, renderHtml(a.report({ path: 'crowded.rdb', format: 'rdb' }), { prefixTree: a.prefixList() }));
+    for (const width of [1280, 820]) {
+      const pr = probe(p, width);
+      for (const c of pr.charts) {
+        expect(c.marks, c.id).toBeGreaterThan(0);
+        expect(Math.abs(c.svg!.w - c.box.w), `${c.id}: SVG ${c.svg!.w} px wide in a ${c.box.w} px box`).toBeLessThanOrEqual(2);
+        expect(c.overlaps, `${c.id}: labels overlapping at ${width} px`).toEqual([]);
+        expect(c.outside, `${c.id}: labels outside the chart at ${width} px`).toEqual([]);
+      }
+    }
+  });
+
   it('renders an almost empty analysis without errors', () => {
     const a = new Analyzer({ now: 0 });
     a.addBatch([rec('one', str('x')), rec('two:2', list(['a'])), rec('three:3:3', hash([['f', 'v']]))]);

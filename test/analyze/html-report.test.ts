@@ -51,12 +51,16 @@ describe('HTML report', () => {
     const lib = readFileSync(createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js'), 'utf8');
     expect(html.length).toBeGreaterThan(lib.length);
     expect(html).toContain(lib.slice(0, 2000)); // the published build (licence header first)
-    expect(html).toMatch(/Apache ECharts \d+\.\d+\.\d+ \(Apache License 2\.0\)/);
-    const tags = html.replace(/<script>[\s\S]*?<\/script>/g, '<script></script>'); // markup only, not the library's code
+    expect(html).toMatch(/Apache ECharts \d+\.\d+\.\d+ \(Apache License 2\.0;/);
+    const tags = html.replace(/(<script[^>]*>)[\s\S]*?<\/script>/g, '$1</script>'); // markup only, not the library's code
     expect(tags).not.toMatch(/<(link|img|iframe|object|embed)\b/i);
     expect(tags).not.toMatch(/\ssrc\s*=|url\(|@import/i);
     expect(tags).not.toMatch(/https?:\/\/(?!www\.apache\.org\/\))/); // only the NOTICE's text names a site
-    expect((html.match(/<script[\s>]/g) ?? []).length).toBe(3); // data, library, page script
+    expect((html.match(/<script[\s>]/g) ?? []).length).toBe(4); // licences, data, library, page script
+    const licences = /<script type="text\/plain" id="licences">([\s\S]*?)<\/script>/.exec(html)![1]!;
+    expect(licences).toContain('Apache License');
+    expect(licences).toContain('==== ZRender (bundled in ECharts) LICENSE ====\nBSD 3-Clause License');
+    expect(licences).toContain('Copyright 2017-'); // ECharts NOTICE
   });
 
   it('escapes the input path and keys; the embedded JSON cannot end its script element', () => {
@@ -116,6 +120,16 @@ describe('HTML report', () => {
     const user = tree.find((n) => n.name === 'user:')!;
     expect(user.children!.at(-1)!.name).toBe('(other keys)'); // the 400 profiles cannot all be drawn
     expect(user.children!.reduce((x, c) => x + c.value, 0)).toBe(user.value);
+  });
+
+  it('leaves out charts with nothing to draw (an empty dump: a note, no bare axes)', () => {
+    const empty = new Analyzer({ now: 0 });
+    const page = renderHtml(empty.report({ path: 'empty.jsonl', format: 'jsonl' }), { prefixTree: empty.prefixList() });
+    expect(specs(page)).toEqual([]);
+    expect(page).toContain('No keys to chart.');
+    expect(page).not.toContain('class="chart ');
+    // with keys but no TTL at all, the TTL chart still shows the "no TTL" column
+    expect(specs(html).map((x) => x.id)).toContain('ttl');
   });
 
   it('writes numeric cells with the value they sort by, shown with the text report\'s formats', () => {

@@ -221,6 +221,22 @@ describe.skipIf(!have)('analyze reports through the CLI', () => {
     expect(wideLines.length).toBeLessThan(lines.length); // fewer wrapped lines
   });
 
+  it('fits the many-file summary too: long file names and cross-file warnings wrap at 100 columns', async () => {
+    const a = join(dir, 'shard-a-with-a-deliberately-long-file-name-of-the-first-master.rdb');
+    const b = join(dir, 'shard-b-with-a-deliberately-long-file-name-of-the-second-master.rdb');
+    writeFileSync(a, readFileSync(FIXTURE));
+    writeFileSync(b, readFileSync(FIXTURE));
+    const out = mkdtempSync(join(dir, 'out-'));
+    const { COLUMNS: _drop, ...env } = process.env;
+    const r = await runCli(['analyze', a, b, '--partial', '--out-dir', out], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.toString('utf8').split('\n');
+    for (const l of lines) expect(chars(l), l).toBeLessThanOrEqual(100);
+    const text = lines.join(' ').replace(/\s+/g, ' ');
+    expect(text).toContain(`keys in more than one file: ${summary!.totals.keys}`);
+    expect(text).toContain(`again in ${b}`); // wrapped, not cut: the whole path is there
+  });
+
   it('uses one thousands style, a "(no prefix)" row, and the db beside each sample key', () => {
     const lines = text.split('\n');
     // a count or size of 1,000 or more always has its separators (keys and timestamps aside)
