@@ -4,6 +4,7 @@
 // source (no output-buffer limit, so the source holds the backlog), then resumed (SIGCONT): the figure
 // is the write count over the time from SIGCONT until a sentinel written last is readable on the
 // consumer, i.e. the drain rate of the stream. Printed as a table, never asserted.
+// BENCH_SYNC_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the rekey process.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,7 +78,7 @@ async function replica() {
 async function rekey() {
   const source = await startRedis({ args: SOURCE_ARGS });
   const target = await startRedis();
-  const child = spawn(process.execPath, [cli, 'sync', `redis://127.0.0.1:${source.port}`, '--target', `redis://127.0.0.1:${target.port}`, '--rules', rules, '--out-dir', join(tmp, 'out'), '--status-interval', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_SYNC_NODE_ARGS ?? '').split(' ').filter(Boolean), cli, 'sync', `redis://127.0.0.1:${source.port}`, '--target', `redis://127.0.0.1:${target.port}`, '--rules', rules, '--out-dir', join(tmp, 'out'), '--status-interval', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   try {

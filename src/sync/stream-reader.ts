@@ -172,20 +172,41 @@ export class StreamReader {
   /**
    * Parse every complete command buffered now (up to `max`), synchronously. The replication stream is
    * multibulk only (the master propagates commands as `*<n>` arrays of `$<len>` bulks).
+   *
+   * Commands are parsed inside each received chunk; only a command that straddles two chunks makes
+   * them one (its head plus the next chunk), so a large backlog is not copied again per chunk.
    */
   takeCommands(max: number): StreamCommand[] {
     const out: StreamCommand[] = [];
-    if (this.buffered === 0) return out;
-    const b = this.joined();
-    let pos = 0;
-    while (out.length < max) {
-      const r = parseCommand(b, pos, this.name, this.consumed + pos);
-      if (r === null) break;
-      out.push({ args: r.args, bytes: r.end - pos });
-      pos = r.end;
+    while (out.length < max && this.chunks.length > 0) {
+      const b = this.chunks[0]!;
+      let pos = 0;
+      while (out.length < max) {
+        const r = parseCommand(b, pos, this.name, this.consumed + pos);
+        if (r === null) break;
+        out.push({ args: r.args, bytes: r.end - pos });
+        pos = r.end;
+      }
+      if (pos > 0) this.dropHead(pos);
+      if (out.length >= max || this.chunks.length < 2) break;
+      // An incomplete command heads the first chunk: join it with the next one (all of them when the
+      // command is large, so a big value arriving in many chunks is copied a bounded number of times).
+      const head = this.chunks[0]!;
+      const next = this.chunks[1]!;
+      if (head.length > 4 * next.length) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+      else this.chunks.splice(0, 2, Buffer.concat([head, next]));
     }
-    if (pos > 0) this.drop(pos);
     return out;
+  }
+
+  /** Drop `n` bytes of the first chunk. */
+  private dropHead(n: number): void {
+    const b = this.chunks[0]!;
+    if (n >= b.length) this.chunks.shift();
+    else this.chunks[0] = b.subarray(n);
+    this.buffered -= n;
+    this.consumed += n;
+    if (this.buffered <= HIGH_WATER / 2 && this.socket.isPaused()) this.socket.resume();
   }
 }
 
