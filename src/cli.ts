@@ -16,7 +16,7 @@ import { withVerbosity } from './commands/options/verbosity.js';
  */
 const COMMANDS: readonly { command: string; describe: string; load: () => Promise<CommandModule> }[] = [
   { command: 'analyze <input..>', describe: 'Audit a dump offline: keys, sizes, TTLs, estimated memory, prefixes, and what rules would do', load: async () => (await import('./commands/analyze.js')).analyzeCommand as CommandModule },
-  { command: 'transform <input>', describe: 'Read a dump, filter and rename keys by rules, write RDB, JSONL or RESP', load: async () => (await import('./commands/transform.js')).transformCommand as CommandModule },
+  { command: 'transform <input..>', describe: 'Read a dump, filter and rename keys by rules, write RDB, JSONL or RESP', load: async () => (await import('./commands/transform.js')).transformCommand as CommandModule },
   { command: 'rules <command>', describe: 'Work with rules files offline (rules test)', load: async () => (await import('./commands/rules.js')).rulesCommand },
   { command: 'import <input>', describe: 'Import a dump into Redis or Redis Cluster (a dry run unless --live)', load: async () => (await import('./commands/import.js')).importCommand as CommandModule },
   { command: 'validate <input>', describe: 'Check that a target holds what the input says (through the rename rules)', load: async () => (await import('./commands/validate.js')).validateCommand as CommandModule },
@@ -98,7 +98,10 @@ async function main(): Promise<void> {
     .middleware((argv) => {
       if (argv.input === '') argv.input = '-';
       // A variadic `<input..>` drops a lone `-` altogether: give it back when argv has one no option took.
-      const dashes = args.filter((x) => x === '-').length - ['output', 'keys'].filter((k) => argv[k] === '-').length;
+      // Options whose value is `-` (--output, --keys, --memory-csv, …) took theirs; each once under its
+      // long name (yargs also lists camelCase and one-letter aliases).
+      const taken = Object.entries(argv).filter(([k, v]) => v === '-' && k !== 'input' && k.length > 1 && !/[A-Z]/.test(k)).length;
+      const dashes = args.filter((x) => x === '-').length - taken;
       if (Array.isArray(argv.input) && dashes > 0 && !argv.input.includes('-')) argv.input = ['-', ...(argv.input as string[])];
     }, true)
     .version('version', 'print the version', packageVersion())

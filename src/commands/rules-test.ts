@@ -16,7 +16,7 @@
  * keys file have no type or db: type/db filters do not restrict them, and they count as db 0.
  *
  * With --keys (or --list), each key is listed first: old -> new name and the rule that matched
- * (`--json`: one object per line, the report last, on one line too).
+ * (`--json` only with --list: one object per line, the report last, on one line too).
  *
  * Exit: 0 all good; 1 a test failed, a collision exists, a key is unmatched under `unmatched: error`
  * (or, with --strict, any warning: shadowed rule, potential collision, rule warnings); 2 the rules
@@ -50,7 +50,7 @@ export const rulesTestCommand: CommandModule<object, RulesTestArgs> = {
       .option('keys', { type: 'string', nargs: 1, describe: 'keys file, one key per line ("base64:" prefix for binary keys), or - for stdin' })
       .option('input', { type: 'string', array: true, describe: 'dumps (.rdb/.jsonl, optionally .gz; paths or globs, several are one dataset) whose keys to check' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as one JSON document (after one JSON line per listed key)' })
-      .option('list', { type: 'boolean', describe: "list each key: old -> new name and the rule that matched (default: on with --keys; --no-list turns it off)" })
+      .option('list', { type: 'boolean', describe: "list each key: old -> new name and the rule that matched (default: on with --keys, off with --json; --no-list turns it off)" })
       .option('strict', { type: 'boolean', default: false, describe: 'exit 1 on warnings too (shadowed rules, potential collisions)' })
       .option('ignore-checksum', { type: 'boolean', default: false, describe: 'do not verify the RDB CRC64 of --input' }) as unknown as Argv<RulesTestArgs>,
   handler: async (a) => {
@@ -59,7 +59,8 @@ export const rulesTestCommand: CommandModule<object, RulesTestArgs> = {
     if (a.input !== undefined) opts.input = a.input;
     const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
     // The listing is written as keys are read (a keys file can be long; nothing is held for it).
-    const list = a.list ?? a.keys !== undefined;
+    // --json stays one document unless the listing is asked for: scripts read that document.
+    const list = a.list ?? (a.keys !== undefined && !a.json);
     let listed = 0;
     if (list) {
       opts.onKey = (m) => {

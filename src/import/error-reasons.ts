@@ -28,7 +28,7 @@ const RULES: readonly Rule[] = [
   // A replica (or a failed-over master): processCommand's "-READONLY You can't write against a read only replica."
   { id: 'readonly', test: /\bREADONLY\b/, label: 'the target is read-only (a replica)', repeats: true, hint: 'import into the master' },
   { id: 'noperm', test: /\bNOPERM\b/, label: 'the target\'s ACL refuses the write', repeats: true, hint: 'grant the user the write commands (RESTORE, or the type\'s write commands) and the keys' },
-  { id: 'module', test: /module value|unknown module|module type/i, label: 'a module value the target cannot load', repeats: true, hint: 'load the module on the target, or leave those keys out (--key-regex / --type)' },
+  { id: 'module', test: /module value|unknown module|module type/i, label: 'a module value the target cannot load', /* only keys of that module type fail */ repeats: false, hint: 'load the module on the target, or leave those keys out (--key-regex / --type)' },
   { id: 'bulk-len', test: /proto-max-bulk-len|invalid bulk length/i, label: 'a value larger than the target\'s proto-max-bulk-len', repeats: false, hint: 'raise proto-max-bulk-len on the target (CONFIG SET)' },
   { id: 'field-ttl', test: /hash field TTLs|HPEXPIREAT/, label: 'hash field TTLs the target cannot hold', repeats: false, hint: 'use --lossy to drop them' },
   { id: 'cannot-hold', test: /the target cannot hold|--lossy/, label: 'data the target cannot hold', repeats: false, hint: 'use --lossy to import without it' },

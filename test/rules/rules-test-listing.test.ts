@@ -59,7 +59,7 @@ describe('rules test listing', () => {
   it('--json: one object per line, the report last; a moved key names its db, a dropped one null', async () => {
     const keys = join(dir, 'moving.txt');
     writeFileSync(keys, 'sess:abc\nnope\n');
-    const r = await runCli(['rules', 'test', MOVING, '--keys', keys, '--json']);
+    const r = await runCli(['rules', 'test', MOVING, '--keys', keys, '--json', '--list']);
     expect(r.code, r.stderr).toBe(0);
     const objs = r.stdout.toString().trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(objs).toHaveLength(3);
