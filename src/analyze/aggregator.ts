@@ -25,6 +25,8 @@ import { PrefixTree, type PrefixStat, type PrefixTreeState } from './prefix-tree
 import { keySlot } from '../redis/slot.js';
 import { SlotHoldings, slotCoverage, type SlotCoverage } from './slots.js';
 import { decideKey } from '../pipeline/key-decision.js';
+import { tellDecision } from '../pipeline/decision-trace.js';
+import { isVerbose } from '../report/verbosity.js';
 
 export const ANALYSIS_SCHEMA_VERSION = 1;
 /** Version of `merge_state`: 2 since samples are chosen by key hash (key-sample.ts) and carry priorities. */
@@ -746,6 +748,7 @@ export class Analyzer {
     const rules = this.rules!;
     const { db, key } = rec;
     const d = decideKey(rec, { rules, unmatched: rules.unmatched, dropExpired: true, now: this.now });
+    if (isVerbose()) tellDecision(rec, d, true);
     const c = d.kind === 'keep' || d.kind === 'expired' || d.kind === 'rename-error' ? d.classification : null;
     if (c === null) {
       this.unmatched.add(bytes, memory, rec.expireAtMs !== null, rec.expireAtMs !== null && rec.expireAtMs <= this.now);

@@ -9,7 +9,8 @@ import type { MigrationStats } from './stats.js';
 import type { OperationLog } from '../report/files.js';
 import { decideKey } from './key-decision.js';
 import { isEmptyCollection } from '../analyze/element-count.js';
-import { isVerbose, trace } from '../report/verbosity.js';
+import { isVerbose } from '../report/verbosity.js';
+import { decidedBy, tellDecision, tellKey } from './decision-trace.js';
 
 /** Remembers output keys per db to catch two source keys landing on one name. */
 export interface KeyGuard {
@@ -45,7 +46,7 @@ export class CollisionError extends Error {
 export async function runPipeline(batches: AsyncIterable<RdbRecord[]>, o: PipelineOptions): Promise<void> {
   const { stats } = o;
   // --verbose: each key's decision on stderr; read once, so the per-key path pays nothing without it
-  const tell = isVerbose() ? tellDecision : null;
+  const tell = isVerbose();
   try {
     for await (const batch of batches) {
       const out: RdbRecord[] = [];
@@ -70,32 +71,24 @@ export async function runPipeline(batches: AsyncIterable<RdbRecord[]>, o: Pipeli
   }
 }
 
-/** One --verbose line: `db 0 old -> db 2 new: why`. */
-function tellDecision(rec: KeyRecord, what: string, to?: { db: number; key: Buffer }): void {
-  const dest = to === undefined ? '' : to.db === rec.db && to.key.equals(rec.key) ? '' : ` -> ${to.db === rec.db ? '' : `db ${to.db} `}${displayKey(to.key)}`;
-  trace(`db ${rec.db} ${displayKey(rec.key)}${dest}: ${what}`);
-}
-
-type Tell = typeof tellDecision | null;
-
-function processKey(rec: KeyRecord, o: PipelineOptions, tell: Tell): KeyRecord | null {
+function processKey(rec: KeyRecord, o: PipelineOptions, tell: boolean): KeyRecord | null {
   const { stats } = o;
   stats.totalKeysFound++;
   if (o.filter !== null && !o.filter(rec)) {
     stats.filteredOut++;
-    tell?.(rec, 'filtered out');
+    if (tell) tellKey(rec, 'filtered out');
     return null;
   }
   if (isEmptyCollection(rec)) {
     stats.emptyDropped++;
-    tell?.(rec, `empty ${rec.type}, skipped`);
+    if (tell) tellKey(rec, `empty ${rec.type}, skipped`);
     o.log?.log('WARN', `db ${rec.db} ${displayKey(rec.key)}: empty ${rec.type}; skipped (Redis skips empty keys when it loads a file)`);
     return null;
   }
   const d = decideKey(rec, { rules: o.rules, unmatched: o.unmatched, dropExpired: o.expired === 'drop', now: o.now });
+  if (tell && d.kind !== 'keep') tellDecision(rec, d, o.rules !== null);
   if (d.kind === 'unmatched-drop' || d.kind === 'unmatched-error') {
     stats.unmatchedKeys++;
-    tell?.(rec, `no rule matches, ${d.kind === 'unmatched-drop' ? 'dropped (unmatched: drop)' : 'an error (unmatched: error)'}`);
     if (d.kind === 'unmatched-drop') stats.unmatchedDropped++;
     else {
       stats.error(rec.db, rec.key, 'no rule matches this key (unmatched: error)');
@@ -111,10 +104,8 @@ function processKey(rec: KeyRecord, o: PipelineOptions, tell: Tell): KeyRecord |
   const category = d.classification?.category ?? null;
   if (category !== null) stats.category(category);
   else if (o.rules !== null) stats.unmatchedKeys++;
-  const by = d.classification ? `rule ${d.classification.rule}` : o.rules !== null ? 'no rule matches, kept' : 'no rules';
   if (d.kind === 'expired') {
     stats.expiredDropped++;
-    tell?.(rec, `expired at ${new Date(d.expireAtMs).toISOString()}, dropped (${by})`, d);
     return null;
   }
   const { db, key } = d;
@@ -127,12 +118,12 @@ function processKey(rec: KeyRecord, o: PipelineOptions, tell: Tell): KeyRecord |
       stats.error(db, rec.key, msg);
       throw new CollisionError(`collision: ${msg} (--on-collision fail)`);
     }
-    tell?.(rec, `collision, dropped (${by}; the first key with this name is kept)`, d);
+    if (tell) tellKey(rec, `collision, dropped (${decidedBy(d, o.rules !== null)}; the first key with this name is kept)`, d);
     o.log?.log('WARN', `${msg}; keeping the first`);
     return null;
   }
   stats.migrated(db, rec.key, key, category);
-  tell?.(rec, `${d.renamed || db !== rec.db ? 'renamed' : 'kept'} (${by}${d.ttlChanged ? `; TTL ${d.expireAtMs === null ? 'removed' : `now ${new Date(d.expireAtMs).toISOString()}`}` : ''})`, d);
+  if (tell) tellDecision(rec, d, o.rules !== null);
   if (!d.renamed && db === rec.db && !d.ttlChanged) return rec;
   const changes: KeyChanges = {};
   if (d.renamed) changes.key = key;

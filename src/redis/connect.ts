@@ -2,10 +2,23 @@
  * ioredis clients for an endpoint (standalone and cluster), connected with errors scrubbed of
  * secrets. URL parsing is endpoint.ts, TLS options tls.ts.
  */
-import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, Cluster, RedisOptions, ClusterOptions } from 'ioredis';
 import { parseRedisUrl, type TargetSpec, type TargetUrlOptions } from './endpoint.js';
 import { tlsOptions, checkSpeaksTls } from './tls.js';
 import { EXIT_COULD_NOT_RUN } from '../errors.js';
+
+const require = createRequire(import.meta.url);
+let loaded: typeof import('ioredis') | null = null;
+
+/**
+ * ioredis, loaded when the first client is made: parsing it costs about as much as the rest of the
+ * start-up, and `--help`, a file analyze or the import's write path (its own RESP sockets) never
+ * need it. A CommonJS package, so a synchronous require keeps every client factory synchronous.
+ */
+export function ioredis(): typeof import('ioredis') {
+  return (loaded ??= require('ioredis') as typeof import('ioredis'));
+}
 
 /** Parse a --target URL (see parseRedisUrl). */
 export function parseTargetUrl(url: string, opts: TargetUrlOptions = {}): TargetSpec {
@@ -30,7 +43,7 @@ function baseOptions(spec: TargetSpec): RedisOptions {
 
 /** A standalone ioredis client (for INFO, EXISTS, reading values). Connects on first use. */
 export function standaloneClient(spec: TargetSpec, db?: number, host = spec.host, port = spec.port): Redis {
-  const c = new Redis({ ...baseOptions(spec), host, port, db: db ?? spec.db ?? 0 });
+  const c = new (ioredis().Redis)({ ...baseOptions(spec), host, port, db: db ?? spec.db ?? 0 });
   c.on('error', (e: Error) => {
     // surfaced through command rejections; kept for connect errors ("Connection is closed" says little)
     lastErrors.set(c, e);
@@ -56,7 +69,7 @@ export function clusterClient(spec: TargetSpec): Cluster {
   if (spec.tls) {
     o.dnsLookup = (address, callback) => callback(null, address);
   }
-  const c = new Cluster([{ host: spec.host, port: spec.port }], o);
+  const c = new (ioredis().Cluster)([{ host: spec.host, port: spec.port }], o);
   c.on('error', (e: Error) => {
     lastErrors.set(c, e);
   });

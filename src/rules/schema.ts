@@ -21,7 +21,11 @@
  * ```
  */
 import { readFile } from 'node:fs/promises';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter } from 'yaml';
+
+// `yaml` is loaded by the first rules file, not by every command that could take one (start-up time).
+const yaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 import { RekeyUsageError } from '../errors.js';
 import { LOGICAL_TYPES, type LogicalType } from '../records/types.js';
 import { compileLinearRegExp } from './linear-regex.js';
@@ -135,6 +139,7 @@ function pathText(path: PathSeg[]): string {
 }
 
 function yamlLocator(doc: Document, lc: LineCounter, text: string): Locator {
+  const { isMap, isScalar, isSeq } = yaml();
   return (path, keyOf = false, charIndex) => {
     let node: unknown = doc.contents;
     let keyNode: unknown = null;
@@ -185,6 +190,7 @@ export async function readRulesFile(path: string): Promise<RulesDoc> {
 
 /** Parse YAML or JSON text (JSON is read as YAML 1.2, so it gets line/column errors too). */
 export function parseRulesText(text: string, source = 'rules'): RulesDoc {
+  const { LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, version: '1.2' });
   if (doc.errors.length > 0) {

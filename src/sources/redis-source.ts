@@ -15,7 +15,8 @@
  * and DUMP is `vanished` (counted, reported through `onVanished`), not an error; a key changed during
  * the run is read as it was when DUMPed (validation afterwards reports keys changed since).
  */
-import { Redis, Cluster, type RedisOptions, type ClusterOptions } from 'ioredis';
+import type { Redis, Cluster, RedisOptions, ClusterOptions } from 'ioredis';
+import { ioredis } from '../redis/connect.js';
 import { RekeyInputError, RekeyUsageError } from '../errors.js';
 import type { Flavor, RdbRecord } from '../records/types.js';
 import { RdbKeyRecord } from '../rdb/parser.js';
@@ -180,7 +181,7 @@ async function connect(spec: TargetSpec, node: Node, db: number, name: string): 
   const o = clientOptions(spec, node, db, name);
   const retry = o.retryStrategy;
   // The first connection fails fast (and with the socket's own error); reconnects later retry.
-  const c = new Redis({ ...o, retryStrategy: () => null });
+  const c = new (ioredis().Redis)({ ...o, retryStrategy: () => null });
   let lastError: unknown = null;
   c.on('error', (e) => {
     lastError = e; // also surfaced through command rejections
@@ -400,7 +401,7 @@ export async function openRedisSource(url: string, opts: RedisSourceOptions = {}
       delete ro.db;
       const co: ClusterOptions = { redisOptions: ro, scaleReads: 'master', lazyConnect: true, maxRedirections: 16, enableReadyCheck: true };
       if (spec.tls) co.dnsLookup = (address, cb) => cb(null, address);
-      redirectClient = new Cluster(nodes.map((n) => ({ host: n.host, port: n.port })), co);
+      redirectClient = new (ioredis().Cluster)(nodes.map((n) => ({ host: n.host, port: n.port })), co);
       redirectClient.on('error', () => undefined);
     }
     await spend(2);

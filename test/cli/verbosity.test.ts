@@ -89,6 +89,19 @@ describe('--verbose', () => {
     expect(expired).toBeGreaterThan(0);
   });
 
+  it("analyze --rules: each key's previewed decision; --quiet: the report's path alone on stderr", async () => {
+    const out = join(dir, 'v-analyze');
+    const r = await runCli(['analyze', FIXTURE, '--rules', RULES, '--out-dir', out, '--verbose']);
+    expect(r.code, r.stderr).toBe(0);
+    const keyLines = lines(r.stderr).filter((l) => /^db \d+ /.test(l));
+    expect(keyLines).toHaveLength(446);
+    expect(keyLines).toContain('db 0 josancamon:other-api:reminder:evt_1: kept (no rule matches)');
+    expect(keyLines.some((l) => /^db 0 josancamon:rayban-meta-glasses-api:user_profile:(\S+) -> meta-glasses:user:profile:\1: renamed \(rule user_profile\)$/.test(l))).toBe(true);
+    const q = await runCli(['analyze', FIXTURE, '--rules', RULES, '--out-dir', out, '-q']);
+    expect(q.code, q.stderr).toBe(0);
+    expect(lines(q.stderr)).toEqual([expect.stringMatching(/^report: .*redis_analysis_\d+_\d+\.json$/)]);
+  });
+
   it('without --verbose no per-key line', async () => {
     const out = join(dir, 'v-none');
     const r = await runCli(['transform', FIXTURE, '-o', join(dir, 'n.jsonl'), '--format', 'jsonl', '--rules', RULES, '--out-dir', out]);
