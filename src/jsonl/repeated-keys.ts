@@ -15,7 +15,7 @@ export interface RepeatedKey {
 }
 
 /** Index of the closing quote of the string whose opening quote is at `i`. */
-function stringEnd(t: string, i: number): number {
+export function stringEnd(t: string, i: number): number {
   let j = i;
   for (;;) {
     j = t.indexOf('"', j + 1);
@@ -27,7 +27,7 @@ function stringEnd(t: string, i: number): number {
   }
 }
 
-function skipWs(t: string, i: number): number {
+export function skipWs(t: string, i: number): number {
   for (;;) {
     const c = t.charCodeAt(i);
     if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
@@ -62,7 +62,7 @@ function valueEnd(t: string, i: number): number {
   return j;
 }
 
-function keyText(t: string, start: number, end: number): string {
+export function keyText(t: string, start: number, end: number): string {
   const raw = t.slice(start + 1, end);
   return raw.includes('\\') ? (JSON.parse(t.slice(start, end + 1)) as string) : raw;
 }
