@@ -68,6 +68,7 @@ for (const n of sizes) {
   const jobs = [
     ['analyze', ['analyze', rdb, '--json', '--out-dir', out]],
     ['analyze --rules', ['analyze', rdb, '--json', '--rules', rules, '--out-dir', out]],
+    ['analyze --verify', ['analyze', rdb, '--json', '--verify', '--out-dir', out]],
     ['transform rdb→rdb --rules', ['transform', rdb, '-o', join(out, 'o.rdb'), '--rules', rules, '--out-dir', out]],
     ['transform rdb→jsonl', ['transform', rdb, '-o', join(out, 'o.jsonl'), '--out-dir', out]],
     ['transform rdb→jsonl --jobs 2', ['transform', rdb, '-o', join(out, 'o.jsonl'), '--jobs', '2', '--out-dir', out]],

@@ -27,6 +27,8 @@ import { SlotHoldings, slotCoverage, type SlotCoverage } from './slots.js';
 import { decideKey } from '../pipeline/key-decision.js';
 import { tellDecision } from '../pipeline/decision-trace.js';
 import { isVerbose } from '../report/verbosity.js';
+import { verifyPayload } from '../codec/verify/index.js';
+import { RekeyInputError } from '../errors.js';
 
 export const ANALYSIS_SCHEMA_VERSION = 1;
 /** Version of `merge_state`: 2 since samples are chosen by key hash (key-sample.ts) and carry priorities. */
@@ -58,7 +60,15 @@ export interface AnalyzerOptions {
   multiFile?: boolean;
   /** Called for every key that passes the filter (per-key CSV, keys-only listing). */
   onKey?: (row: KeyRow) => void;
+  /**
+   * Check every value's structure (codec/verify, what Redis' sanitize-dump-payload checks): bad keys are
+   * counted and named in `verify` instead of stopping the run.
+   */
+  verify?: boolean;
 }
+
+/** Keys named in the report's `verify.keys` (the count is exact beyond it). */
+const VERIFY_LISTED = 1000;
 
 /** One key as the per-key outputs see it. */
 export interface KeyRow {
@@ -267,6 +277,8 @@ export interface AnalysisReport {
     by_db: Record<string, number>;
   };
   bad_lines_skipped?: number;
+  /** With --verify: values checked, and those refused as corrupt (first 1000 named with the reason). */
+  verify?: { checked: number; bad_keys: number; keys: Array<{ db: number; key: Printable; offset: number; error: string }> };
   /** Every input of the dataset, in order. */
   files: FileStats[];
   /** Which cluster slots the files hold, gaps, overlaps and misplaced keys (checked for 2+ files). */
@@ -492,8 +504,11 @@ export class Analyzer {
    * counted (null: this analyzer read the files itself, and checked when it read several).
    */
   duplicatesChecked: boolean | null = null;
+  private readonly verify: boolean;
+  private readonly verified = { checked: 0, bad: 0, keys: [] as Array<{ db: number; key: Printable; offset: number; error: string }> };
 
   constructor(o: AnalyzerOptions) {
+    this.verify = o.verify === true;
     this.now = o.now;
     this.top = Math.max(0, Math.floor(o.top ?? 20));
     this.nSamples = Math.max(0, Math.floor(o.samples ?? 5));
@@ -611,10 +626,23 @@ export class Analyzer {
     }
     const { db, key, type } = rec;
     const bytes = key.length + rec.payload.length;
+    // A value the decoder refuses makes the file corrupt input (exit 2), unless --verify is on: then it
+    // is a named bad key, and its statistics stop at what the payload's size tells.
+    let bad = false;
+    if (this.verify) {
+      this.verified.checked++;
+      const f = verifyPayload(rec);
+      if (f !== null) {
+        bad = true;
+        this.verified.bad++;
+        if (this.verified.keys.length < VERIFY_LISTED) this.verified.keys.push({ db, key: this.ref(db, key).key, offset: rec.offset, error: `payload byte ${f.at}: ${f.reason}` });
+      }
+    }
     let elements: number | null = null;
     try {
-      elements = elementCount(rec);
-    } catch {
+      if (!bad) elements = elementCount(rec);
+    } catch (e) {
+      if (e instanceof RekeyInputError) throw e;
       elements = null;
     }
     const valueMem = Math.round(estimateValueMemory(rec));
@@ -675,7 +703,7 @@ export class Analyzer {
       if (t.earliest === null || at < t.earliest) t.earliest = at;
       if (t.latest === null || at > t.latest) t.latest = at;
     }
-    if (type === 'hash' && mayHaveFieldTtls(rec.rdbType)) this.addFieldTtls(rec);
+    if (!bad && type === 'hash' && mayHaveFieldTtls(rec.rdbType)) this.addFieldTtls(rec);
     if (type === 'module') this.addModuleKey(rec);
 
     // top lists: build the entry only when one of them keeps it
@@ -712,7 +740,8 @@ export class Analyzer {
     let exp: number[];
     try {
       exp = fieldExpiries(rec);
-    } catch {
+    } catch (e) {
+      if (e instanceof RekeyInputError) throw e;
       return;
     }
     if (exp.length === 0) return;
@@ -974,6 +1003,7 @@ export class Analyzer {
     };
     if (this.rules !== null) this.addRulesReport(report);
     if (this.badLinesSkipped > 0) report.bad_lines_skipped = this.badLinesSkipped;
+    if (this.verify) report.verify = { checked: this.verified.checked, bad_keys: this.verified.bad, keys: this.verified.keys };
     if (o.state !== false) report.merge_state = this.exportState();
     return report;
   }

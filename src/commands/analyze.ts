@@ -42,6 +42,8 @@ export interface AnalyzeArgs extends CommonArgs {
   'skip-bad-lines'?: boolean;
   /** Show the progress bar (default: when stderr is a TTY and the input is large). */
   progress?: boolean;
+  /** Check every value's structure (codec/verify); bad keys are counted, named, and make the exit 1. */
+  verify?: boolean;
 }
 
 export interface AnalyzeResult {
@@ -107,6 +109,7 @@ function positiveInt(v: unknown, flag: string, min = 0): number {
 export function analyzeExitCode(r: AnalysisReport, o: { partial?: boolean } = {}): number {
   const cov = r.slot_coverage;
   if (cov && cov.checked && cov.missing.slots > 0 && !o.partial) return EXIT_PROBLEM;
+  if (r.verify && r.verify.bad_keys > 0) return EXIT_PROBLEM;
   if (!r.collisions || !r.migration) return EXIT_OK;
   return r.collisions.keys > 0 || r.migration.unmatched_errors > 0 ? EXIT_PROBLEM : EXIT_OK;
 }
@@ -173,6 +176,7 @@ async function analyzeInputs(a: AnalyzeArgs, paths: string[], outputs: ReportOut
     filter,
     rules,
     multiFile: paths.length > 1,
+    verify: a.verify === true,
     ...(onKey ? { onKey } : {}),
     ...(a.rules ? { rulesPath: a.rules } : {}),
   });
@@ -234,6 +238,12 @@ async function analyzeInputs(a: AnalyzeArgs, paths: string[], outputs: ReportOut
 /** `rekey analyze`: returns the exit code. */
 export async function runAnalyze(a: AnalyzeArgs): Promise<number> {
   const { report, jsonPath, htmlPath, exitCode, listed, stdoutTaken } = await analyze(a);
+  if (report.verify) {
+    const v = report.verify;
+    note(`verify: ${v.checked} values checked, ${v.bad_keys} corrupt${v.bad_keys > 0 ? ' (named in the report\'s "verify.keys"):' : ''}`);
+    for (const k of v.keys.slice(0, 10)) note(`  db ${k.db} ${JSON.stringify(k.key)} (entry at byte ${k.offset}): ${k.error}`);
+    if (v.bad_keys > 10) note(`  ... and ${v.bad_keys - 10} more`);
+  }
   const files = `report: ${jsonPath}${htmlPath ? `\nhtml:   ${htmlPath}` : ''}`;
   if (stdoutTaken) {
     note(files);
@@ -269,6 +279,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       .option('top', { type: 'number', default: 20, describe: 'length of the top lists (biggest keys, prefixes)' })
       .option('samples', { type: 'number', default: 5, describe: 'sample keys kept per type / category (reservoir sampling)' })
       .option('html', { type: 'boolean', default: false, describe: 'also write a self-contained HTML report with charts' })
+      .option('verify', { type: 'boolean', default: false, describe: 'check every value\'s structure as Redis\' sanitize-dump-payload does; corrupt keys are named and the exit is 1' })
       .option('prefix-depth', { type: 'number', default: 3, describe: 'how many ":"-separated segments the prefix tree goes down' }) as unknown as Argv<AnalyzeArgs>,
   handler: async (a: ArgumentsCamelCase<AnalyzeArgs>) => {
     process.exitCode = await runAnalyze(a);

@@ -54,6 +54,16 @@ function outputError(path: string, e: unknown, written: number, atomic: boolean)
   return new OutputError(path, code, `${name}: cannot write (${text}) after ${written} bytes${atomic ? '; the unfinished temp file was removed, nothing was left under that name' : ''}`);
 }
 
+/** Opens the file behind an output. Tests swap it to inject write faults (ENOSPC after N bytes). */
+export type OutputOpener = (path: string, flags: 'w' | 'wx') => Writable;
+const openFile: OutputOpener = (path, flags) => createWriteStream(path, { flags });
+let opener: OutputOpener = openFile;
+
+/** Replace how outputs open their files (null: the real file system). For fault-injection tests. */
+export function setOutputOpener(o: OutputOpener | null): void {
+  opener = o ?? openFile;
+}
+
 function statOrNull(p: string): Stats | null {
   try {
     return statSync(p);
@@ -77,10 +87,15 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Temp files already named in a warning by this process (one warning per file, however many outputs). */
+const warned = new Set<string>();
+
 /**
  * Remove temp files of our own naming in `dir` whose writer (same host, pid) is no longer running:
- * a killed transform (SIGKILL, power loss) cannot clean its own. Says what it removed, and where the
- * ones it could not remove are. Returns the paths removed.
+ * a killed transform (SIGKILL, power loss) cannot clean its own. Says what it removed, and lists the
+ * ones it leaves: unremovable, written on another host (its pid cannot be checked from here), or
+ * whose pid is running (another rekey still writing, or the pid was reused since). Returns the paths
+ * removed.
  */
 export function cleanStaleTempFiles(dir: string, say: (msg: string) => void = (m) => process.stderr.write(m + '\n')): string[] {
   let names: string[];
@@ -92,10 +107,18 @@ export function cleanStaleTempFiles(dir: string, say: (msg: string) => void = (m
   const removed: string[] = [];
   for (const n of names) {
     const m = TEMP_RE.exec(n);
-    if (m === null || m[2] !== HOST) continue;
+    if (m === null) continue;
     const pid = Number(m[3]);
-    if (pid === process.pid || pidAlive(pid)) continue;
     const p = join(dir, n);
+    if (m[2] !== HOST || pid === process.pid || pidAlive(pid)) {
+      if (pid === process.pid && m[2] === HOST) continue;
+      if (warned.has(p)) continue;
+      warned.add(p);
+      const since = new Date(Number(m[4])).toISOString();
+      const why = m[2] !== HOST ? `host ${m[2]}, pid ${pid}: cannot tell from here whether it still runs` : `pid ${pid} is running: another rekey still writing, or the pid was reused`;
+      say(`rekey: warning: ${p} looks like an unfinished rekey output (started ${since}; ${why}); left in place, remove it by hand if no run is writing it`);
+      continue;
+    }
     try {
       unlinkSync(p);
       removed.push(p);
@@ -162,14 +185,14 @@ export class AtomicOutput {
     const st = statOrNull(path);
     if (st !== null && !st.isFile() && !st.isDirectory()) {
       // A device or FIFO: renaming a temp file over it would replace the device node itself.
-      return new AtomicOutput(path, createWriteStream(path, { flags: 'w' }), null);
+      return new AtomicOutput(path, opener(path, 'w'), null);
     }
     checkOutputPath(path);
     const dir = dirname(path);
     cleanStaleTempFiles(dir);
     const temp = join(dir, `.${basename(path)}.${HOST}.${process.pid}.${Date.now()}.tmp`);
     // 'wx': never truncate a file someone else owns under that name.
-    return new AtomicOutput(path, createWriteStream(temp, { flags: 'wx' }), temp);
+    return new AtomicOutput(path, opener(temp, 'wx'), temp);
   }
 
   /** Bytes accepted so far. */

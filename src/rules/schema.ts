@@ -1,6 +1,6 @@
 /**
- * The rules file: parsing (YAML or JSON, both through the `yaml` package so errors carry
- * line/column) and validation into `RulesDoc`, with precise diagnostics.
+ * The rules file: parsing (YAML through the `yaml` package so errors carry line/column; sound JSON
+ * through JSON.parse, see json-rules.ts) and validation into `RulesDoc`, with precise diagnostics.
  *
  * ```yaml
  * version: 1
@@ -29,6 +29,7 @@ const yaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml')
 import { RekeyUsageError } from '../errors.js';
 import { LOGICAL_TYPES, type LogicalType } from '../records/types.js';
 import { compileLinearRegExp } from './linear-regex.js';
+import { lineColOf, readJsonRules } from './json-rules.js';
 import { TemplateSyntaxError, parseTemplate, placeholderText, type PlaceholderKind, type Template } from './template.js';
 
 export type UnmatchedMode = 'keep' | 'drop' | 'error';
@@ -188,8 +189,28 @@ export async function readRulesFile(path: string): Promise<RulesDoc> {
   return parseRulesText(text, path);
 }
 
-/** Parse YAML or JSON text (JSON is read as YAML 1.2, so it gets line/column errors too). */
+/**
+ * Parse YAML or JSON text. A sound JSON file is read by JSON.parse (json-rules.ts: the YAML parser
+ * costs seconds on big files); anything else, and any JSON file with an error, is read as YAML 1.2,
+ * so every error carries line/column.
+ */
 export function parseRulesText(text: string, source = 'rules'): RulesDoc {
+  const json = readJsonRules(text);
+  if (json !== null) {
+    const pos = lineColOf(text);
+    const locate: Locator = (path) => {
+      const [top, i] = path;
+      if (path.length !== 2 || (top !== 'rules' && top !== 'tests') || typeof i !== 'number') return undefined;
+      const off = json.elements[top][i];
+      return off === undefined ? undefined : pos(off);
+    };
+    try {
+      return validateRulesDoc(json.value, source, locate);
+    } catch (e) {
+      if (!(e instanceof RulesFileError)) throw e;
+      // Read it again as YAML below: the same errors, with their positions.
+    }
+  }
   const { LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, version: '1.2' });

@@ -7,6 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { RekeyInputError } from '../errors.js';
 import { encodeValue, minRdbVersionFor } from '../encode/value-encoder.js';
 import { bytesAt, describeJson, jsonToMeta, jsonToValue, JsonValueError, keyMetaFromJson } from '../jsonl/value-json.js';
+import { mergedRepeat } from '../jsonl/repeated-keys.js';
 import { LOGICAL_TYPES, type Flavor, type KeyRecord, type LogicalType, type RdbRecord, type Value } from '../records/types.js';
 
 /** Shared lazily computed state: shared with views made by rewriteKey (Object.create). */
@@ -177,6 +178,9 @@ export async function* parseJsonl(
   return stats;
 }
 
+/** The members of a hash line that may hold an object keyed by field. */
+const HASH_OBJECT_MEMBERS: ReadonlySet<string> = new Set(['value', 'field_expire_at_ms']);
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -199,6 +203,17 @@ function parseLine(line: Buffer, offset: number, where: () => string, now: numbe
   const type = obj.type;
   if (typeof type !== 'string' || !LOGICAL.has(type)) {
     throw new BadLine(`"type": one of ${LOGICAL_TYPES.join(', ')}, found ${describeJson(type)}`);
+  }
+  if (type === 'hash' && (isObject(obj.value) || isObject(obj.field_expire_at_ms))) {
+    // JSON.parse kept only the last of a repeated field: find it in the text (hash object lines only).
+    const r = mergedRepeat(text, obj, HASH_OBJECT_MEMBERS);
+    if (r !== null) {
+      throw new BadLine(
+        r.where === ''
+          ? `each member of the line once, found ${JSON.stringify(r.key)} twice (JSON keeps only the last)`
+          : `"${r.where}": a hash listing each field once, found ${JSON.stringify(r.key)} twice (JSON keeps only the last)`,
+      );
+    }
   }
   // "db" is required (README schema): a line without it would silently land in db 0.
   const db = obj.db;
