@@ -1,6 +1,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { RekeyUsageError } from '../errors.js';
 import { runSync } from '../sync/run.js';
+import { info } from '../report/verbosity.js';
 import { DEFAULTS, withLossy, withOutput, withRules, withTarget } from './options/index.js';
 
 export interface SyncArgs {
@@ -65,6 +66,9 @@ export const syncCommand: CommandModule<object, SyncArgs> = {
       enableNotifications: a['enable-notifications'] === true,
       json: a.json === true,
       signals: true,
+      // --quiet: status lines held back (the last one is the final line), warnings and errors always shown
+      say: info,
+      warn: (l: string) => process.stderr.write(l + '\n'),
     });
     process.exitCode = r.exitCode;
   },

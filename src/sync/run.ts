@@ -46,6 +46,8 @@ export interface SyncOptions {
   statusPort?: number;
   /** Where messages go (default: stderr). */
   say?: (line: string) => void;
+  /** Where warnings and errors go (default: `say`), so a quiet `say` never swallows them. */
+  warn?: (line: string) => void;
   /** Library use and tests: resolve this to stop cleanly (like Ctrl-C). */
   stopSignal?: Promise<void>;
   /** Install SIGINT/SIGTERM/SIGUSR1 handlers (the CLI does). */
@@ -81,6 +83,7 @@ export async function runSync(o: SyncOptions): Promise<SyncOutcome> {
 }
 
 async function sync(o: SyncOptions, status: SyncStatus, say: (line: string) => void): Promise<SyncOutcome> {
+  const warn = o.warn ?? say;
   const started = new Date();
   await mkdir(o.outDir, { recursive: true });
   const checkpointPath = o.checkpoint ?? join(o.outDir, 'rekey-sync.checkpoint.json');
@@ -94,7 +97,7 @@ async function sync(o: SyncOptions, status: SyncStatus, say: (line: string) => v
   const log = (level: 'INFO' | 'WARN' | 'ERROR', msg: string): void => {
     const m = scrub(msg);
     logLines.push(`${new Date().toISOString()} ${level} ${m}`);
-    say(`rekey sync: ${m}`);
+    (level === 'INFO' ? say : warn)(`rekey sync: ${m}`);
   };
   const prior = await readCheckpoint(checkpointPath);
   if (prior) {

@@ -31,7 +31,7 @@ describe('--quiet', () => {
     expect(q.code, q.stderr).toBe(0);
     const l = lines(q.stderr);
     expect(l).toHaveLength(1);
-    expect(l[0]).toMatch(/^rekey transform: 446 keys read, 446 written to .*b\.jsonl .*\(report: (.*migration_report_\d+_\d+\.json)\)$/);
+    expect(l[0]).toMatch(/^rekey transform: 446 keys read, 446 written to .*b\.jsonl .*\(report: (.*migration_report_\d+_\d+(?:_\d+)?\.json)\)$/);
     expect(existsSync(/\(report: (.*)\)$/.exec(l[0]!)![1]!)).toBe(true);
   });
 
