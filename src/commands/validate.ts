@@ -1,7 +1,8 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { EXIT_OK, EXIT_PROBLEM, RekeyUsageError } from '../errors.js';
 import type { OpenedInput } from '../sources/open.js';
-import { openInput } from '../sources/open.js';
+import { Dataset } from '../dataset/dataset.js';
+import { datasetOutcome, inputList, withDataset, type DatasetArgs } from '../dataset/outcome.js';
 import { loadRules, type CompiledRules } from '../rules/index.js';
 import { runPipeline } from '../pipeline/run.js';
 import { MigrationStats } from '../pipeline/stats.js';
@@ -11,7 +12,7 @@ import { toJson, type OperationLog } from '../report/files.js';
 import { filterFrom, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { withExpiry, withLossy, withRules, withTarget, withValidation } from './options/groups.js';
 import { CommandRun } from './run-context.js';
-import { liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
+import { isLiveUrl, liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
 import { TargetConnectionError } from '../redis/connect.js';
 import type { TargetSpec } from '../redis/endpoint.js';
 import type { TargetInfo } from '../redis/server-info.js';
@@ -19,8 +20,9 @@ import { probeTarget } from '../redis/session.js';
 import { ValidateSink, type ValidationResult } from '../validate/validate.js';
 import { displayKey } from '../records/printable.js';
 
-export interface ValidateArgs extends CommonArgs, LiveSourceArgs {
-  input: string;
+export interface ValidateArgs extends CommonArgs, LiveSourceArgs, DatasetArgs {
+  /** One input, or several read as one dataset (paths and globs). */
+  input: string | string[];
   target: string;
   rules?: string;
   sample?: number;
@@ -138,13 +140,15 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
   if (cluster && toDb !== null && toDb !== 0) throw new RekeyUsageError(`--to-db ${toDb}: a cluster has only db 0`);
   const stats = new MigrationStats();
   const unmatched = a.unmatched ?? rules?.unmatched ?? 'keep';
-  const input =
-    hooks.input ??
-    (await openInput(a.input, {
-      ignoreChecksum: a['ignore-checksum'] ?? false,
-      allowFutureVersion: a['allow-future-version'] ?? false,
-      ...liveSourceOptions(a, { rules, unmatched, stats, log, target: a.target, toDb }),
-    }));
+  const inputs = inputList(a.input);
+  const dataset = hooks.input
+    ? null
+    : await Dataset.open(inputs, {
+        ignoreChecksum: a['ignore-checksum'] ?? false,
+        allowFutureVersion: a['allow-future-version'] ?? false,
+        ...liveSourceOptions({ ...a, input: inputs.find((p) => isLiveUrl(p)) }, { rules, unmatched, stats, log, target: a.target, toDb }),
+      });
+  const input = hooks.input ?? dataset!.input;
   log.log('INFO', `validate ${input.name} against ${spec.display} (${info.server} ${info.valkeyVersion ?? info.redisVersion}${cluster ? ', cluster' : ''})`);
   const st = a['stream-times'] ?? 'auto';
   let v: ValidationResult;
@@ -176,6 +180,8 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
     throw e;
   }
   log.log('INFO', `validation: ${toJson({ ...v, mismatches: undefined })}`);
+  const ds = dataset ? datasetOutcome(dataset, { partial: a.partial ?? false }) : { fields: {}, problems: [], lines: [] };
+  for (const p of ds.problems) log.log('ERROR', p);
   const report = {
     migration_stats: stats.toJSON(),
     migrated_keys: [],
@@ -185,27 +191,29 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
     validation: { performed: true, ...v },
     input: { path: input.name, format: input.format, gzip: input.gzip },
     target: { url: spec.display, server: info.server, version: info.valkeyVersion ?? info.redisVersion, cluster },
+    ...ds.fields,
   };
   await run.finish(report, {
     json: a.json,
     summary: (path) => {
       run.say(`${input.name} vs ${spec.display}: ${v.mismatched === 0 ? 'OK' : `${v.mismatched} MISMATCHES`}`);
       printValidation(v);
+      for (const line of ds.lines) note(line);
       note(`  report: ${path}`);
     },
   });
-  return v.mismatched > 0 ? EXIT_PROBLEM : EXIT_OK;
+  return v.mismatched > 0 || ds.problems.length > 0 ? EXIT_PROBLEM : EXIT_OK;
 }
 
 export const validateCommand: CommandModule<object, ValidateArgs> = {
-  command: 'validate <input>',
+  command: 'validate <input..>',
   describe: 'Check that a target holds what the input says (through the rename rules)',
   builder: (y: Argv) =>
     withLossy(
-      withValidation(withExpiry(withRules(withTarget(withLiveSource(withCommon(y)), { toDb: 'the import put every key into this db' }), { describe: 'rules file (YAML or JSON) the import used' }))),
+      withValidation(withExpiry(withRules(withTarget(withLiveSource(withDataset(withCommon(y))), { toDb: 'the import put every key into this db' }), { describe: 'rules file (YAML or JSON) the import used' }))),
       'the import used --lossy: do not compare hash field TTLs the target cannot hold',
     )
-      .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz), - for stdin, or a redis:// source (read-only)' })
+      .positional('input', { type: 'string', array: true, demandOption: true, describe: 'dump paths or globs (.rdb, .jsonl, .gz; several are one dataset), - for stdin, or a redis:// source (read-only)' })
       .option('stream-times', { choices: ['auto', 'exact', 'ignore'] as const, default: 'auto' as const, describe: 'compare stream delivery/seen times' }) as unknown as Argv<ValidateArgs>,
   handler: async (a: ArgumentsCamelCase<ValidateArgs>) => {
     process.exitCode = await runValidate(a);
