@@ -190,6 +190,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     if (fnLost > 0) note(`  function libraries NOT written: ${fnLost} (RDB ${rdbSink!.rdbVersion} has no functions; RDB 10 / Redis 7.0 is the first)${a.lossy ? ' (--lossy)' : '; accept with --lossy'}`);
     for (const [cat, n] of s.perCategory) note(`  category ${cat}: ${n}`);
     for (const line of ds.lines) note(line);
+    for (const f of split?.report().files ?? []) note(`  ${f.path}: ${f.keys} keys for ${f.master} (slots ${f.slots})`);
     note(`  report: ${reportPath}`);
   } });
   const functionsLost = (rdbSink?.stats.functionsDropped ?? 0) > 0 && !a.lossy;
