@@ -18,8 +18,8 @@ const COMMANDS: readonly { command: string; describe: string; load: () => Promis
   { command: 'analyze <input..>', describe: 'Audit a dump offline: keys, sizes, TTLs, estimated memory, prefixes, and what rules would do', load: async () => (await import('./commands/analyze.js')).analyzeCommand as CommandModule },
   { command: 'transform <input..>', describe: 'Read a dump, filter and rename keys by rules, write RDB, JSONL or RESP', load: async () => (await import('./commands/transform.js')).transformCommand as CommandModule },
   { command: 'rules <command>', describe: 'Work with rules files offline (rules test)', load: async () => (await import('./commands/rules.js')).rulesCommand },
-  { command: 'import <input>', describe: 'Import a dump into Redis or Redis Cluster (a dry run unless --live)', load: async () => (await import('./commands/import.js')).importCommand as CommandModule },
-  { command: 'validate <input>', describe: 'Check that a target holds what the input says (through the rename rules)', load: async () => (await import('./commands/validate.js')).validateCommand as CommandModule },
+  { command: 'import <input..>', describe: 'Import a dump into Redis or Redis Cluster (a dry run unless --live)', load: async () => (await import('./commands/import.js')).importCommand as CommandModule },
+  { command: 'validate <input..>', describe: 'Check that a target holds what the input says (through the rename rules)', load: async () => (await import('./commands/validate.js')).validateCommand as CommandModule },
   { command: 'rollback <ledger>', describe: 'Delete exactly the keys an import created, from its ledger (a dry run unless --live)', load: async () => (await import('./commands/rollback.js')).rollbackCommand as CommandModule },
   { command: 'sync <source>', describe: 'Keep renamed keys live: replicate a source (PSYNC) into the target, renaming every key by the rules', load: async () => (await import('./commands/sync.js')).syncCommand as CommandModule },
 ];

@@ -7,7 +7,7 @@
  * keyHashSlot) or when it carries a slot-info record for it (rdb.c rdbSaveDb writes RDB_OPCODE_SLOT_INFO
  * for each non-empty slot of a cluster node). Keys are sparse: a shard owning 0-5460 with 1000 keys
  * holds about 1000 of those slots. So runs of unheld slots are judged against a tolerance derived from
- * the key density (docs/analyze.md "Slot coverage"): shorter gaps are filled (they belong to the file
+ * the key density (README "Cluster backups"): shorter gaps are filled (they belong to the file
  * on both sides, or to the boundary between two files), longer ones are missing slots.
  */
 import { SLOT_COUNT } from '../redis/slot.js';
@@ -118,16 +118,12 @@ export function gapTolerance(distinct: number): number {
   return Math.min(SLOT_COUNT, Math.ceil(mean * Math.max(8, 2 * Math.log(distinct))));
 }
 
-interface FileRanges {
-  ranges: SlotRange[];
-}
-
 /** A file's ranges: its held slots, joined across gaps ≤ tol in which no other file holds a slot. */
-function fileRanges(h: SlotHoldings, heldByOther: (s: number) => boolean, tol: number): SlotRange[] {
+function fileRanges(holds: (s: number) => boolean, heldByOther: (s: number) => boolean, tol: number): SlotRange[] {
   const out: SlotRange[] = [];
   let cur: SlotRange | null = null;
   for (let s = 0; s < SLOT_COUNT; s++) {
-    if (!h.holds(s)) continue;
+    if (!holds(s)) continue;
     if (cur !== null && s - cur[1] - 1 <= tol) {
       let clean = true;
       for (let g = cur[1] + 1; g < s; g++) {
@@ -162,7 +158,15 @@ function intersect(a: readonly SlotRange[], b: readonly SlotRange[]): SlotRange[
   return out;
 }
 
-/** Per-file slot summaries and the dataset's coverage. `names[i]` labels `holdings[i]`. */
+/**
+ * Per-file slot summaries and the dataset's coverage. `names[i]` labels `holdings[i]`.
+ *
+ * Two passes. The first finds strays: a short run of a file's slots (≤ the tolerance) that sits inside
+ * another file's wide range, or in a gap of another file's slots that only the stray keeps from being
+ * joined (the stray splits the owner's range in two). The second computes every file's ranges with the
+ * strays left out, so an owner's range runs across them, and overlaps compare those ranges. A file with
+ * slot-info records owns exactly the slots they name: its keys elsewhere are strays.
+ */
 export function slotCoverage(names: readonly string[], holdings: readonly SlotHoldings[]): { files: FileSlots[]; coverage: SlotCoverage } {
   const n = holdings.length;
   const heldBy = new Uint16Array(SLOT_COUNT); // how many files hold each slot (capped)
@@ -171,50 +175,56 @@ export function slotCoverage(names: readonly string[], holdings: readonly SlotHo
   for (let s = 0; s < SLOT_COUNT; s++) if (heldBy[s]! > 0) distinct++;
   const tol = gapTolerance(distinct);
 
-  const per: FileRanges[] = holdings.map((h) => ({
-    ranges: fileRanges(h, (s) => heldBy[s]! > (h.holds(s) ? 1 : 0), tol),
-  }));
+  // Pass 1: strays per file.
+  const stray = holdings.map(() => new Uint8Array(SLOT_COUNT));
+  if (n > 1) {
+    const first = holdings.map((h) => fileRanges((s) => h.holds(s), (s) => heldBy[s]! > (h.holds(s) ? 1 : 0), tol));
+    const wide = first.map((rs) => rs.filter(([a, b]) => b - a + 1 > tol));
+    for (let i = 0; i < n; i++) {
+      const h = holdings[i]!;
+      if (h.info !== null) {
+        for (let s = 0; s < SLOT_COUNT; s++) if (h.keys[s]! > 0 && h.info[s] !== 1) stray[i]![s] = 1;
+        continue;
+      }
+      for (const [a, b] of first[i]!) {
+        if (b - a + 1 > tol) continue;
+        const inside = wide.some((rs, j) => j !== i && rs.some(([c, d]) => c <= a && b <= d));
+        if (!inside && !sandwiched(holdings, i, a, b, tol)) continue;
+        for (let s = a; s <= b; s++) if (h.keys[s]! > 0) stray[i]![s] = 1;
+      }
+    }
+  }
+
+  // Pass 2: ranges without the strays.
+  const heldClean = new Uint16Array(SLOT_COUNT);
+  const holdsClean = holdings.map((h, i) => (s: number): boolean => h.holds(s) && stray[i]![s] !== 1);
+  for (const hc of holdsClean) for (let s = 0; s < SLOT_COUNT; s++) if (hc(s) && heldClean[s]! < 65535) heldClean[s]!++;
+  const per = holdsClean.map((hc) => fileRanges(hc, (s) => heldClean[s]! > (hc(s) ? 1 : 0), tol));
   const files: FileSlots[] = holdings.map((h, i) => {
     let held = 0;
     for (let s = 0; s < SLOT_COUNT; s++) if (h.holds(s)) held++;
-    return { slots_held: held, ranges: formatRanges(per[i]!.ranges), from_slot_info: h.info !== null };
+    return { slots_held: held, ranges: formatRanges(per[i]!), from_slot_info: h.info !== null };
   });
 
-  // A range wider than the tolerance is "clear": it is the file's own. Narrower ones are clear too unless
-  // they sit inside another file's clear range (then their keys are strays, counted as misplaced).
-  const clear = per.map((p) => p.ranges.filter(([a, b]) => b - a + 1 > tol));
+  const clear = per.map((rs) => rs.filter(([a, b]) => b - a + 1 > tol));
   const overlaps: SlotCoverage['overlaps'] = [];
-  if (n > 1) {
-    for (let i = 0; i < n; i++) {
-      for (let j = i + 1; j < n; j++) {
-        const x = intersect(clear[i]!, clear[j]!);
-        if (x.length > 0) overlaps.push({ files: [names[i]!, names[j]!], slots: slotsIn(x), ranges: formatRanges(x) });
-      }
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const x = intersect(clear[i]!, clear[j]!);
+      if (x.length > 0) overlaps.push({ files: [names[i]!, names[j]!], slots: slotsIn(x), ranges: formatRanges(x) });
     }
   }
 
   const byFile: SlotCoverage['misplaced']['by_file'] = [];
   let misplacedKeys = 0;
-  if (n > 1) {
-    for (let i = 0; i < n; i++) {
-      const h = holdings[i]!;
-      const bad = new Uint8Array(SLOT_COUNT);
-      if (h.info !== null) {
-        for (let s = 0; s < SLOT_COUNT; s++) if (h.keys[s]! > 0 && h.info[s] !== 1) bad[s] = 1;
-      } else {
-        const others = clear.filter((_, j) => j !== i);
-        for (const [a, b] of per[i]!.ranges) {
-          if (b - a + 1 > tol) continue;
-          if (!others.some((rs) => rs.some(([c, d]) => c <= a && b <= d))) continue;
-          for (let s = a; s <= b; s++) if (h.keys[s]! > 0) bad[s] = 1;
-        }
-      }
-      let keys = 0;
-      for (let s = 0; s < SLOT_COUNT; s++) if (bad[s] === 1) keys += h.keys[s]!;
-      if (keys > 0) {
-        misplacedKeys += keys;
-        byFile.push({ file: names[i]!, keys, ranges: formatRanges(rangesWhere((s) => bad[s] === 1)) });
-      }
+  for (let i = 0; i < n; i++) {
+    const h = holdings[i]!;
+    const bad = stray[i]!;
+    let keys = 0;
+    for (let s = 0; s < SLOT_COUNT; s++) if (bad[s] === 1) keys += h.keys[s]!;
+    if (keys > 0) {
+      misplacedKeys += keys;
+      byFile.push({ file: names[i]!, keys, ranges: formatRanges(rangesWhere((s) => bad[s] === 1)) });
     }
   }
 
@@ -232,4 +242,27 @@ export function slotCoverage(names: readonly string[], holdings: readonly SlotHo
       misplaced: { keys: misplacedKeys, by_file: byFile },
     },
   };
+}
+
+/**
+ * Whether file i's short run [a, b] lies in another file j's territory: within the tolerance around the
+ * run, j holds slots on both sides (so the run is not at a boundary between two files) and more of them
+ * than i does. A stray of i splits j's range in two without that; a piece of j's range between two
+ * strays of i is still j's.
+ */
+function sandwiched(holdings: readonly SlotHoldings[], i: number, a: number, b: number, tol: number): boolean {
+  const lo = Math.max(0, a - tol);
+  const hi = Math.min(SLOT_COUNT - 1, b + tol);
+  const count = (h: SlotHoldings, from: number, to: number): number => {
+    let c = 0;
+    for (let s = from; s <= to; s++) if (h.holds(s)) c++;
+    return c;
+  };
+  const own = count(holdings[i]!, lo, hi);
+  for (let j = 0; j < holdings.length; j++) {
+    if (j === i) continue;
+    const h = holdings[j]!;
+    if (count(h, lo, a - 1) > 0 && count(h, b + 1, hi) > 0 && count(h, lo, hi) > own) return true;
+  }
+  return false;
 }

@@ -6,7 +6,6 @@
 import { join } from 'node:path';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_PROBLEM } from '../errors.js';
 import type { OpenedInput } from '../sources/open.js';
-import { openInput } from '../sources/open.js';
 import type { CompiledRules, UnmatchedMode } from '../rules/index.js';
 import { CollisionError, runPipeline, type PipelineOptions } from '../pipeline/run.js';
 import type { MigrationStats } from '../pipeline/stats.js';
@@ -14,7 +13,6 @@ import type { RdbRecord } from '../records/types.js';
 import { toJson, type OperationLog } from '../report/files.js';
 import type { CommandRun } from './run-context.js';
 import { filterFrom, humanBytes, note } from './common.js';
-import { liveSourceOptions } from '../sources/redis-source-cli.js';
 import { TargetConnectionError } from '../redis/connect.js';
 import type { TargetSpec } from '../redis/endpoint.js';
 import { countTargetKeys, type TargetSession } from '../redis/session.js';
@@ -211,7 +209,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
       ? hooks.reopenInput
         ? await hooks.reopenInput()
         : null
-      : await openInput(a.input, { ...openOptions, ...liveSourceOptions(a, { rules, unmatched, log, target: a.target, toDb }) });
+      : null; // import.ts always opens the input (dataset/dataset.ts) and gives its reopenInput
     if (vin === null) validation = { performed: false, reason: 'the input cannot be read a second time' };
     else {
       try {

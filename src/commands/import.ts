@@ -1,14 +1,16 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { EXIT_PROBLEM, RekeyUsageError } from '../errors.js';
 import type { OpenedInput } from '../sources/open.js';
-import { openInput } from '../sources/open.js';
+import { Dataset } from '../dataset/dataset.js';
+import { inputList } from '../dataset/outcome.js';
+import { expandInputs } from '../sources/multi.js';
 import { loadRules } from '../rules/index.js';
 import { MigrationStats } from '../pipeline/stats.js';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import { confirmOnTerminal, filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
 import { DEFAULTS, withExpiry, withLive, withLossy, withProgress, withRules, withTarget, withValidation } from './options/index.js';
 import { CommandRun } from './run-context.js';
-import { liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
+import { isLiveUrl, liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
 import { TargetConnectionError } from '../redis/connect.js';
 import { openTransport, probeTarget, type TargetSession } from '../redis/session.js';
 import type { ConflictPolicy, ImportMode, TargetWriter } from '../import/restore-writer.js';
@@ -18,7 +20,8 @@ import { freeStamp, loadResume, settings, skipDone } from './import-plan.js';
 import { dryRun, liveRun, type RunContext } from './import-run.js';
 
 export interface ImportArgs extends CommonArgs, LiveSourceArgs {
-  input: string;
+  /** One input, or several read as one dataset (paths and globs): one run, one ledger. */
+  input: string | string[];
   target: string;
   rules?: string;
   live?: boolean;
@@ -81,6 +84,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
   const run = await CommandRun.start('import', a['out-dir'], { stamp: freeStamp });
   const { started, outDir, stamp, log } = run;
   const s = settings(a);
+  if (a.resume && !hooks.input && expandInputs(inputList(a.input)).length > 1) throw new RekeyUsageError('--resume works with one input: the ledger resumes by input offset');
   const now = nowFrom(a.now);
   const live = a.live === true;
   const rules = a.rules ? await loadRules(a.rules) : null;
@@ -117,12 +121,20 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
 
   // 3. the input (a dump file, or a live redis:// source read with SCAN + DUMP)
   const stats = new MigrationStats();
+  const inputs = inputList(a.input);
   const openOptions = {
     ignoreChecksum: a['ignore-checksum'] ?? false,
     allowFutureVersion: a['allow-future-version'] ?? false,
-    ...liveSourceOptions(a, { rules, unmatched, stats, log, target: a.target, toDb }),
+    ...liveSourceOptions({ ...a, input: inputs.find((p) => isLiveUrl(p)) }, { rules, unmatched, stats, log, target: a.target, toDb }),
   };
-  const input = hooks.input ?? (await openInput(a.input, openOptions));
+  // The second read (--validate) of a live source counts nothing into this run's stats.
+  const reopenOptions = { ...openOptions, ...liveSourceOptions({ ...a, input: inputs.find((p) => isLiveUrl(p)) }, { rules, unmatched, log, target: a.target, toDb }) };
+  if (!hooks.input) {
+    // Several inputs are one dataset (dataset/dataset.ts): one pipeline, key guard and ledger over all.
+    const dataset = await Dataset.open(inputs, openOptions);
+    hooks = { ...hooks, input: dataset.input, reopenInput: hooks.reopenInput ?? (async () => (await Dataset.open(inputs, reopenOptions)).input) };
+  }
+  const input = hooks.input!;
   log.log('INFO', `${live ? 'import' : 'dry run'} ${input.name} (${input.format}${input.gzip ? ', gzip' : ''}) -> ${targetLine}; mode ${s.mode}, on conflict ${s.onConflict}, window ${s.window} keys / ${humanBytes(s.windowBytes)}`);
   if (resume && resume.header.input !== input.name) log.log('WARN', `resume: the ledger was written for input ${resume.header.input}, this run reads ${input.name}`);
   const resumeCounter = { skipped: 0 };
@@ -172,7 +184,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
 }
 
 export const importCommand: CommandModule<object, ImportArgs> = {
-  command: 'import <input>',
+  command: 'import <input..>',
   describe: 'Import a dump into Redis or Redis Cluster (a dry run unless --live)',
   builder: (y: Argv) =>
     withProgress(
@@ -182,7 +194,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       ),
       { default: true, describe: 'progress bar / periodic progress lines' },
     )
-      .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz), - for stdin, or a redis:// source (read-only)' })
+      .positional('input', { type: 'string', array: true, demandOption: true, describe: 'dump paths or globs (.rdb, .jsonl, .gz; several are one dataset), - for stdin, or a redis:// source (read-only)' })
       .option('validate', { type: 'boolean', default: false, describe: 'validate the target against the input afterwards' })
       .option('on-conflict', { choices: ['skip', 'replace', 'fail'] as const, default: DEFAULTS.onConflict.import, describe: 'keys already in the target' })
       .option('mode', { choices: ['auto', 'restore', 'commands'] as const, default: 'auto' as const, describe: 'RESTORE payloads, plain commands, or RESTORE with commands where needed' })

@@ -10,7 +10,9 @@ import { MigrationStats } from '../pipeline/stats.js';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import { JsonlSink } from '../sinks/jsonl-sink.js';
 import { ParallelJsonlSink } from '../pipeline/batch-workers.js';
-import { RdbSink } from '../sinks/rdb-sink.js';
+import { RdbSink, type RdbSinkStats } from '../sinks/rdb-sink.js';
+import { SplitBySlotsSink } from '../sinks/split-by-slots.js';
+import { splitPlan } from '../sinks/split-by-slots-plan.js';
 import { RespSink } from '../sinks/resp-sink.js';
 import type { Sink } from '../sinks/sink.js';
 import type { KeyRecord } from '../records/types.js';
@@ -109,8 +111,13 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     log.log('INFO', `${named.name} loads RDB ${named.serverRdbVersion}; rekey writes RDB ${named.rdbVersion}, which it also loads`);
   }
   let sink: Sink;
-  let rdbSink: RdbSink | null = null;
-  if (format === 'rdb') {
+  let rdbSink: { stats: RdbSinkStats; rdbVersion: number } | null = null;
+  let split: SplitBySlotsSink | null = null;
+  if (a['split-by-slots'] !== undefined) {
+    if (format !== 'rdb') throw new RekeyUsageError('--split-by-slots writes RDB files: give -o base.rdb');
+    const plan = await splitPlan(a['split-by-slots']);
+    sink = rdbSink = split = new SplitBySlotsSink({ output: a.output, plan, inputs, ...version, lossy: a.lossy, compress: a.compress, onKeyError, onLoss });
+  } else if (format === 'rdb') {
     sink = rdbSink = new RdbSink({ path: a.output, ...version, lossy: a.lossy, compress: a.compress, onKeyError, onLoss });
   } else if (format === 'resp') {
     sink = new RespSink({ path: a.output, mode: a.commands ? 'commands' : 'restore', lossy: a.lossy, onKeyError, onLoss, ...(parsed ? { payloadVersion: parsed.rdbVersion } : {}), ...(named ? { target: { name: named.name, modules: named.modules, server: named.server, version: named.version } } : {}) });
@@ -160,7 +167,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     dry_run: false,
     timestamp: started.toISOString(),
     input: { path: input.name, format: input.format, gzip: input.gzip },
-    output: { path: a.output, format, ...(rdbSink ? { rdb: rdbSink.stats } : {}), ...(sink instanceof RespSink ? { lost: sink.stats.lost } : {}) },
+    output: { path: a.output, format, ...(rdbSink ? { rdb: rdbSink.stats } : {}), ...(split ? { split: split.report() } : {}), ...(sink instanceof RespSink ? { lost: sink.stats.lost } : {}) },
     ...(badLines > 0 ? { bad_lines_skipped: badLines } : {}),
     ...ds.fields,
     seconds,
@@ -184,6 +191,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     if (fnLost > 0) note(`  function libraries NOT written: ${fnLost} (RDB ${rdbSink!.rdbVersion} has no functions; RDB 10 / Redis 7.0 is the first)${a.lossy ? ' (--lossy)' : '; accept with --lossy'}`);
     for (const [cat, n] of s.perCategory) note(`  category ${cat}: ${n}`);
     for (const line of ds.lines) note(line);
+    for (const f of split?.report().files ?? []) note(`  ${f.path}: ${f.keys} keys for ${f.master} (slots ${f.slots})`);
     note(`  report: ${reportPath}`);
   } });
   const functionsLost = (rdbSink?.stats.functionsDropped ?? 0) > 0 && !a.lossy;
@@ -194,7 +202,7 @@ export const transformCommand: CommandModule<object, TransformArgs> = {
   command: 'transform <input..>',
   describe: 'Read a dump, filter and rename keys by rules, write RDB, JSONL or RESP',
   builder: (y: Argv) =>
-    withProgress(withBadLines(withLossy(withExpiry(withRules(withSourceEndpoint(withLiveSource(withDataset(withCommon(y)))), { collision: 'no-default' })), 'drop what the target version cannot hold (hash field TTLs) instead of failing')), {
+    withProgress(withBadLines(withLossy(withExpiry(withRules(withSourceEndpoint(withLiveSource(withDataset(withCommon(y), { split: true }))), { collision: 'no-default' })), 'drop what the target version cannot hold (hash field TTLs) instead of failing')), {
       describe: 'progress bar (default: on for inputs of 16 MiB or more on a terminal)',
     })
       .positional('input', { type: 'string', array: true, demandOption: true, describe: 'dump paths or globs (.rdb, .jsonl, .gz; several are one dataset: merged into one output), or - for stdin' })

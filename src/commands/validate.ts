@@ -1,7 +1,8 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { EXIT_OK, EXIT_PROBLEM, RekeyUsageError } from '../errors.js';
 import type { OpenedInput } from '../sources/open.js';
-import { openInput } from '../sources/open.js';
+import { Dataset } from '../dataset/dataset.js';
+import { datasetOutcome, inputList, withDataset, type DatasetArgs } from '../dataset/outcome.js';
 import { loadRules, type CompiledRules } from '../rules/index.js';
 import { runPipeline } from '../pipeline/run.js';
 import { MigrationStats } from '../pipeline/stats.js';
@@ -15,7 +16,7 @@ import { filterFrom, note, nowFrom, withCommon, type CommonArgs } from './common
 import { withExpiry, withLossy, withProgress, withRules, withTarget, withValidation } from './options/groups.js';
 import { Progress } from '../report/progress.js';
 import { CommandRun } from './run-context.js';
-import { liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
+import { isLiveUrl, liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
 import { TargetConnectionError } from '../redis/connect.js';
 import type { TargetSpec } from '../redis/endpoint.js';
 import type { TargetInfo } from '../redis/server-info.js';
@@ -25,8 +26,9 @@ import { displayKey } from '../records/printable.js';
 import { findImportOutcome, type ImportOutcome } from '../validate/import-outcome.js';
 import { validateRounds, type RoundInfo } from '../validate/rounds.js';
 
-export interface ValidateArgs extends CommonArgs, LiveSourceArgs {
-  input: string;
+export interface ValidateArgs extends CommonArgs, LiveSourceArgs, DatasetArgs {
+  /** One input, or several read as one dataset (paths and globs). */
+  input: string | string[];
   target: string;
   rules?: string;
   sample?: number;
@@ -243,14 +245,16 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
   if (cluster && toDb !== null && toDb !== 0) throw new RekeyUsageError(`--to-db ${toDb}: a cluster has only db 0`);
   const stats = new MigrationStats();
   const unmatched = a.unmatched ?? rules?.unmatched ?? 'keep';
-  const open = (s: MigrationStats): Promise<OpenedInput> =>
-    openInput(a.input, {
+  const inputs = inputList(a.input);
+  const openDataset = (s: MigrationStats): Promise<Dataset> =>
+    Dataset.open(inputs, {
       ignoreChecksum: a['ignore-checksum'] ?? false,
       allowFutureVersion: a['allow-future-version'] ?? false,
-      ...liveSourceOptions(a, { rules, unmatched, stats: s, log, target: a.target, toDb }),
+      ...liveSourceOptions({ ...a, input: inputs.find((p) => isLiveUrl(p)) }, { rules, unmatched, stats: s, log, target: a.target, toDb }),
     });
   if (rounds > 1 && hooks.input && !hooks.reopen) throw new RekeyUsageError('--rounds: this input cannot be read a second time');
-  const input = hooks.input ?? (await open(stats));
+  const dataset = hooks.input ? null : await openDataset(stats);
+  const input = hooks.input ?? dataset!.input;
   let outcome: ImportOutcome | null = null;
   try {
     outcome = await findImportOutcome({ ledger: a.ledger ?? null, outDir: run.outDir, input: input.name, target: spec.display });
@@ -293,7 +297,7 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
             ...base,
             rounds,
             pauseMs: pause,
-            reopen: hooks.reopen ?? (() => open(new MigrationStats())),
+            reopen: hooks.reopen ?? (async () => (await openDataset(new MigrationStats())).input),
             onRound: (r) => {
               const line = `round ${r.round}: ${r.different} of ${r.compared} keys differ; comparing them again in ${pause / 1000} s`;
               log.log('INFO', line);
@@ -315,7 +319,10 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
   }
   progress?.stop();
   log.log('INFO', `validation: ${toJson({ ...v, mismatches: undefined, not_imported_keys: undefined, collision_keys: undefined })}`);
-  const verdict = [v.mismatched ? `${v.mismatched} MISMATCHES` : '', v.not_imported ? `${v.not_imported} NOT IMPORTED` : ''].filter(Boolean).join(', ') || 'OK';
+  const ds = dataset ? datasetOutcome(dataset, { partial: a.partial ?? false }) : { fields: {}, problems: [], lines: [] };
+  for (const p of ds.problems) log.log('ERROR', p);
+  const verdict =
+    [v.mismatched ? `${v.mismatched} MISMATCHES` : '', v.not_imported ? `${v.not_imported} NOT IMPORTED` : '', ds.problems.length ? `${ds.problems.length} DATASET PROBLEMS` : ''].filter(Boolean).join(', ') || 'OK';
   const target = { url: spec.display, server: info.server, version: info.valkeyVersion ?? info.redisVersion, cluster };
   // A validation report of its own (validation_report_*), not a migration report: validate migrates nothing.
   const report = {
@@ -325,6 +332,7 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
     input: { path: input.name, format: input.format, gzip: input.gzip },
     target,
     input_stats: stats.toJSON(),
+    ...ds.fields,
   };
   const headline = `${input.name} vs ${spec.display}: ${verdict}`;
   const path = await run.finish(report, {
@@ -333,25 +341,26 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
     summary: (path) => {
       run.say(headline);
       printValidation(v);
+      for (const line of ds.lines) note(line);
       note(`  report: ${path} (and .txt)`);
     },
   });
   // The same summary for people, every listed key named, beside the JSON.
-  const text = [`rekey validate, ${started.toISOString()}`, headline, ...validationLines(v, Infinity)].join('\n') + '\n';
+  const text = [`rekey validate, ${started.toISOString()}`, headline, ...validationLines(v, Infinity), ...ds.lines].join('\n') + '\n';
   await writeFileAtomic(path.replace(/\.json$/, '.txt'), run.scrub(text));
   // A key the import refused is explained, not equal: the target still lacks what the input holds.
-  return v.mismatched > 0 || v.not_imported > 0 ? EXIT_PROBLEM : EXIT_OK;
+  return v.mismatched > 0 || v.not_imported > 0 || ds.problems.length > 0 ? EXIT_PROBLEM : EXIT_OK;
 }
 
 export const validateCommand: CommandModule<object, ValidateArgs> = {
-  command: 'validate <input>',
+  command: 'validate <input..>',
   describe: 'Check that a target holds what the input says (through the rename rules)',
   builder: (y: Argv) =>
     withProgress(withLossy(
-      withValidation(withExpiry(withRules(withTarget(withLiveSource(withCommon(y)), { toDb: 'the import put every key into this db' }), { describe: 'rules file (YAML or JSON) the import used' }))),
+      withValidation(withExpiry(withRules(withTarget(withLiveSource(withDataset(withCommon(y))), { toDb: 'the import put every key into this db' }), { describe: 'rules file (YAML or JSON) the import used' }))),
       'the import used --lossy: do not compare hash field TTLs the target cannot hold',
     ), { default: true, describe: 'progress bar on a terminal (never with --json or when stderr is not a terminal)' })
-      .positional('input', { type: 'string', demandOption: true, describe: 'dump path (.rdb, .jsonl, .gz), - for stdin, or a redis:// source (read-only)' })
+      .positional('input', { type: 'string', array: true, demandOption: true, describe: 'dump paths or globs (.rdb, .jsonl, .gz; several are one dataset), - for stdin, or a redis:// source (read-only)' })
       .option('ledger', { type: 'string', describe: "the import's migration_ledger_*.jsonl: keys it refused or skipped are reported as not imported, with the reason (default: found from the newest import report in --out-dir)" })
       .option('rounds', { type: 'number', default: 1, describe: 'compare keys found different again, after a pause, up to N rounds in all (a target still being written to); only keys still different at the end are mismatches' })
       .option('round-pause', { type: 'number', default: 1000, describe: 'pause before each later round (ms)' })

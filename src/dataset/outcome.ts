@@ -15,14 +15,23 @@ import type { MigrationStats } from '../pipeline/stats.js';
 export interface DatasetArgs {
   /** Several inputs that are knowingly not every shard: missing slots do not fail the run. */
   partial?: boolean;
+  /** transform: one RDB per master of `N`, a CLUSTER NODES file, or a cluster node's URL. */
+  'split-by-slots'?: string;
 }
 
-export function withDataset<T>(y: Argv<T>): Argv<T & DatasetArgs> {
-  return y.option('partial', {
+export function withDataset<T>(y: Argv<T>, o: { split?: boolean } = {}): Argv<T & DatasetArgs> {
+  const z = y.option('partial', {
     type: 'boolean',
     default: false,
     describe: 'several inputs that are knowingly not every shard: slots no file holds do not fail the run',
-  }) as unknown as Argv<T & DatasetArgs>;
+  });
+  const w = o.split
+    ? z.option('split-by-slots', {
+        type: 'string',
+        describe: 'write one RDB per cluster master (-o base.rdb → base-<i>.rdb): N masters, a CLUSTER NODES file, or a cluster node URL',
+      })
+    : z;
+  return w as unknown as Argv<T & DatasetArgs>;
 }
 
 /** The inputs of a command whose positional is `<input..>`. */

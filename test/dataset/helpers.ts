@@ -29,9 +29,10 @@ export async function splitDump(input: string, dir: string, parts: number, route
   return paths;
 }
 
-/** The master owning `slot` when 16384 slots are cut into `n` even ranges (as redis-cli --cluster create does). */
+/** The master owning `slot` when 16384 slots are cut into `n` ranges as startCluster (and redis-cli) cut them. */
 export function evenRangeOwner(slot: number, n: number): number {
-  return Math.min(n - 1, Math.floor((slot * n) / 16384));
+  for (let i = n - 1; i > 0; i--) if (slot >= Math.floor((i * 16384) / n)) return i;
+  return 0;
 }
 
 export const bySlot = (n: number) => (k: KeyRecord): number => evenRangeOwner(keySlot(k.key), n);
