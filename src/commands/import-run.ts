@@ -172,6 +172,8 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     snapshot: () => ({ keys: writer.counters.created + writer.counters.replaced + writer.counters.skipped, bytes: writer.counters.bytes, errors: writer.counters.errors }),
     log,
     quiet: a.progress === false || a.json === true,
+    // Resume: start at the ledger's high-water mark (an offset in the decompressed stream: not for gzip).
+    ...(resume && !input.gzip ? { resumeAt: { bytes: Math.max(0, resume.hwm), keys: resume.acks } } : {}),
   });
   const offInterrupt = onInterrupt((signal) => writer.interrupt(`interrupted (${signal})`));
   progress.start();
@@ -181,7 +183,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
   } catch (e) {
     failure = e;
   } finally {
-    progress.stop();
+    progress.stop(failure === null);
     offInterrupt();
   }
   const c = writer.counters;
