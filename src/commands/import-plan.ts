@@ -10,6 +10,36 @@ import type { OperationLog } from '../report/files.js';
 import type { ConflictPolicy, ImportMode } from '../import/restore-writer.js';
 import { readResumeState, type ResumeState } from '../import/ledger.js';
 import type { ImportArgs } from './import.js';
+import { runPipeline, type PipelineOptions } from '../pipeline/run.js';
+import { MigrationStats } from '../pipeline/stats.js';
+
+/** What the live run will write, for the confirmation prompt: keys per target db (after rules, filters, resume). */
+export async function countPlan(batches: AsyncIterable<RdbRecord[]>, base: Omit<PipelineOptions, 'sinks'>, toDb: number | null): Promise<Map<number, number>> {
+  const perDb = new Map<number, number>();
+  const sink = {
+    writeBatch(records: readonly RdbRecord[]): void {
+      for (const r of records) {
+        if (r.kind !== 'key') continue;
+        const db = toDb ?? r.db;
+        perDb.set(db, (perDb.get(db) ?? 0) + 1);
+      }
+    },
+    close: async () => undefined,
+    abort: async () => undefined,
+  };
+  // Own stats and no collision guard: this pass must leave the real run's counters untouched.
+  await runPipeline(batches, { ...base, stats: new MigrationStats(), guard: null, sinks: [sink] });
+  return perDb;
+}
+
+/** "write 446 keys to dbs 0, 1, 3 of host:port, replace existing: no" */
+export function planSentence(perDb: Map<number, number> | null, display: string, onConflict: ConflictPolicy): string {
+  const replace = `replace existing: ${onConflict === 'replace' ? 'yes' : onConflict === 'skip' ? 'no' : 'no (stop at the first existing key)'}`;
+  if (perDb === null) return `write the input's keys to ${display}, ${replace}`;
+  const dbs = [...perDb.keys()].sort((a, b) => a - b);
+  const n = [...perDb.values()].reduce((a, b) => a + b, 0);
+  return `write ${n} keys to ${dbs.length === 1 ? 'db' : 'dbs'} ${dbs.join(', ') || '-'} of ${display}, ${replace}`;
+}
 
 export interface Settings {
   mode: ImportMode;

@@ -25,6 +25,7 @@ import { onInterrupt } from '../io/interrupt.js';
 import type { Transport } from '../redis/transport.js';
 import type { ValidationResult } from '../validate/validate.js';
 import { validateInput } from './validate.js';
+import { ImportOutcome as ImportLedgerOutcome } from '../validate/import-outcome.js';
 import type { Settings } from './import-plan.js';
 import { renderDryRun, renderLive, targetReport } from './import-render.js';
 import type { ImportArgs, ImportHooks, ImportOutcome } from './import.js';
@@ -170,6 +171,8 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     snapshot: () => ({ keys: writer.counters.created + writer.counters.replaced + writer.counters.skipped, bytes: writer.counters.bytes, errors: writer.counters.errors }),
     log,
     quiet: a.progress === false || a.json === true,
+    // Resume: start at the ledger's high-water mark (an offset in the decompressed stream: not for gzip).
+    ...(resume && !input.gzip ? { resumeAt: { bytes: Math.max(0, resume.hwm), keys: resume.acks } } : {}),
   });
   const offInterrupt = onInterrupt((signal) => writer.interrupt(`interrupted (${signal})`));
   progress.start();
@@ -179,7 +182,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
   } catch (e) {
     failure = e;
   } finally {
-    progress.stop();
+    progress.stop(failure === null);
     offInterrupt();
   }
   const c = writer.counters;
@@ -229,6 +232,8 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
           streamTimes: s.mode === 'commands' || !writer.restoreAvailable ? false : 'auto',
           log,
           ignoreFieldTtls: a.lossy === true,
+          // keys this run refused or skipped are "not imported" with their reason, not mismatches
+          outcome: await ImportLedgerOutcome.load({ ledger: ledger.path, reports: [], errors: stats.errorKeys }),
         });
         validation = { performed: true, ...v };
         log.log('INFO', `validation: ${v.checked} compared, ${v.mismatched} mismatches`);

@@ -16,7 +16,7 @@ import { openTransport, probeTarget, type TargetSession } from '../redis/session
 import type { ConflictPolicy, ImportMode, TargetWriter } from '../import/restore-writer.js';
 import type { ResumeState } from '../import/ledger.js';
 import type { Transport } from '../redis/transport.js';
-import { freeStamp, loadResume, settings, skipDone } from './import-plan.js';
+import { countPlan, freeStamp, loadResume, planSentence, settings, skipDone } from './import-plan.js';
 import { dryRun, liveRun, type RunContext } from './import-run.js';
 
 export interface ImportArgs extends CommonArgs, LiveSourceArgs {
@@ -129,6 +129,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
   };
   // The second read (--validate) of a live source counts nothing into this run's stats.
   const reopenOptions = { ...openOptions, ...liveSourceOptions({ ...a, input: inputs.find((p) => isLiveUrl(p)) }, { rules, unmatched, log, target: a.target, toDb }) };
+  const fromFiles = !hooks.input && !inputs.includes('-') && !inputs.some((p) => isLiveUrl(p));
   if (!hooks.input) {
     // Several inputs are one dataset (dataset/dataset.ts): one pipeline, key guard and ledger over all.
     const dataset = await Dataset.open(inputs, openOptions);
@@ -145,7 +146,14 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
     const interactive = hooks.confirm !== undefined || (process.stdin.isTTY === true && process.stderr.isTTY === true);
     if (interactive) {
       const ask = hooks.confirm ?? confirmOnTerminal;
-      const ok = await ask(`Import ${input.name} into ${targetLine}${a.resume ? ` (resuming ${a.resume})` : ''}? Existing keys: ${s.onConflict}. [y/N] `);
+      // A file can be read twice: count what the run will write (rules, filters and resume applied).
+      let perDb: Map<number, number> | null = null;
+      if (fromFiles) {
+        const again = (await Dataset.open(inputs, reopenOptions)).input;
+        const b = resume ? skipDone(again.batches, resume, { skipped: 0 }) : again.batches;
+        perDb = await countPlan(b, { filter: filterFrom(a), rules, unmatched, expired: s.expired, now, onCollision: a['on-collision'] ?? DEFAULTS.onCollision, guard: null, stats, log }, toDb);
+      }
+      const ok = await ask(`Import ${input.name}: ${planSentence(perDb, spec.display, s.onConflict)}? (target ${targetLine}${a.resume ? `; resuming ${a.resume}` : ''}) [y/N] `);
       if (!ok) {
         run.say('not confirmed; nothing written');
         log.log('INFO', 'not confirmed by the operator; nothing written');

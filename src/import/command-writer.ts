@@ -18,6 +18,11 @@ export interface BuildCommandsOptions {
   lossy: boolean;
   /** The target's product and version, so only commands it accepts are used (XSETID, XGROUP forms). */
   target?: CommandTarget;
+  /**
+   * Bytes of arguments per variadic command at most (the target's proto-max-bulk-len): a collection of
+   * big elements goes as several RPUSH/SADD/HSET/ZADD so no command's query buffer outgrows the limit.
+   */
+  maxBytes?: number;
 }
 
 export interface BuiltCommands {
@@ -60,5 +65,42 @@ export function buildValueCommands(key: Buffer, value: Value, expireAtMs: number
   if (losses.length && !o.lossy) {
     throw new RekeyUsageError(`the target cannot hold ${losses.map((l) => l.detail).join('; ')}; use --lossy to import without them`);
   }
-  return { commands, droppedFieldTtls: dropped, losses };
+  return { commands: o.maxBytes !== undefined ? splitBySize(commands, o.maxBytes) : commands, droppedFieldTtls: dropped, losses };
+}
+
+/** Arguments after the key that belong together (an element, a field and value, a score and member). */
+const GROUP: Readonly<Record<string, number>> = { RPUSH: 1, SADD: 1, HSET: 2, ZADD: 2 };
+
+/**
+ * Split variadic commands whose arguments add up to more than `maxBytes` into several of the same verb
+ * (element order kept; a group larger than `maxBytes` on its own goes alone — bulkRefusal has refused
+ * anything a single argument cannot carry).
+ */
+export function splitBySize(commands: Buffer[][], maxBytes: number): Buffer[][] {
+  const out: Buffer[][] = [];
+  for (const c of commands) {
+    const group = GROUP[c[0]!.toString('latin1')];
+    let total = 0;
+    for (const a of c) total += a.length;
+    if (group === undefined || total <= maxBytes || c.length < 2 + 2 * group) {
+      out.push(c);
+      continue;
+    }
+    const head = c.slice(0, 2);
+    let cur = [...head];
+    let size = head[0]!.length + head[1]!.length;
+    for (let i = 2; i < c.length; i += group) {
+      let g = 0;
+      for (let j = 0; j < group; j++) g += c[i + j]!.length;
+      if (cur.length > 2 && size + g > maxBytes) {
+        out.push(cur);
+        cur = [...head];
+        size = head[0]!.length + head[1]!.length;
+      }
+      for (let j = 0; j < group; j++) cur.push(c[i + j]!);
+      size += g;
+    }
+    out.push(cur);
+  }
+  return out;
 }

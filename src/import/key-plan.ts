@@ -7,7 +7,7 @@
  *   commands   the value as write commands in one MULTI/EXEC (no usable RESTORE, or the payload is too big)
  *   refused    nothing can be sent (db the target lacks, --mode restore without a usable RESTORE, …)
  */
-import type { Flavor, KeyRecord } from '../records/types.js';
+import type { Flavor, KeyRecord, Value } from '../records/types.js';
 import { convertPayload, keyRefusal, loadsVerbatim } from '../encode/down-convert.js';
 import { DUMP_ENVELOPE } from '../encode/resp.js';
 import type { TargetInfo } from '../redis/server-info.js';
@@ -58,6 +58,46 @@ export function fitsBulk(payloadLength: number, info: Pick<TargetInfo, 'protoMax
   return payloadLength + DUMP_ENVELOPE <= info.protoMaxBulkLen;
 }
 
+/**
+ * Why `value` cannot go as commands to a target whose proto-max-bulk-len is `limit` (null: it can). Every
+ * command argument is one bulk (processMultibulkBuffer refuses a longer one with "invalid bulk length" and
+ * drops the connection), and a string may never grow past the limit either (checkStringLength refuses
+ * APPEND/SETRANGE beyond it: seen on Redis 6.2, 7.0 and 8.0), so a string value or one element longer
+ * than the limit cannot be written at all — the key is refused by name instead of resetting the link.
+ */
+export function bulkRefusal(key: Buffer, value: Value, limit: number): string | null {
+  const too = (n: number, what: string): string => `${what} of ${n} bytes is larger than the target's proto-max-bulk-len (${limit}): no command can write it (raise proto-max-bulk-len on the target)`;
+  if (key.length > limit) return too(key.length, 'the key name');
+  const longest = (bufs: Iterable<Buffer>): number => {
+    let m = 0;
+    for (const b of bufs) if (b.length > m) m = b.length;
+    return m;
+  };
+  let n = 0;
+  switch (value.type) {
+    case 'string':
+      return value.value.length > limit ? too(value.value.length, 'the string') : null;
+    case 'list':
+      n = longest(value.items);
+      break;
+    case 'set':
+      n = longest(value.members);
+      break;
+    case 'zset':
+      n = longest(value.entries.map((e) => e[0]));
+      break;
+    case 'hash':
+      n = Math.max(longest(value.entries.map((e) => e[0])), longest(value.entries.map((e) => e[1])));
+      break;
+    case 'stream':
+      for (const e of value.entries) for (const [f, v] of e.fields) n = Math.max(n, f.length, v.length);
+      break;
+    default:
+      return null;
+  }
+  return n > limit ? too(n, 'an element') : null;
+}
+
 /** The fast path's test: a verbatim RESTORE (kept cheap: it runs once per key). */
 export function isVerbatim(rec: KeyRecord, db: number, ctx: PlanContext): boolean {
   return (
@@ -75,13 +115,16 @@ export function isVerbatim(rec: KeyRecord, db: number, ctx: PlanContext): boolea
 export function planKey(rec: KeyRecord, db: number, ctx: PlanContext): KeyPlan {
   const dbBad = dbRefusal(db, ctx);
   if (dbBad) return { kind: 'refused', reason: dbBad };
-  const noGo = keyRefusal(rec, ctx.info, ctx.lossy); if (noGo) return { kind: 'refused', reason: noGo }; // encode/down-convert
-  const fault = verifyPayload(rec); if (fault) return { kind: 'refused', reason: fault.message }; // codec/verify
+  // a module the target lacks, metadata RESTORE cannot carry (encode/down-convert)
+  const noGo = keyRefusal(rec, ctx.info, ctx.lossy);
+  if (noGo) return { kind: 'refused', reason: noGo };
+  const fault = verifyPayload(rec); // codec/verify: a blob whose structure Redis would refuse or crash on
+  if (fault) return { kind: 'refused', reason: fault.message };
   const max = ctx.info.maxRdbVersion;
   const useRestore = ctx.mode !== 'commands' && ctx.restoreOk;
   if (!useRestore) {
     if (ctx.mode === 'restore') return { kind: 'refused', reason: 'RESTORE is not available on the target (renamed or refused)' };
-    return { kind: 'commands', why: ctx.mode === 'commands' ? '--mode commands' : 'RESTORE is not available on the target' };
+    return asCommands(rec, ctx, ctx.mode === 'commands' ? '--mode commands' : 'RESTORE is not available on the target');
   }
   let plan: KeyPlan;
   if (loadsVerbatim(rec, max, ctx.flavor)) {
@@ -97,14 +140,28 @@ export function planKey(rec: KeyRecord, db: number, ctx: PlanContext): KeyPlan {
     }
     if (conv === null) {
       if (ctx.mode === 'restore') return { kind: 'refused', reason: `RESTORE impossible: ${why}` };
-      return { kind: 'commands', why };
+      return asCommands(rec, ctx, why);
     }
     plan = { kind: 'converted', rdbType: conv.rdbType, payload: conv.payload, version: max, droppedFieldTtls: conv.droppedFieldTtls ?? 0 };
   }
   if (!fitsBulk(plan.payload.length, ctx.info)) {
     const why = `the payload (${plan.payload.length + DUMP_ENVELOPE} bytes) is larger than the target's proto-max-bulk-len (${ctx.info.protoMaxBulkLen})`;
     if (ctx.mode === 'restore') return { kind: 'refused', reason: why };
-    return { kind: 'commands', why };
+    return asCommands(rec, ctx, why);
   }
   return plan;
+}
+
+/** The commands plan, unless a value or element is longer than the target takes in any command. */
+function asCommands(rec: KeyRecord, ctx: PlanContext, why: string): KeyPlan {
+  // Decoded, not judged by the payload: LZF can expand a small payload past the limit (decode() caches,
+  // so the writer builds its commands from this same value).
+  let value: Value;
+  try {
+    value = rec.decode();
+  } catch {
+    return { kind: 'commands', why }; // the writer reports the decode error itself
+  }
+  const refusal = bulkRefusal(rec.key, value, ctx.info.protoMaxBulkLen);
+  return refusal ? { kind: 'refused', reason: refusal } : { kind: 'commands', why };
 }

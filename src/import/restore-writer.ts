@@ -26,7 +26,7 @@ import { AckWindow } from './ack-window.js';
 import { ErrorTally } from './error-reasons.js';
 import { loadFunction, newFunctionCounters, type FunctionCounters } from './function-loader.js';
 import { targetHasFunctions } from '../redis/server-versions.js';
-import { footerVersion, isVerbatim, planKey, targetFlavor, type ImportMode, type PlanContext } from './key-plan.js';
+import { bulkRefusal, footerVersion, isVerbatim, planKey, targetFlavor, type ImportMode, type PlanContext } from './key-plan.js';
 
 export type { ImportMode } from './key-plan.js';
 export { footerVersion, targetFlavor } from './key-plan.js';
@@ -514,9 +514,13 @@ export class TargetWriter implements Sink {
 
   /** The value as write commands (hash field TTLs dropped under --lossy when the target has no HPEXPIREAT). */
   commandsFor(rec: KeyRecord, value: Value, replace: boolean): Buffer[][] {
+    // Also on a fallback from a refused RESTORE (the plan had promised RESTORE, so it did not check this).
+    const tooBig = bulkRefusal(rec.key, value, this.o.info.protoMaxBulkLen);
+    if (tooBig) throw new Error(tooBig);
     const r = buildValueCommands(rec.key, value, rec.expireAtMs, {
       replace,
       chunk: this.o.chunk ?? 1000,
+      maxBytes: this.o.info.protoMaxBulkLen,
       fieldTtl: this.o.info.hashFieldTtl,
       lossy: this.o.lossy,
       target: { product: this.o.info.server, version: this.o.info.valkeyVersion ?? this.o.info.redisVersion },

@@ -25,14 +25,29 @@ export interface ProgressOptions {
   /** Where lines and the bar go (default stderr). */
   stream?: NodeJS.WritableStream;
   quiet?: boolean;
+  /**
+   * Where an earlier run left off (--resume): input bytes and keys already done. The bar starts there,
+   * counts keys on from there, and rates and ETAs count only this run's own progress.
+   */
+  resumeAt?: { bytes: number; keys: number };
 }
 
 export class Progress {
   private bar: cliProgress.SingleBar | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly started = Date.now();
+  private readonly fromBytes: number;
+  private readonly fromKeys: number;
 
-  constructor(private readonly o: ProgressOptions) {}
+  constructor(private readonly o: ProgressOptions) {
+    this.fromBytes = Math.max(0, Math.min(o.resumeAt?.bytes ?? 0, o.totalBytes ?? Infinity));
+    this.fromKeys = o.resumeAt?.keys ?? 0;
+  }
+
+  /** Input position: never behind where the resumed run starts (skipping the done part reads from 0). */
+  private position(): number {
+    return Math.max(this.fromBytes, this.o.inputBytesRead());
+  }
 
   start(): void {
     if (this.o.quiet) return;
@@ -49,9 +64,14 @@ export class Progress {
         },
         cliProgress.Presets.shades_classic,
       );
-      this.bar.start(this.o.totalBytes ?? 0, 0, this.payload());
-      this.timer = setInterval(() => this.bar?.update(this.o.inputBytesRead(), this.payload()), 200);
+      this.bar.start(this.o.totalBytes ?? 0, this.fromBytes, this.payload());
+      this.timer = setInterval(() => this.bar?.update(this.position(), this.payload()), 200);
     } else {
+      if (this.o.resumeAt) {
+        const line = this.line();
+        stream.write(line + '\n');
+        this.o.log?.log('INFO', line);
+      }
       this.timer = setInterval(() => {
         const line = this.line();
         stream.write(line + '\n');
@@ -64,27 +84,29 @@ export class Progress {
   private payload(): Record<string, string | number> {
     const s = this.o.snapshot();
     const secs = Math.max((Date.now() - this.started) / 1000, 1e-3);
-    return { keys: s.keys, mb: (s.bytes / 1048576).toFixed(1), rate: Math.round(s.keys / secs), errors: s.errors };
+    return { keys: this.fromKeys + s.keys, mb: (s.bytes / 1048576).toFixed(1), rate: Math.round(s.keys / secs), errors: s.errors };
   }
 
   line(): string {
     const p = this.payload();
     const total = this.o.totalBytes;
-    const read = this.o.inputBytesRead();
+    const read = this.position();
+    const moved = read - this.fromBytes;
     let eta = '';
-    if (total && read > 0 && read < total) {
+    if (total && moved > 0 && read < total) {
       const secs = (Date.now() - this.started) / 1000;
-      eta = `, ETA ${Math.round((secs * (total - read)) / read)}s`;
+      eta = `, ETA ${Math.round((secs * (total - read)) / moved)}s`;
     }
     const pct = total ? ` (${Math.min(100, Math.round((100 * read) / total))}% of the input)` : '';
     return `${this.o.label}: ${p.keys} keys, ${p.mb} MB, ${p.rate} keys/s, ${p.errors} errors${pct}${eta}`;
   }
 
-  stop(): void {
+  /** `complete`: the input was read to its end (a run that stopped early keeps its bar where it stood). */
+  stop(complete = true): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     if (this.bar) {
-      this.bar.update(this.o.totalBytes ?? this.o.inputBytesRead(), this.payload());
+      this.bar.update(complete ? (this.o.totalBytes ?? this.position()) : this.position(), this.payload());
       this.bar.stop();
       this.bar = null;
     }
