@@ -236,7 +236,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
           outcome: await ImportLedgerOutcome.load({ ledger: ledger.path, reports: [], errors: stats.errorKeys }),
         });
         validation = { performed: true, ...v };
-        log.log('INFO', `validation: ${v.checked} compared, ${v.mismatched} mismatches`);
+        log.log('INFO', `validation: ${v.checked} compared, ${v.mismatched} mismatches, ${v.not_imported} not imported`);
       } catch (e) {
         log.log('ERROR', `validation failed: ${scrub((e as Error).message)}`);
         validation = { performed: false, reason: `failed: ${scrub((e as Error).message)}` };
@@ -299,7 +299,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
   if (failure instanceof LedgerWriteError) return { exitCode: EXIT_BAD_INPUT, reportPath, ledgerPath: ledger.path, report };
   if (failure && !(failure instanceof ConflictError || failure instanceof TooManyErrorsError || failure instanceof RepeatingError || failure instanceof CollisionError || isConnectionLoss(failure))) throw failure;
   const fnProblem = writer.functions.errors > 0 || (writer.functions.lost > 0 && a.lossy !== true);
-  const problem = failure !== null || stats.migrationErrors > 0 || fnProblem || (validation.performed && validation.mismatched > 0) || collisionsDropKeys(ctx);
+  const problem = failure !== null || stats.migrationErrors > 0 || fnProblem || (validation.performed && (validation.mismatched > 0 || validation.not_imported > 0)) || collisionsDropKeys(ctx);
   return { exitCode: problem ? EXIT_PROBLEM : EXIT_OK, reportPath, ledgerPath: ledger.path, report };
 }
 

@@ -27,6 +27,9 @@ const RULES: readonly Rule[] = [
   { id: 'db-missing', test: /the target has only \d+ databases/, label: 'db beyond the target\'s databases', repeats: false, hint: 'use --to-db, or start the target with more databases' },
   // A replica (or a failed-over master): processCommand's "-READONLY You can't write against a read only replica."
   { id: 'readonly', test: /\bREADONLY\b/, label: 'the target is read-only (a replica)', repeats: true, hint: 'import into the master' },
+  // ACL key patterns refuse some keys only: getAclErrorMessage's ACL_DENIED_KEY ("…access one of the keys
+  // used as arguments" up to 7.0, "No permissions to access a key" since 7.2); a refused command repeats.
+  { id: 'noperm-key', test: /\bNOPERM\b.*permissions to access (one of the keys|a key)/i, label: 'the target\'s ACL refuses these keys', repeats: false, hint: 'grant the user the key patterns (~pattern), or leave those keys out' },
   { id: 'noperm', test: /\bNOPERM\b/, label: 'the target\'s ACL refuses the write', repeats: true, hint: 'grant the user the write commands (RESTORE, or the type\'s write commands) and the keys' },
   { id: 'module', test: /module value|unknown module|module type/i, label: 'a module value the target cannot load', /* only keys of that module type fail */ repeats: false, hint: 'load the module on the target, or leave those keys out (--key-regex / --type)' },
   { id: 'bulk-len', test: /proto-max-bulk-len|invalid bulk length/i, label: 'a value larger than the target\'s proto-max-bulk-len', repeats: false, hint: 'raise proto-max-bulk-len on the target (CONFIG SET)' },

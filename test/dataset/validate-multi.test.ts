@@ -28,7 +28,7 @@ afterAll(async () => {
 async function validate(input: string[], extra: { partial?: boolean } = {}): Promise<{ code: number; report: Record<string, unknown> & { validation: { checked: number; mismatched: number } } }> {
   const out = mkdtempSync(join(dir, 'out-'));
   const code = await runValidate({ input, target: redis.url, 'out-dir': out, json: false, 'ignore-checksum': false, 'allow-future-version': false, now: 1_800_000_000_000, ...extra });
-  const name = readdirSync(out).find((f) => f.startsWith('migration_report_'))!;
+  const name = readdirSync(out).find((f) => f.startsWith('validation_report_') && f.endsWith('.json'))!;
   return { code, report: JSON.parse(readFileSync(join(out, name), 'utf8')) };
 }
 

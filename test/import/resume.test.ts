@@ -60,8 +60,10 @@ describe('crash and --resume', () => {
       const r2 = await importWithOutcome(args(rdb, target.url, join(dir, 'run2'), { resume: ledger, validate: true }));
       const rep2 = r2.report as Record<string, any>;
       expect(rep2.error_keys).toEqual([]);
-      expect(rep2.validation.mismatched).toBe(1); // k:3 keeps its pre-existing value (skip-existing)
-      expect(rep2.validation.mismatches[0]).toMatchObject({ kind: 'type', key: 'k:3' });
+      // k:3 keeps its pre-existing value (skip-existing): not imported, with the reason, not a mismatch
+      expect(rep2.validation.mismatched).toBe(0);
+      expect(rep2.validation.not_imported).toBe(1);
+      expect(rep2.validation.not_imported_keys[0]).toMatchObject({ key: 'k:3', reason: expect.stringMatching(/existed/) });
       expect(r2.exitCode).toBe(1);
       expect(await c.dbsize()).toBe(N);
       expect(await c.get('k:3')).toBe('pre-existing value, must survive');
