@@ -96,3 +96,11 @@ export function moduleValue(name: string, text: string): Value {
   const raw = new ByteWriter().len(id).len(MOD.STRING).string(Buffer.from(text)).len(MOD.EOF).finish();
   return { type: 'module', moduleId: id, moduleName: name, encver: 1, raw };
 }
+
+/** JSONL where "shared" lives in db 0 and db 1 and "only1" in db 1 alone: `--to-db 0` makes one collision. */
+export const TWO_DBS_ONE_SHARED = [
+  '{"db":0,"key":"shared","type":"string","value":"from-db0"}',
+  '{"db":1,"key":"shared","type":"string","value":"from-db1"}',
+  '{"db":1,"key":"only1","type":"string","value":"x"}',
+  '',
+].join('\n');
