@@ -136,6 +136,12 @@ export async function caughtUp(src: Redis, tgt: Redis, load: Load): Promise<void
   await waitUntil('the sentinel on the target', async () => (await tgt.get('new:sentinel')) === String(load.steps));
 }
 
+/** Stops a sync with a signal it must take as a clean stop (exit 0). */
+export async function stopClean(sync: SyncProcess, signal: NodeJS.Signals): Promise<void> {
+  sync.child.kill(signal);
+  expect((await sync.exited).code, sync.stderr).toBe(0);
+}
+
 /** The target holds exactly the source's keys, renamed. */
 export async function expectRenamedKeys(src: Redis, tgt: Redis): Promise<void> {
   const [sk, tk] = await Promise.all([src.keys('*'), tgt.keys('*')]);

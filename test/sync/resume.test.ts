@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { caughtUp, expectRenamedKeys, Load, spawnSync, stats, streamPast, syncPair } from './helpers.js';
+import { caughtUp, stopClean, expectRenamedKeys, Load, spawnSync, stats, streamPast, syncPair } from './helpers.js';
 
 describe('rekey sync: SIGKILL mid-stream, restart continues exactly (PSYNC)', () => {
   const pair = syncPair('resume', { source: ['--repl-backlog-size', '64mb'] });
@@ -50,9 +50,7 @@ describe('rekey sync: SIGKILL mid-stream, restart continues exactly (PSYNC)', ()
       await load.stop();
     }
     await caughtUp(src, tgt, load);
-    sync.child.kill('SIGTERM');
-    const end = await sync.exited;
-    expect(end.code, sync.stderr).toBe(0);
+    await stopClean(sync, 'SIGTERM');
 
     expect(load.steps).toBeGreaterThan(1500);
     expect(await src.get('old:counter')).toBe(String(load.steps));

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { caughtUp, Load, spawnSync, stats, streamPast, syncPair, waitUntil } from './helpers.js';
+import { caughtUp, stopClean, Load, spawnSync, stats, streamPast, syncPair, waitUntil } from './helpers.js';
 
 function http(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
   return new Promise((resolve, reject) => {
@@ -101,8 +101,7 @@ describe('rekey sync: status and clean stop', () => {
       await load.stop();
     }
     await caughtUp(src, tgt, load);
-    sync.child.kill('SIGINT');
-    expect((await sync.exited).code, sync.stderr).toBe(0);
+    await stopClean(sync, 'SIGINT');
     expect((await stats(src, 'sync_partial_ok')).sync_partial_ok).toBe(partial + 1);
     expect(await tgt.get('new:counter')).toBe(String(load.steps));
     expect(await tgt.lrange('new:seq', 0, -1)).toEqual(load.expected());

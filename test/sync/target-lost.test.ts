@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { caughtUp, expectRenamedKeys, Load, spawnSync, stats, streamPast, syncPair } from './helpers.js';
+import { caughtUp, stopClean, expectRenamedKeys, Load, spawnSync, stats, streamPast, syncPair } from './helpers.js';
 
 describe('rekey sync: the target is killed mid-stream', () => {
   const pair = syncPair('target', { source: ['--repl-backlog-size', '64mb'], target: ['--appendonly', 'yes', '--appendfsync', 'always'] });
@@ -50,8 +50,7 @@ describe('rekey sync: the target is killed mid-stream', () => {
       await load.stop();
     }
     await caughtUp(src, tgt, load);
-    sync.child.kill('SIGINT');
-    expect((await sync.exited).code, sync.stderr).toBe(0);
+    await stopClean(sync, 'SIGINT');
 
     expect(await stats(src, 'sync_full', 'sync_partial_ok')).toEqual({ sync_full: 1, sync_partial_ok: 1 });
     expect(await tgt.get('new:counter')).toBe(String(load.steps));
