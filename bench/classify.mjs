@@ -14,16 +14,8 @@ const dist = (p) => pathToFileURL(join(root, 'dist', p)).href;
 const PFX = 'josancamon:rayban-meta-glasses-api:';
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32): the project's own. */
+const { seededRandom: rng } = await import(dist('analyze/stats.js'));
 
 function b64(r, n) {
   let s = '';

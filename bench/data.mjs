@@ -5,16 +5,8 @@ import { existsSync, copyFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { CACHE, startRedis } from './lib.mjs';
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// the project's seeded PRNG (mulberry32), from the build bench/run.mjs makes first
+const { seededRandom: rng } = await import(new URL('../dist/analyze/stats.js', import.meta.url).href);
 
 const enc = (args) => {
   let s = `*${args.length}\r\n`;

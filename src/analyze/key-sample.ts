@@ -5,18 +5,13 @@
  * of separately analysed parts merge into exactly the sample one run over all of them keeps
  * (`analyze --merge`). A reservoir's random draws cannot be merged that way.
  */
+import { fmix32 } from '../codec/fmix32.js';
 
 /** 32-bit priority of a key: FNV-1a over db and bytes, then murmur3's finaliser to spread the low bits. */
 export function keyPriority(db: number, key: Uint8Array): number {
   let h = (0x811c9dc5 ^ db) >>> 0;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
-  h ^= key.length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h ^ key.length);
 }
 
 export interface KeySampleState<T> {

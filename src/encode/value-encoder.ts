@@ -12,6 +12,7 @@ import { ziplistEncode } from '../codec/ziplist.js';
 import { intsetEncode } from '../codec/intset.js';
 import { parseCanonicalInt, storageForm } from '../codec/int-text.js';
 import { ByteWriter, doubleText } from './rdb-primitives.js';
+import { compareStreamIds } from '../records/stream-id.js';
 
 export interface EncodeOptions {
   rdbVersion: number;
@@ -343,9 +344,7 @@ function encodeHashValkeyTtl(w: ByteWriter, entries: Array<[Buffer, Buffer]>, ex
 // ---------------------------------------------------------------------------------------------------------------
 // streams
 
-function cmpId(a: StreamId, b: StreamId): number {
-  return a.ms !== b.ms ? (a.ms < b.ms ? -1 : 1) : a.seq !== b.seq ? (a.seq < b.seq ? -1 : 1) : 0;
-}
+const cmpId = compareStreamIds;
 
 /** a − b in 64-bit wrap-around, read back as int64 (what streamAppendItem stores with lpAppendInteger). */
 function delta(a: bigint, b: bigint): number | bigint {

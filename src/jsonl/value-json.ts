@@ -214,7 +214,7 @@ function streamJson(v: StreamValue): string {
 
 /** One stream entry: `["ms-seq",[[field,value],...]]`. */
 export function streamEntryJson(e: StreamEntry): string {
-  let s = '["' + e.id.ms + '-' + e.id.seq + '",[';
+  let s = '["' + streamIdText(e.id) + '",[';
   const f = e.fields;
   for (let j = 0; j < f.length; j++) {
     const p = f[j]!;

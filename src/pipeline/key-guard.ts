@@ -1,3 +1,4 @@
+import { fmix32 as fmix } from '../codec/fmix32.js';
 import type { KeyGuard } from './run.js';
 
 /**
@@ -64,13 +65,4 @@ export class DigestKeyGuard implements KeyGuard {
       this.slots[i * 3 + 2] = old[at + 2]!;
     }
   }
-}
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }

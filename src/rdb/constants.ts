@@ -122,6 +122,13 @@ export function minVersionForType(rdbType: number, flavor: Flavor): number {
 /** Module type names are 9 characters of this 64-symbol alphabet, 6 bits each (module.c). */
 const MODULE_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
+/** The 64-bit id of a module type: its name's symbols, then the encver in the low 10 bits (module.c moduleTypeEncodeId). */
+export function moduleIdFromName(name: string, encver: number): bigint {
+  let id = 0n;
+  for (const ch of name) id = (id << 6n) | BigInt(MODULE_CHARSET.indexOf(ch));
+  return (id << 10n) | BigInt(encver & 1023);
+}
+
 export function moduleNameFromId(id: bigint): { name: string; encver: number } {
   const encver = Number(id & 1023n);
   let name = '';

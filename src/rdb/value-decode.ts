@@ -8,7 +8,7 @@ import { ziplistDecode } from '../codec/ziplist.js';
 import { zipmapDecode } from '../codec/zipmap.js';
 import { decodeStreamNode } from '../codec/stream-node.js';
 import { intToBuffer } from '../codec/int-text.js';
-import { streamIdText } from '../records/stream-id.js';
+import { streamIdText, U64_MAX } from '../records/stream-id.js';
 
 /** Decode a value's serialized bytes (everything after the type byte) into its logical form. */
 export function decodeValue(payload: Buffer, rdbType: number, flavor: Flavor, file: string, payloadOffset: number): Value {
@@ -192,8 +192,6 @@ function decodeValkeyHash2(c: Cursor): Value {
   }
   return any ? { type: 'hash', entries, expires } : { type: 'hash', entries };
 }
-
-const U64_MAX = (1n << 64n) - 1n;
 
 function streamIdFromLen(c: Cursor, what: string): StreamId {
   return { ms: c.lenBig(`${what} ms`), seq: c.lenBig(`${what} seq`) };

@@ -22,6 +22,8 @@
  * unconfirmed (with the bytes of the record that hit, kept for up to `sampleLimit` candidates).
  */
 
+import { fmix32 as fmix } from '../codec/fmix32.js';
+
 export interface CollisionInput {
   key: Buffer;
   db: number;
@@ -80,15 +82,6 @@ const ROLE_TGT = 2;
 
 let H1 = 0;
 let H2 = 0;
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h;
-}
 
 /** 64-bit digest of (db, bytes) into H1/H2 (no allocation). */
 function digest(db: number, b: Uint8Array): void {

@@ -510,13 +510,13 @@ export function compileRuleRegex(source: string): RegexSpec {
 
 const META = new Set(['\\', '^', '$', '.', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}']);
 
-/** Split `src` at top-level `|` (outside groups and classes). */
-function splitTopLevel(src: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
+/**
+ * Calls `visit` with each `(`, `)` and `|` of `src` from `at` on that is syntax: not escaped, not in a
+ * `[class]`; stops when `visit` returns true.
+ */
+function eachSyntax(src: string, at: number, visit: (c: '(' | ')' | '|', i: number) => boolean | void): void {
   let inClass = false;
-  let start = 0;
-  for (let i = 0; i < src.length; i++) {
+  for (let i = at; i < src.length; i++) {
     const c = src[i];
     if (c === '\\') {
       i++;
@@ -527,13 +527,23 @@ function splitTopLevel(src: string): string[] {
       continue;
     }
     if (c === '[') inClass = true;
-    else if (c === '(') depth++;
+    else if ((c === '(' || c === ')' || c === '|') && visit(c, i) === true) return;
+  }
+}
+
+/** Split `src` at top-level `|` (outside groups and classes). */
+function splitTopLevel(src: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  eachSyntax(src, 0, (c, i) => {
+    if (c === '(') depth++;
     else if (c === ')') depth--;
-    else if (c === '|' && depth === 0) {
+    else if (depth === 0) {
       parts.push(src.slice(start, i));
       start = i + 1;
     }
-  }
+  });
   parts.push(src.slice(start));
   return parts;
 }
@@ -541,22 +551,16 @@ function splitTopLevel(src: string): string[] {
 /** Index of the `)` closing the group opened at `open`, or -1. */
 function groupEnd(src: string, open: number): number {
   let depth = 0;
-  let inClass = false;
-  for (let i = open; i < src.length; i++) {
-    const c = src[i];
-    if (c === '\\') {
-      i++;
-      continue;
+  let end = -1;
+  eachSyntax(src, open, (c, i) => {
+    if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) {
+      end = i;
+      return true;
     }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return i;
-  }
-  return -1;
+    return false;
+  });
+  return end;
 }
 
 /** Literal run at the start of `src` (char codes), and where it stopped. */

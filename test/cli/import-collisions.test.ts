@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
 import { runCli } from '../helpers/cli.js';
+import { TWO_DBS_ONE_SHARED } from '../helpers/records.js';
 
 function lastReport(dir: string): Record<string, any> {
   const f = readdirSync(dir).filter((n) => n.startsWith('migration_report_')).sort().pop()!;
@@ -23,13 +24,7 @@ describe('import --to-db: colliding keys are a visible loss', () => {
     redis = await startRedis();
     dir = mkdtempSync(join(tmpdir(), 'rekey-collide-'));
     input = join(dir, 'two-dbs.jsonl');
-    // "shared" lives in db 0 and db 1; "only1" in db 1 alone.
-    writeFileSync(input, [
-      '{"db":0,"key":"shared","type":"string","value":"from-db0"}',
-      '{"db":1,"key":"shared","type":"string","value":"from-db1"}',
-      '{"db":1,"key":"only1","type":"string","value":"x"}',
-      '',
-    ].join('\n'));
+    writeFileSync(input, TWO_DBS_ONE_SHARED);
   });
   afterAll(async () => {
     await redis?.stop();

@@ -10,24 +10,13 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RdbSink } from '../../src/sinks/rdb-sink.js';
-import { ByteWriter } from '../../src/encode/rdb-primitives.js';
 import { moduleRefusal } from '../../src/encode/down-convert.js';
-import { MOD } from '../../src/rdb/constants.js';
 import type { KeyRecord, RdbRecord, Value } from '../../src/records/types.js';
 import { runCli } from '../helpers/cli.js';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
 import { findServer, whyMissing } from '../helpers/servers.js';
+import { moduleValue } from '../helpers/records.js';
 import { keyRecord, parseFile, writeAll } from '../sinks/sink-helpers.js';
-
-/** A module value of type `name` (module.c: 54-bit name, 10-bit encver; one string opcode, then EOF). */
-function moduleValue(name: string, text: string): Value {
-  const charset = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  let id = 0n;
-  for (const ch of name) id = (id << 6n) | BigInt(charset.indexOf(ch));
-  id = (id << 10n) | 1n;
-  const raw = new ByteWriter().len(id).len(MOD.STRING).string(Buffer.from(text)).len(MOD.EOF).finish();
-  return { type: 'module', moduleId: id, moduleName: name, encver: 1, raw };
-}
 
 let dir: string;
 let input: string;

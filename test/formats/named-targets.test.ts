@@ -10,13 +10,12 @@ import { join } from 'node:path';
 import { namedTarget, redisRdbVersion, valkeyRdbVersion } from '../../src/redis/server-versions.js';
 import { parseRdbVersion } from '../../src/commands/transform.js';
 import { RdbSink } from '../../src/sinks/rdb-sink.js';
-import { ByteWriter } from '../../src/encode/rdb-primitives.js';
-import { MOD } from '../../src/rdb/constants.js';
 import type { KeyRecord, RdbRecord, Value } from '../../src/records/types.js';
 import { valuesEqual } from '../../src/validate/read-value.js';
 import { runCli } from '../helpers/cli.js';
 import { startRedis } from '../helpers/redis-server.js';
 import { findServer, whyMissing } from '../helpers/servers.js';
+import { moduleValue } from '../helpers/records.js';
 import { expectServerHas, keyRecord, parseFile, writeAll } from '../sinks/sink-helpers.js';
 import { sample, withoutFieldTtls } from '../encode/sample-values.js';
 
@@ -67,16 +66,6 @@ describe('the version table', () => {
     expect(() => parseRdbVersion('redis-5.5')).toThrow(/not a version number or a known server \(.*valkey-9\.0/);
   });
 });
-
-/** A module value of type `name` (module.c: 54-bit name, 10-bit encver; one string opcode, then EOF). */
-function moduleValue(name: string, text: string): Value {
-  const charset = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  let id = 0n;
-  for (const ch of name) id = (id << 6n) | BigInt(charset.indexOf(ch));
-  id = (id << 10n) | 1n;
-  const raw = new ByteWriter().len(id).len(MOD.STRING).string(Buffer.from(text)).len(MOD.EOF).finish();
-  return { type: 'module', moduleId: id, moduleName: name, encver: 1, raw };
-}
 
 const FUTURE = Date.now() + 86_400_000;
 let dir: string;

@@ -6,7 +6,8 @@
  */
 import type { Flavor, KeyRecord, Value } from '../../src/records/types.js';
 import { encodeValue } from '../../src/encode/value-encoder.js';
-import { describeType } from '../../src/rdb/constants.js';
+import { ByteWriter } from '../../src/encode/rdb-primitives.js';
+import { describeType, MOD, moduleIdFromName } from '../../src/rdb/constants.js';
 import { decodeValue } from '../../src/rdb/value-decode.js';
 
 export interface RecordOptions {
@@ -88,3 +89,18 @@ export function decodedRecord(key: string | Buffer, value: Value, o: RecordOptio
     o,
   );
 }
+
+/** A module value of type `name` (module.c: 54-bit name, 10-bit encver 1; one string opcode, then EOF). */
+export function moduleValue(name: string, text: string): Value {
+  const id = moduleIdFromName(name, 1);
+  const raw = new ByteWriter().len(id).len(MOD.STRING).string(Buffer.from(text)).len(MOD.EOF).finish();
+  return { type: 'module', moduleId: id, moduleName: name, encver: 1, raw };
+}
+
+/** JSONL where "shared" lives in db 0 and db 1 and "only1" in db 1 alone: `--to-db 0` makes one collision. */
+export const TWO_DBS_ONE_SHARED = [
+  '{"db":0,"key":"shared","type":"string","value":"from-db0"}',
+  '{"db":1,"key":"shared","type":"string","value":"from-db1"}',
+  '{"db":1,"key":"only1","type":"string","value":"x"}',
+  '',
+].join('\n');

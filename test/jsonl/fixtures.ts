@@ -1,4 +1,5 @@
 import type { KeyRecord, StreamValue, Value } from '../../src/records/types.js';
+import { moduleIdFromName } from '../../src/rdb/constants.js';
 
 const U64 = (1n << 64n) - 1n;
 
@@ -87,11 +88,8 @@ export function allValues(): Array<[string, Buffer, Value]> {
 
 /** A ReJSON-RL style module value: raw = 0x81 + 8-byte BE id + some opcodes + EOF. */
 export function moduleValue(): Value {
-  const CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   const name = 'ReJSON-RL';
-  let id = 0n;
-  for (const ch of name) id = (id << 6n) | BigInt(CHARSET.indexOf(ch));
-  id = (id << 10n) | 3n;
+  const id = moduleIdFromName(name, 3);
   const raw = Buffer.alloc(9 + 4);
   raw[0] = 0x81;
   raw.writeBigUInt64BE(id, 1);

@@ -5,23 +5,13 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+// a seeded PRNG, so a failure names a seed that reproduces it
+import { seededRandom as rng } from '../../src/analyze/stats.js';
 import { compileRules, type RulesDocInput } from '../../src/rules/index.js';
 import { b } from './helpers.js';
 
 const DIST = join(import.meta.dirname, '..', '..', 'dist', 'rules', 'index.js');
 const SHADOWING = join(import.meta.dirname, '..', '..', 'dist', 'rules', 'shadowing.js');
-
-/** A small deterministic PRNG (mulberry32), so a failure names a seed that reproduces it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('first match wins, whatever the prefixes', () => {
   it.each([1, 2, 3, 4, 5])('seed %i: the trie agrees with trying every rule in order', (seed) => {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
 import { runSync, type SyncOutcome } from '../../src/sync/run.js';
+import { waitUntil } from './helpers.js';
 
 const RULES = `version: 1
 unmatched: keep
@@ -28,14 +29,6 @@ rules:
 `;
 
 const renamed = (k: string): string => (k.startsWith('old:') ? 'new:' + k.slice(4) : k.startsWith('acct:') ? 'account:' + k.slice(5) : k);
-
-async function waitFor(what: string, ok: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function allKeys(c: Redis): Promise<string[]> {
   const keys: string[] = [];
@@ -96,7 +89,7 @@ describe('rekey sync end to end (real source and target)', () => {
       stopSignal,
     });
     try {
-      await waitFor('the snapshot on the target', async () => (await tgt.exists('new:str', 'new:stream', 'plain')) + (await tgt5.exists('account:a')) === 4);
+      await waitUntil('the snapshot on the target', async () => (await tgt.exists('new:str', 'new:stream', 'plain')) + (await tgt5.exists('account:a')) === 4);
       expect(await tgt.exists('old:str')).toBe(0);
 
       // live writes, of every type
@@ -129,7 +122,7 @@ describe('rekey sync end to end (real source and target)', () => {
       await new Promise((r) => setTimeout(r, 400));
       await src.get('old:short'); // make sure the expiry happened (lazy expire) before the sentinel
       await src.set('old:sentinel', 'done');
-      await waitFor('the sentinel on the target', async () => (await tgt.exists('new:sentinel')) === 1);
+      await waitUntil('the sentinel on the target', async () => (await tgt.exists('new:sentinel')) === 1);
     } finally {
       stop();
     }
@@ -197,7 +190,7 @@ describe('rekey sync end to end (real source and target)', () => {
     const stopSignal = new Promise<void>((r) => (stop = r));
     const running = runSync({ source: source.url, target: target.url, rules, outDir: join(dir, 'out2'), statusInterval: 0, say: (l) => lines.push(l), stopSignal });
     try {
-      await waitFor('the snapshot on the target', async () => (await tgt.exists('new:f')) === 1);
+      await waitUntil('the snapshot on the target', async () => (await tgt.exists('new:f')) === 1);
       await src.call('FUNCTION', 'LOAD', "#!lua name=e2e\nredis.register_function('bump', function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end)");
       await src.call('FCALL', 'bump', '1', 'old:f', '41');
       await src.move('old:f', '1'); // the rules move db 2 to db 5: MOVE's own db argument cannot follow
@@ -206,7 +199,7 @@ describe('rekey sync end to end (real source and target)', () => {
       await src.flushdb();
       await src.select(0);
       await src.set('old:sentinel', 'done');
-      await waitFor('the sentinel on the target', async () => (await tgt.exists('new:sentinel')) === 1);
+      await waitUntil('the sentinel on the target', async () => (await tgt.exists('new:sentinel')) === 1);
     } finally {
       stop();
     }

@@ -1,7 +1,12 @@
 /** A `rekey sync` process of the built CLI, its stderr watched, its exit awaited; and source load. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { CLI } from '../helpers/cli.js';
+import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
 
 export interface SyncProcess {
   child: ChildProcess;
@@ -75,6 +80,72 @@ export async function waitUntil(what: string, ok: () => Promise<boolean>, ms = 3
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The rules the sync suites run: every `old:` key lands as `new:`, the rest as it is. */
+export const OLD_TO_NEW = `version: 1
+unmatched: keep
+rules:
+  - name: old
+    match: "old:{id:*}"
+    rename: "new:{id}"
+`;
+
+export const renamed = (k: string): string => k.replace(/^old:/, 'new:');
+
+export interface SyncPair {
+  readonly source: RedisHandle;
+  readonly target: RedisHandle;
+  readonly dir: string;
+  /** dir/rules.yaml, holding OLD_TO_NEW. */
+  readonly rules: string;
+  /** `rekey sync` arguments from this source to this target with the rules, writing to `out`. */
+  args(out: string, ...more: string[]): string[];
+}
+
+/**
+ * Registers a suite's hooks: a source and a target server (with these extra arguments), a temp dir with
+ * the rules file; every sync process killed after each test; servers stopped and dir removed at the end.
+ * Read the fields inside tests (they are set by beforeAll).
+ */
+export function syncPair(name: string, servers: { source?: string[]; target?: string[] } = {}): SyncPair {
+  const pair = {} as { -readonly [K in keyof SyncPair]: SyncPair[K] };
+  pair.args = (out, ...more) => [pair.source.url, '--target', pair.target.url, '--rules', pair.rules, '--out-dir', out, ...more];
+  beforeAll(async () => {
+    [pair.source, pair.target] = await Promise.all([startRedis({ args: servers.source ?? [] }), startRedis({ args: servers.target ?? [] })]);
+    pair.dir = mkdtempSync(join(tmpdir(), `rekey-sync-${name}-`));
+    pair.rules = join(pair.dir, 'rules.yaml');
+    writeFileSync(pair.rules, OLD_TO_NEW);
+  });
+  afterEach(killSyncs);
+  afterAll(async () => {
+    await Promise.all([pair.source?.stop(), pair.target?.stop()]);
+    if (pair.dir) rmSync(pair.dir, { recursive: true, force: true });
+  });
+  return pair;
+}
+
+/** Waits until the target's renamed counter has passed `n` (the stream is visibly arriving). */
+export function streamPast(tgt: Redis, n: number): Promise<void> {
+  return waitUntil('the stream on the target', async () => Number((await tgt.get('new:counter')) ?? 0) > n);
+}
+
+/** Writes a sentinel after the load and waits until the target holds it: everything before it arrived. */
+export async function caughtUp(src: Redis, tgt: Redis, load: Load): Promise<void> {
+  await src.set('old:sentinel', String(load.steps));
+  await waitUntil('the sentinel on the target', async () => (await tgt.get('new:sentinel')) === String(load.steps));
+}
+
+/** Stops a sync with a signal it must take as a clean stop (exit 0). */
+export async function stopClean(sync: SyncProcess, signal: NodeJS.Signals): Promise<void> {
+  sync.child.kill(signal);
+  expect((await sync.exited).code, sync.stderr).toBe(0);
+}
+
+/** The target holds exactly the source's keys, renamed. */
+export async function expectRenamedKeys(src: Redis, tgt: Redis): Promise<void> {
+  const [sk, tk] = await Promise.all([src.keys('*'), tgt.keys('*')]);
+  expect(tk.sort()).toEqual(sk.map(renamed).sort());
 }
 
 /** INFO stats fields of a server, as numbers. */

@@ -5,45 +5,21 @@
  * not) and the target must end with exactly the source's counter and sequence: a doubled command shows
  * as a counter too high or a repeated element, a lost one as a gap.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
-import { killSyncs, Load, spawnSync, stats, waitUntil } from './helpers.js';
-
-const RULES = `version: 1
-unmatched: keep
-rules:
-  - name: old
-    match: "old:{id:*}"
-    rename: "new:{id}"
-`;
+import { describe, expect, it } from 'vitest';
+import { caughtUp, stopClean, expectRenamedKeys, Load, spawnSync, stats, streamPast, syncPair } from './helpers.js';
 
 describe('rekey sync: SIGKILL mid-stream, restart continues exactly (PSYNC)', () => {
-  let source: RedisHandle;
-  let target: RedisHandle;
-  let dir: string;
-
-  beforeAll(async () => {
-    [source, target] = await Promise.all([startRedis({ args: ['--repl-backlog-size', '64mb'] }), startRedis()]);
-    dir = mkdtempSync(join(tmpdir(), 'rekey-sync-resume-'));
-  });
-  afterEach(killSyncs);
-  afterAll(async () => {
-    await Promise.all([source?.stop(), target?.stop()]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const pair = syncPair('resume', { source: ['--repl-backlog-size', '64mb'] });
 
   it('three kills under load: no full resync after the first, no write lost or doubled', async () => {
-    const src = source.client();
-    const tgt = target.client();
+    const src = pair.source.client();
+    const tgt = pair.target.client();
     await src.set('old:before', 'snapshot');
-    const rules = join(dir, 'rules.yaml');
-    writeFileSync(rules, RULES);
-    const out = join(dir, 'out');
-    const args = [source.url, '--target', target.url, '--rules', rules, '--out-dir', out, '--status-interval', '0', '--batch', '200'];
-    const load = new Load(source.client());
+    const out = join(pair.dir, 'out');
+    const args = pair.args(out, '--status-interval', '0', '--batch', '200');
+    const load = new Load(pair.source.client());
 
     let sync = spawnSync(args);
     await sync.waitFor(/snapshot loaded/);
@@ -54,7 +30,7 @@ describe('rekey sync: SIGKILL mid-stream, restart continues exactly (PSYNC)', ()
       for (let kill = 1; kill <= 3; kill++) {
         // kill while the target is visibly taking the stream
         const base = Number((await tgt.get('new:counter')) ?? 0);
-        await waitUntil('the stream on the target', async () => Number((await tgt.get('new:counter')) ?? 0) > base + 500);
+        await streamPast(tgt, base + 500);
         sync.child.kill('SIGKILL');
         expect((await sync.exited).signal).toBe('SIGKILL');
         const cp = JSON.parse(readFileSync(join(out, 'rekey-sync.checkpoint.json'), 'utf8')) as { offset: number; replid: string };
@@ -73,11 +49,8 @@ describe('rekey sync: SIGKILL mid-stream, restart continues exactly (PSYNC)', ()
     } finally {
       await load.stop();
     }
-    await src.set('old:sentinel', String(load.steps));
-    await waitUntil('the sentinel on the target', async () => (await tgt.get('new:sentinel')) === String(load.steps));
-    sync.child.kill('SIGTERM');
-    const end = await sync.exited;
-    expect(end.code, sync.stderr).toBe(0);
+    await caughtUp(src, tgt, load);
+    await stopClean(sync, 'SIGTERM');
 
     expect(load.steps).toBeGreaterThan(1500);
     expect(await src.get('old:counter')).toBe(String(load.steps));
@@ -86,8 +59,7 @@ describe('rekey sync: SIGKILL mid-stream, restart continues exactly (PSYNC)', ()
     expect(seq.length).toBe(load.steps);
     expect(seq).toEqual(load.expected());
     expect(await tgt.get('new:before')).toBe('snapshot');
-    const [sk, tk] = await Promise.all([src.keys('*'), tgt.keys('*')]);
-    expect(tk.sort()).toEqual(sk.map((k) => k.replace(/^old:/, 'new:')).sort());
+    await expectRenamedKeys(src, tgt);
     // the clean stop removed the target's marker (it is not among the keys above)
     expect(await tgt.exists('rekey-sync:checkpoint')).toBe(0);
     expect(await stats(src, 'sync_full')).toEqual({ sync_full: 1 });

@@ -6,23 +6,10 @@
  * DEL, EXPIRE, RENAME, an expiring key) under the new names, and sets the config back when stopped.
  * A source already publishing notifications is used as it is.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
-import { killSyncs, spawnSync, waitUntil } from './helpers.js';
-
-const RULES = `version: 1
-unmatched: keep
-rules:
-  - name: old
-    match: "old:{id:*}"
-    rename: "new:{id}"
-`;
-
-const renamed = (k: string): string => k.replace(/^old:/, 'new:');
+import { renamed, spawnSync, syncPair, waitUntil } from './helpers.js';
 
 async function content(c: Redis, k: string): Promise<unknown> {
   const t = await c.type(k);
@@ -35,27 +22,12 @@ async function content(c: Redis, k: string): Promise<unknown> {
 }
 
 describe('rekey sync: SCAN+DUMP fallback where PSYNC is refused', () => {
-  let source: RedisHandle;
-  let target: RedisHandle;
-  let dir: string;
-  let rules: string;
-
-  beforeAll(async () => {
-    [source, target] = await Promise.all([startRedis({ args: ['--rename-command', 'PSYNC', '', '--rename-command', 'SYNC', ''] }), startRedis()]);
-    dir = mkdtempSync(join(tmpdir(), 'rekey-sync-scan-'));
-    rules = join(dir, 'rules.yaml');
-    writeFileSync(rules, RULES);
-  });
-  afterEach(killSyncs);
-  afterAll(async () => {
-    await Promise.all([source?.stop(), target?.stop()]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const pair = syncPair('scan', { source: ['--rename-command', 'PSYNC', '', '--rename-command', 'SYNC', ''] });
 
   it('no notifications and no --enable-notifications: refused (exit 1), the source config untouched', async () => {
-    const src = source.client();
+    const src = pair.source.client();
     expect(await src.config('GET', 'notify-keyspace-events')).toEqual(['notify-keyspace-events', '']);
-    const sync = spawnSync([source.url, '--target', target.url, '--rules', rules, '--out-dir', join(dir, 'refused'), '--status-interval', '0']);
+    const sync = spawnSync(pair.args(join(pair.dir, 'refused'), '--status-interval', '0'));
     const end = await sync.exited;
     expect(end.code, sync.stderr).toBe(1);
     expect(sync.stderr).toMatch(/PSYNC refused/);
@@ -64,8 +36,8 @@ describe('rekey sync: SCAN+DUMP fallback where PSYNC is refused', () => {
   });
 
   it('--enable-notifications: snapshot and live writes land renamed; says it wrote the config and that writes can be missed; config set back', async () => {
-    const src = source.client();
-    const tgt = target.client();
+    const src = pair.source.client();
+    const tgt = pair.target.client();
     await Promise.all([src.flushall(), tgt.flushall()]);
     await src.set('old:str', 'v0');
     await src.rpush('old:list', 'a', 'b');
@@ -75,7 +47,7 @@ describe('rekey sync: SCAN+DUMP fallback where PSYNC is refused', () => {
     await src.set('old:gone', 'g');
     await src.set('old:torename', 'r');
     await src.set('plain', 'p');
-    const sync = spawnSync([source.url, '--target', target.url, '--rules', rules, '--out-dir', join(dir, 'on'), '--status-interval', '1', '--enable-notifications']);
+    const sync = spawnSync(pair.args(join(pair.dir, 'on'), '--status-interval', '1', '--enable-notifications'));
     await sync.waitFor(/following keyspace notifications/);
     expect(sync.stderr).toMatch(/wrote to the source's config: CONFIG SET notify-keyspace-events KA/);
     expect(sync.stderr).toMatch(/fire-and-forget: a write whose notification is lost .* is missed/);
@@ -115,13 +87,13 @@ describe('rekey sync: SCAN+DUMP fallback where PSYNC is refused', () => {
   });
 
   it('a source that already publishes notifications is used as it is, without the flag', async () => {
-    const src = source.client();
-    const tgt = target.client();
+    const src = pair.source.client();
+    const tgt = pair.target.client();
     await Promise.all([src.flushall(), tgt.flushall()]);
     await src.config('SET', 'notify-keyspace-events', 'KEA');
     const set = await src.config('GET', 'notify-keyspace-events');
     await src.set('old:k', '1');
-    const sync = spawnSync([source.url, '--target', target.url, '--rules', rules, '--out-dir', join(dir, 'ready'), '--status-interval', '0']);
+    const sync = spawnSync(pair.args(join(pair.dir, 'ready'), '--status-interval', '0'));
     await sync.waitFor(/following keyspace notifications/);
     expect(sync.stderr).toMatch(/already publishes keyspace notifications/);
     expect(sync.stderr).not.toMatch(/wrote to the source's config/);

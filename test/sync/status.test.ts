@@ -4,21 +4,11 @@
  * and on GET /status (127.0.0.1, --status-port), and the clean stop: Ctrl-C under load finishes the
  * batch in flight, records its offset and exits 0, and the next run continues from exactly there.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
-import { killSyncs, Load, spawnSync, stats, waitUntil } from './helpers.js';
-
-const RULES = `version: 1
-unmatched: keep
-rules:
-  - name: old
-    match: "old:{id:*}"
-    rename: "new:{id}"
-`;
+import { describe, expect, it } from 'vitest';
+import { caughtUp, stopClean, Load, spawnSync, stats, streamPast, syncPair, waitUntil } from './helpers.js';
 
 function http(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
   return new Promise((resolve, reject) => {
@@ -33,37 +23,21 @@ function http(port: number, path: string, method = 'GET'): Promise<{ status: num
 }
 
 describe('rekey sync: status and clean stop', () => {
-  let source: RedisHandle;
-  let target: RedisHandle;
-  let dir: string;
-  let rules: string;
-
-  beforeAll(async () => {
-    [source, target] = await Promise.all([startRedis({ args: ['--repl-backlog-size', '64mb'] }), startRedis()]);
-    dir = mkdtempSync(join(tmpdir(), 'rekey-sync-status-'));
-    rules = join(dir, 'rules.yaml');
-    writeFileSync(rules, RULES);
-  });
-  afterEach(killSyncs);
-  afterAll(async () => {
-    await Promise.all([source?.stop(), target?.stop()]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const pair = syncPair('status', { source: ['--repl-backlog-size', '64mb'] });
 
   it('status line every second, JSON on SIGUSR1 and on GET /status (errors by reason)', async () => {
-    const src = source.client();
-    const tgt = target.client();
+    const src = pair.source.client();
+    const tgt = pair.target.client();
     await Promise.all([src.flushall(), tgt.flushall()]);
     await src.set('old:a', '1');
-    const out = join(dir, 'status');
-    const sync = spawnSync([source.url, '--target', target.url, '--rules', rules, '--out-dir', out, '--status-interval', '1', '--status-port', '0']);
+    const sync = spawnSync(pair.args(join(pair.dir, 'status'), '--status-interval', '1', '--status-port', '0'));
     await sync.waitFor(/status on http:\/\/127\.0\.0\.1:\d+\/status/);
     const port = Number(/status on http:\/\/127\.0\.0\.1:(\d+)\/status/.exec(sync.stderr)![1]);
     await sync.waitFor(/snapshot loaded/);
     // a key the target already holds as a list: the source's INCR of its old name fails there (WRONGTYPE)
     await tgt.rpush('new:wrong', 'x');
     await src.incr('old:wrong');
-    const load = new Load(source.client());
+    const load = new Load(pair.source.client());
     for (let i = 0; i < 10; i++) await load.round();
     await waitUntil('the load on the target', async () => (await tgt.get('new:counter')) === String(load.steps));
 
@@ -100,18 +74,18 @@ describe('rekey sync: status and clean stop', () => {
   });
 
   it('Ctrl-C under load: the batch in flight finishes, its offset is recorded, exit 0; the next run continues exactly', async () => {
-    const src = source.client();
-    const tgt = target.client();
+    const src = pair.source.client();
+    const tgt = pair.target.client();
     await Promise.all([src.flushall(), tgt.flushall()]);
-    const out = join(dir, 'stop');
-    const args = [source.url, '--target', target.url, '--rules', rules, '--out-dir', out, '--status-interval', '0', '--batch', '200'];
-    const load = new Load(source.client());
+    const out = join(pair.dir, 'stop');
+    const args = pair.args(out, '--status-interval', '0', '--batch', '200');
+    const load = new Load(pair.source.client());
     let sync = spawnSync(args);
     await sync.waitFor(/snapshot loaded/);
     const partial = (await stats(src, 'sync_partial_ok')).sync_partial_ok!;
     load.start();
     try {
-      await waitUntil('the stream on the target', async () => Number((await tgt.get('new:counter')) ?? 0) > 1000);
+      await streamPast(tgt, 1000);
       sync.child.kill('SIGINT');
       const end = await sync.exited;
       expect(end.code, sync.stderr).toBe(0);
@@ -126,10 +100,8 @@ describe('rekey sync: status and clean stop', () => {
     } finally {
       await load.stop();
     }
-    await src.set('old:sentinel', String(load.steps));
-    await waitUntil('the sentinel on the target', async () => (await tgt.get('new:sentinel')) === String(load.steps));
-    sync.child.kill('SIGINT');
-    expect((await sync.exited).code, sync.stderr).toBe(0);
+    await caughtUp(src, tgt, load);
+    await stopClean(sync, 'SIGINT');
     expect((await stats(src, 'sync_partial_ok')).sync_partial_ok).toBe(partial + 1);
     expect(await tgt.get('new:counter')).toBe(String(load.steps));
     expect(await tgt.lrange('new:seq', 0, -1)).toEqual(load.expected());

@@ -4,47 +4,21 @@
  * the target is still down it exits 3 again and changes nothing; once the target is back it continues
  * with PSYNC and the target ends exactly equal to the renamed source.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
-import { killSyncs, Load, spawnSync, stats, waitUntil } from './helpers.js';
-
-const RULES = `version: 1
-unmatched: keep
-rules:
-  - name: old
-    match: "old:{id:*}"
-    rename: "new:{id}"
-`;
+import { describe, expect, it } from 'vitest';
+import { caughtUp, stopClean, expectRenamedKeys, Load, spawnSync, stats, streamPast, syncPair } from './helpers.js';
 
 describe('rekey sync: the target is killed mid-stream', () => {
-  let source: RedisHandle;
-  let target: RedisHandle;
-  let dir: string;
-
-  beforeAll(async () => {
-    [source, target] = await Promise.all([
-      startRedis({ args: ['--repl-backlog-size', '64mb'] }),
-      startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] }),
-    ]);
-    dir = mkdtempSync(join(tmpdir(), 'rekey-sync-target-'));
-  });
-  afterEach(killSyncs);
-  afterAll(async () => {
-    await Promise.all([source?.stop(), target?.stop()]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const pair = syncPair('target', { source: ['--repl-backlog-size', '64mb'], target: ['--appendonly', 'yes', '--appendfsync', 'always'] });
 
   it('exit 3 naming the target, checkpoint kept; after the target is back the sync continues exactly', async () => {
+    const { source, target } = pair;
     const src = source.client();
     await src.set('old:before', 'snapshot');
-    const rules = join(dir, 'rules.yaml');
-    writeFileSync(rules, RULES);
-    const out = join(dir, 'out');
+    const out = join(pair.dir, 'out');
     const cpPath = join(out, 'rekey-sync.checkpoint.json');
-    const args = [source.url, '--target', target.url, '--rules', rules, '--out-dir', out, '--status-interval', '0', '--batch', '200'];
+    const args = pair.args(out, '--status-interval', '0', '--batch', '200');
     const load = new Load(source.client());
     let tgt = target.client({ maxRetriesPerRequest: 0 });
 
@@ -52,7 +26,7 @@ describe('rekey sync: the target is killed mid-stream', () => {
     await sync.waitFor(/snapshot loaded/);
     load.start();
     try {
-      await waitUntil('the stream on the target', async () => Number((await tgt.get('new:counter')) ?? 0) > 1000);
+      await streamPast(tgt, 1000);
       tgt.disconnect();
       await target.kill();
       const end = await sync.exited;
@@ -75,15 +49,12 @@ describe('rekey sync: the target is killed mid-stream', () => {
     } finally {
       await load.stop();
     }
-    await src.set('old:sentinel', String(load.steps));
-    await waitUntil('the sentinel on the target', async () => (await tgt.get('new:sentinel')) === String(load.steps));
-    sync.child.kill('SIGINT');
-    expect((await sync.exited).code, sync.stderr).toBe(0);
+    await caughtUp(src, tgt, load);
+    await stopClean(sync, 'SIGINT');
 
     expect(await stats(src, 'sync_full', 'sync_partial_ok')).toEqual({ sync_full: 1, sync_partial_ok: 1 });
     expect(await tgt.get('new:counter')).toBe(String(load.steps));
     expect(await tgt.lrange('new:seq', 0, -1)).toEqual(load.expected());
-    const [sk, tk] = await Promise.all([src.keys('*'), tgt.keys('*')]);
-    expect(tk.sort()).toEqual(sk.map((k) => k.replace(/^old:/, 'new:')).sort());
+    await expectRenamedKeys(src, tgt);
   });
 });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
 import { runCli } from '../helpers/cli.js';
+import { TWO_DBS_ONE_SHARED } from '../helpers/records.js';
 
 describe('validate counts collisions apart from mismatches', () => {
   let redis: RedisHandle;
@@ -24,12 +25,7 @@ describe('validate counts collisions apart from mismatches', () => {
 
   it('--to-db merging two dbs: one collision, no mismatch, exit 0', async () => {
     const input = join(dir, 'two-dbs.jsonl');
-    writeFileSync(input, [
-      '{"db":0,"key":"shared","type":"string","value":"from-db0"}',
-      '{"db":1,"key":"shared","type":"string","value":"from-db1"}',
-      '{"db":1,"key":"only1","type":"string","value":"x"}',
-      '',
-    ].join('\n'));
+    writeFileSync(input, TWO_DBS_ONE_SHARED);
     const c = redis.client();
     await c.flushall();
     const imp = await runCli(['import', input, '--target', redis.url, '--to-db', '0', '--live', '--yes', '--on-collision', 'keep-first', '--out-dir', dir, '--no-progress']);
