@@ -73,7 +73,7 @@ describe.skipIf(!have)('rekey analyze on fixtures/dump.rdb', () => {
   });
 
   it('writes redis_analysis_YYYYMMDD_HHMMSS.json with the shape the README promises', () => {
-    expect(jsonPath).toMatch(/redis_analysis_\d{8}_\d{6}\.json$/);
+    expect(jsonPath).toMatch(/redis_analysis_\d{8}_\d{6}(?:_\d+)?\.json$/);
     const j = JSON.parse(readFileSync(jsonPath, 'utf8')) as AnalysisReport;
     expect(j.input).toMatchObject({ path: FIXTURE, format: 'rdb', rdb_version: summary!.rdb_version });
     for (const k of ['keys', 'with_ttl', 'expired', 'bytes'] as const) expect(typeof j.totals[k]).toBe('number');

@@ -37,7 +37,7 @@ function analyze(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult
 }
 
 function report(out: string): AnalysisReport {
-  const f = readdirSync(out).find((n) => /^redis_analysis_\d{8}_\d{6}\.json$/.test(n));
+  const f = readdirSync(out).find((n) => /^redis_analysis_\d{8}_\d{6}(?:_\d+)?\.json$/.test(n));
   expect(f, `no report in ${out}`).toBeDefined();
   return JSON.parse(readFileSync(join(out, f!), 'utf8')) as AnalysisReport;
 }

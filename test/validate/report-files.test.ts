@@ -37,7 +37,7 @@ describe('validate report files', () => {
     expect(r.code, r.stderr).toBe(1);
     const files = readdirSync(out);
     expect(files.filter((f) => f.startsWith('migration_report_'))).toEqual([]);
-    const json = files.find((f) => /^validation_report_\d{8}_\d{6}\.json$/.test(f));
+    const json = files.find((f) => /^validation_report_\d{8}_\d{6}(?:_\d+)?\.json$/.test(f));
     expect(json, files.join(', ')).toBeDefined();
     const txt = json!.replace(/\.json$/, '.txt');
     expect(files).toContain(txt);
