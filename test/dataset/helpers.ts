@@ -1,5 +1,7 @@
 /** Split a dump into several RDB files with rekey's own writer (RdbSink), as a cluster backup would be. */
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runTransform, type TransformArgs } from '../../src/commands/transform.js';
 import { openInput } from '../../src/sources/open.js';
 import { RdbSink } from '../../src/sinks/rdb-sink.js';
 import type { KeyRecord, RdbRecord, Value } from '../../src/records/types.js';
@@ -59,4 +61,22 @@ export async function keysOf(path: string): Promise<Map<string, { expireAtMs: nu
   const opened = await openInput(path);
   for await (const batch of opened.batches) for (const r of batch) if (r.kind === 'key') out.set(`${r.db} ${r.key.toString('hex')}`, { expireAtMs: r.expireAtMs, value: r.decode() });
   return out;
+}
+
+/** `rekey transform` with the CLI's defaults, writing its report into `out`: the exit code and that report. */
+export async function transformReport<R>(args: Partial<TransformArgs> & Pick<TransformArgs, 'input' | 'output'>, out: string): Promise<{ code: number; report: R }> {
+  const code = await runTransform({
+    'out-dir': out,
+    json: false,
+    'ignore-checksum': false,
+    'allow-future-version': false,
+    expired: 'keep',
+    lossy: false,
+    compress: true,
+    commands: false,
+    'skip-bad-lines': false,
+    ...args,
+  });
+  const name = readdirSync(out).find((f) => f.startsWith('migration_report_'))!;
+  return { code, report: JSON.parse(readFileSync(join(out, name), 'utf8')) as R };
 }

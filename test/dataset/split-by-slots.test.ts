@@ -4,16 +4,16 @@
  * (restarted on it), then every key reachable through the cluster.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTransform, type TransformArgs } from '../../src/commands/transform.js';
+import type { TransformArgs } from '../../src/commands/transform.js';
 import { planEven, planFromClusterNodes } from '../../src/sinks/split-by-slots-plan.js';
 import { formatRanges } from '../../src/analyze/slots.js';
 import { keySlot } from '../../src/redis/slot.js';
 import { openInput } from '../../src/sources/open.js';
 import { startCluster, type ClusterHandle } from '../helpers/redis-server.js';
-import { FIXTURE } from './helpers.js';
+import { FIXTURE, transformReport } from './helpers.js';
 
 let dir = '';
 beforeAll(() => {
@@ -27,22 +27,7 @@ afterAll(() => {
 
 async function transform(extra: Partial<TransformArgs>): Promise<{ code: number; report: { migration_stats: Record<string, number>; error_keys: Array<{ db: number; error: string }>; output: { split: { files: Array<{ path: string; master: string; slots: string; keys: number }> } } } }> {
   const out = mkdtempSync(join(dir, 'out-'));
-  const code = await runTransform({
-    input: FIXTURE,
-    output: join(out, 'shard.rdb'),
-    'out-dir': out,
-    json: false,
-    'ignore-checksum': false,
-    'allow-future-version': false,
-    expired: 'keep',
-    lossy: false,
-    compress: true,
-    commands: false,
-    'skip-bad-lines': false,
-    ...extra,
-  });
-  const name = readdirSync(out).find((f) => f.startsWith('migration_report_'))!;
-  return { code, report: JSON.parse(readFileSync(join(out, name), 'utf8')) };
+  return transformReport({ input: FIXTURE, output: join(out, 'shard.rdb'), ...extra }, out);
 }
 
 async function keysIn(path: string): Promise<Array<{ db: number; key: Buffer }>> {

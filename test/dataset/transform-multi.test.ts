@@ -4,13 +4,13 @@
  * shards, or two shards' keys renamed onto one name, is exit 1 unless --on-collision is given).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTransform, type TransformArgs } from '../../src/commands/transform.js';
+import type { TransformArgs } from '../../src/commands/transform.js';
 import { analyze } from '../../src/commands/analyze.js';
 import { rec, str } from '../analyze/helpers.js';
-import { bySlot, contentOf, FIXTURE, keysOf, splitDump, writeRdb } from './helpers.js';
+import { bySlot, contentOf, FIXTURE, keysOf, splitDump, transformReport, writeRdb } from './helpers.js';
 import { valuesEqual } from '../../src/validate/read-value.js';
 
 let dir = '';
@@ -36,22 +36,7 @@ interface Report {
 async function transform(input: string[], extra: Partial<TransformArgs> = {}): Promise<{ code: number; report: Report; output: string }> {
   const out = mkdtempSync(join(dir, 'out-'));
   const output = join(out, 'merged.rdb');
-  const code = await runTransform({
-    input,
-    output,
-    'out-dir': out,
-    json: false,
-    'ignore-checksum': false,
-    'allow-future-version': false,
-    expired: 'keep',
-    lossy: false,
-    compress: true,
-    commands: false,
-    'skip-bad-lines': false,
-    ...extra,
-  });
-  const name = readdirSync(out).find((f) => f.startsWith('migration_report_'))!;
-  return { code, report: JSON.parse(readFileSync(join(out, name), 'utf8')) as Report, output };
+  return { ...(await transformReport<Report>({ input, output, ...extra }, out)), output };
 }
 
 describe('transform with several inputs', () => {

@@ -7,26 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '../helpers/redis-server.js';
-import { importWithOutcome, type ImportOutcome } from '../../src/commands/import.js';
-import { args, makeRdb } from './helpers.js';
+import { importWithOutcome } from '../../src/commands/import.js';
+import { args, makeRdb, withStderr } from './helpers.js';
 
 const BIG = 3000;
 const DB3 = 20;
 
-/** Run `fn` and capture what it writes to stderr. */
-async function withStderr(fn: () => Promise<ImportOutcome>): Promise<{ r: ImportOutcome; err: string }> {
-  const orig = process.stderr.write.bind(process.stderr);
-  let err = '';
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    err += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    return orig(chunk as string, ...(rest as []));
-  }) as typeof process.stderr.write;
-  try {
-    return { r: await fn(), err };
-  } finally {
-    process.stderr.write = orig;
-  }
-}
 
 describe('errors grouped by reason on screen', () => {
   let dir: string;

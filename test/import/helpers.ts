@@ -120,3 +120,18 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Run `fn` and capture what it writes to stderr (still shown). */
+export async function withStderr<T>(fn: () => Promise<T>): Promise<{ r: T; err: string }> {
+  const orig = process.stderr.write.bind(process.stderr);
+  let err = '';
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    err += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    return orig(chunk as string, ...(rest as []));
+  }) as typeof process.stderr.write;
+  try {
+    return { r: await fn(), err };
+  } finally {
+    process.stderr.write = orig;
+  }
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startRedis } from '../helpers/redis-server.js';
 import { importWithOutcome } from '../../src/commands/import.js';
 import { Progress } from '../../src/report/progress.js';
-import { args, fillMixed, gatedInput, makeRdb } from './helpers.js';
+import { args, fillMixed, gatedInput, makeRdb, withStderr } from './helpers.js';
 
 const N = 20_000;
 
@@ -51,18 +51,7 @@ describe('progress after --resume', () => {
       expect(done).toBeGreaterThan(0);
       const ledger = join(dir, 'first', readdirSync(join(dir, 'first')).find((f) => f.startsWith('migration_ledger_'))!);
 
-      const orig = process.stderr.write.bind(process.stderr);
-      let err = '';
-      process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-        err += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-        return orig(chunk as string, ...(rest as []));
-      }) as typeof process.stderr.write;
-      let r;
-      try {
-        r = await importWithOutcome(args(rdb, t.url, join(dir, 'again'), { resume: ledger, progress: true }), { tty: false });
-      } finally {
-        process.stderr.write = orig;
-      }
+      const { r, err } = await withStderr(() => importWithOutcome(args(rdb, t.url, join(dir, 'again'), { resume: ledger, progress: true }), { tty: false }));
       expect(r.exitCode).toBe(0);
       const first = err.split('\n').find((l) => l.startsWith('import: '))!;
       const m = /^import: (\d+) keys, .* \((\d+)% of the input\)/.exec(first)!;
