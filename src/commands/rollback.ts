@@ -7,8 +7,7 @@ import { appendCommand } from '../encode/resp.js';
 import { confirmOnTerminal, note } from './common.js';
 import { DEFAULTS, withLive, withOutput, withTarget } from './options/index.js';
 import { CommandRun } from './run-context.js';
-import { TargetConnectionError } from '../redis/connect.js';
-import { openTransport, probeTarget } from '../redis/session.js';
+import { openTransport } from '../redis/session.js';
 import { readLedger } from '../import/ledger.js';
 import { ReplyError, type Reply } from '../redis/resp-socket.js';
 import { Unit, type Transport } from '../redis/transport.js';
@@ -159,15 +158,9 @@ export async function runRollback(a: RollbackArgs, hooks: { confirm?: (q: string
   const { started, log } = run;
   const window = a.pipeline ?? DEFAULTS.pipeline.rollback;
   if (!(Number.isInteger(window) && window >= 1)) throw new RekeyUsageError(`--pipeline ${a.pipeline}: expected a whole number ≥ 1`);
-  let session;
-  try {
-    session = await probeTarget(a.target, { ...(a['tls-ca'] !== undefined ? { tlsCa: a['tls-ca'] } : {}), ...(a.cluster ? { cluster: true } : {}) });
-  } catch (e) {
-    if (!(e instanceof TargetConnectionError)) throw e;
-    return run.fail(e.message, e.exitCode);
-  }
+  const session = await run.connectTarget(a);
+  if (typeof session === 'number') return session;
   const { spec, cluster } = session;
-  run.redactor = spec.redactor;
   // Validate the ledger before touching anything (throws on a file that is not a ledger).
   const gen = readLedger(a.ledger);
   const first = await gen.next();

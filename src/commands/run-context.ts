@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { fileStamp, OperationLog, toJson, writeReport } from '../report/files.js';
 import type { Redactor } from '../redis/redact.js';
+import type { TargetSession } from '../redis/session.js';
 import { collect, final, verbosity } from '../report/verbosity.js';
 import { note } from './common.js';
 import { DEFAULTS } from './options/defaults.js';
@@ -61,6 +62,23 @@ export class CommandRun {
     this.log.log('ERROR', m);
     await this.keepLog();
     return exitCode;
+  }
+
+  /**
+   * Connect to the command's target (`--target`, `--tls-ca`, `--cluster`) and scrub with its redactor from
+   * then on; a target that cannot be reached stops the run (`fail`), and its exit code is returned instead.
+   * Loaded on demand: commands without a target never load the Redis half.
+   */
+  async connectTarget(a: { target: string; 'tls-ca'?: string | undefined; cluster?: boolean | undefined }): Promise<TargetSession | number> {
+    const [{ probeTarget }, { TargetConnectionError }] = await Promise.all([import('../redis/session.js'), import('../redis/connect.js')]);
+    try {
+      const session = await probeTarget(a.target, { ...(a['tls-ca'] !== undefined ? { tlsCa: a['tls-ca'] } : {}), ...(a.cluster ? { cluster: true } : {}) });
+      this.redactor = session.spec.redactor;
+      return session;
+    } catch (e) {
+      if (!(e instanceof TargetConnectionError)) throw e;
+      return this.fail(e.message, e.exitCode);
+    }
   }
 
   /** An error thrown mid-run: logged (scrubbed) and the log kept, before the caller rethrows or maps it. */

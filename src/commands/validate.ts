@@ -20,7 +20,6 @@ import { isLiveUrl, liveSourceOptions, withLiveSource, type LiveSourceArgs } fro
 import { TargetConnectionError } from '../redis/connect.js';
 import type { TargetSpec } from '../redis/endpoint.js';
 import type { TargetInfo } from '../redis/server-info.js';
-import { probeTarget } from '../redis/session.js';
 import { ValidateSink, type MismatchKind, type ValidationResult } from '../validate/validate.js';
 import { displayKey } from '../records/printable.js';
 import { findImportOutcome, type ImportOutcome } from '../validate/import-outcome.js';
@@ -232,15 +231,9 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
   const { sample, tolerance, rounds, pause } = checkArgs(a);
   const now = nowFrom(a.now);
   const rules = a.rules ? await loadRules(a.rules) : null;
-  let session;
-  try {
-    session = await probeTarget(a.target, { ...(a['tls-ca'] !== undefined ? { tlsCa: a['tls-ca'] } : {}), ...(a.cluster ? { cluster: true } : {}) });
-  } catch (e) {
-    if (!(e instanceof TargetConnectionError)) throw e;
-    return run.fail(e.message, e.exitCode);
-  }
+  const session = await run.connectTarget(a);
+  if (typeof session === 'number') return session;
   const { spec, info, cluster } = session;
-  run.redactor = spec.redactor;
   const toDb = a['to-db'] ?? spec.db ?? null;
   if (cluster && toDb !== null && toDb !== 0) throw new RekeyUsageError(`--to-db ${toDb}: a cluster has only db 0`);
   const stats = new MigrationStats();
