@@ -12,7 +12,7 @@ import { DEFAULTS, withExpiry, withLive, withLossy, withProgress, withRules, wit
 import { CommandRun } from './run-context.js';
 import { isLiveUrl, liveSourceOptions, withLiveSource, type LiveSourceArgs } from '../sources/redis-source-cli.js';
 import { TargetConnectionError } from '../redis/connect.js';
-import { openTransport, probeTarget, type TargetSession } from '../redis/session.js';
+import { openTransport } from '../redis/session.js';
 import type { ConflictPolicy, ImportMode, TargetWriter } from '../import/restore-writer.js';
 import type { ResumeState } from '../import/ledger.js';
 import type { Transport } from '../redis/transport.js';
@@ -97,15 +97,9 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
   });
 
   // 1. the target
-  let session: TargetSession;
-  try {
-    session = await probeTarget(a.target, { ...(a['tls-ca'] !== undefined ? { tlsCa: a['tls-ca'] } : {}), ...(a.cluster ? { cluster: true } : {}) });
-  } catch (e) {
-    if (e instanceof TargetConnectionError) return failEarly(e.message, e.exitCode);
-    throw e;
-  }
+  const session = await run.connectTarget(a, failEarly);
+  if (!('spec' in session)) return session;
   const { spec, info, cluster } = session;
-  run.redactor = spec.redactor;
   const scrub = (t: string): string => run.scrub(t);
   const toDb = a['to-db'] ?? spec.db ?? null;
   if (cluster && toDb !== null && toDb !== 0) throw new RekeyUsageError(`--to-db ${toDb}: a cluster has only db 0`);

@@ -66,10 +66,14 @@ export class CommandRun {
 
   /**
    * Connect to the command's target (`--target`, `--tls-ca`, `--cluster`) and scrub with its redactor from
-   * then on; a target that cannot be reached stops the run (`fail`), and its exit code is returned instead.
+   * then on; a target that cannot be reached stops the run: `onFail` (default `fail`, whose exit code is
+   * returned) says why, so a command that also reports an early failure (import) shares this one block.
    * Loaded on demand: commands without a target never load the Redis half.
    */
-  async connectTarget(a: { target: string; 'tls-ca'?: string | undefined; cluster?: boolean | undefined }): Promise<TargetSession | number> {
+  async connectTarget<F = number>(
+    a: { target: string; 'tls-ca'?: string | undefined; cluster?: boolean | undefined },
+    onFail?: (msg: string, exitCode: number) => Promise<F>,
+  ): Promise<TargetSession | F> {
     const [{ probeTarget }, { TargetConnectionError }] = await Promise.all([import('../redis/session.js'), import('../redis/connect.js')]);
     try {
       const session = await probeTarget(a.target, { ...(a['tls-ca'] !== undefined ? { tlsCa: a['tls-ca'] } : {}), ...(a.cluster ? { cluster: true } : {}) });
@@ -77,7 +81,7 @@ export class CommandRun {
       return session;
     } catch (e) {
       if (!(e instanceof TargetConnectionError)) throw e;
-      return this.fail(e.message, e.exitCode);
+      return onFail ? onFail(e.message, e.exitCode) : (this.fail(e.message, e.exitCode) as Promise<F>);
     }
   }
 

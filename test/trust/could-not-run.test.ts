@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startRedis, type RedisHandle } from '../helpers/redis-server.js';
 import { runCli } from '../helpers/cli.js';
+import { importWithOutcome } from '../../src/commands/import.js';
 
 const FIXTURE = join(import.meta.dirname, '..', '..', 'fixtures', 'dump.rdb');
 
@@ -42,6 +43,14 @@ describe('could not run: exit 3', () => {
       expect(r.stderr).toMatch(/cannot connect/);
     }
   }, 60_000);
+
+  it('import reports the unreachable target in its outcome (one connect block with validate)', async () => {
+    const port = await freePort();
+    const o = await importWithOutcome({ input: FIXTURE, target: `redis://127.0.0.1:${port}`, 'out-dir': dir, progress: false } as Parameters<typeof importWithOutcome>[0]);
+    expect(o.exitCode).toBe(3);
+    expect(o.reportPath).toBeNull();
+    expect(String(o.report['error'])).toMatch(/cannot connect/);
+  }, 30_000);
 
   it('NOAUTH: no password given, with a hint', async () => {
     const r = await run('validate', locked.url);
