@@ -16,7 +16,6 @@ import { splitPlan } from '../sinks/split-by-slots-plan.js';
 import { RespSink } from '../sinks/resp-sink.js';
 import type { Sink } from '../sinks/sink.js';
 import type { KeyRecord } from '../records/types.js';
-import { displayKey } from '../records/printable.js';
 import { toJson } from '../report/files.js';
 import { startProgress } from '../report/progress.js';
 import { filterFrom, humanBytes, note, nowFrom, withCommon, type CommonArgs } from './common.js';
@@ -94,12 +93,6 @@ export async function runTransform(a: TransformArgs): Promise<number> {
   });
   const input = dataset.input;
   log.log('INFO', `transform ${input.name} (${input.format}${input.gzip ? ', gzip' : ''}) -> ${a.output} as ${format}`);
-  // A key the output cannot hold (a module value as commands, an expiry past 2038 in RDB < 3) is
-  // an error of that key: logged, counted, and the run goes on.
-  const onKeyError = (rec: KeyRecord, err: Error): void => {
-    stats.sinkError(rec.db, rec.key, err.message);
-    log.log('ERROR', `db ${rec.db} ${displayKey(rec.key)}: ${err.message}`);
-  };
   // A key written without a part the output cannot carry (--lossy): named in the log, counted in the report.
   const onLoss = (rec: KeyRecord, message: string): void => log.log('WARN', `db ${rec.db} ${message}`);
   const parsed = a['rdb-version'] !== undefined ? parseRdbVersion(a['rdb-version']) : null;
@@ -116,11 +109,11 @@ export async function runTransform(a: TransformArgs): Promise<number> {
   if (a['split-by-slots'] !== undefined) {
     if (format !== 'rdb') throw new RekeyUsageError('--split-by-slots writes RDB files: give -o base.rdb');
     const plan = await splitPlan(a['split-by-slots']);
-    sink = rdbSink = split = new SplitBySlotsSink({ output: a.output, plan, inputs, ...version, lossy: a.lossy, compress: a.compress, onKeyError, onLoss });
+    sink = rdbSink = split = new SplitBySlotsSink({ output: a.output, plan, inputs, ...version, lossy: a.lossy, compress: a.compress, onLoss });
   } else if (format === 'rdb') {
-    sink = rdbSink = new RdbSink({ path: a.output, ...version, lossy: a.lossy, compress: a.compress, onKeyError, onLoss });
+    sink = rdbSink = new RdbSink({ path: a.output, ...version, lossy: a.lossy, compress: a.compress, onLoss });
   } else if (format === 'resp') {
-    sink = new RespSink({ path: a.output, mode: a.commands ? 'commands' : 'restore', lossy: a.lossy, onKeyError, onLoss, ...(parsed ? { payloadVersion: parsed.rdbVersion } : {}), ...(named ? { target: { name: named.name, modules: named.modules, server: named.server, version: named.version } } : {}) });
+    sink = new RespSink({ path: a.output, mode: a.commands ? 'commands' : 'restore', lossy: a.lossy, onLoss, ...(parsed ? { payloadVersion: parsed.rdbVersion } : {}), ...(named ? { target: { name: named.name, modules: named.modules, server: named.server, version: named.version } } : {}) });
   } else if (input.format === 'rdb' && a.jobs !== undefined && a.jobs > 1) {
     // RDB → JSONL with --jobs N: values decoded and turned into JSON on N worker threads
     // (pipeline/batch-workers.ts). Opt-in until the bench shows it pays (README, Benchmarks).

@@ -2,7 +2,7 @@
  * The one policy for what an output cannot carry (key metadata on paths without KEY_META, stream IDMP
  * state below stream v4, a module value for a server without that module, …): nothing is lost in silence.
  *
- *  - without `lossy` the key is refused: it is not written, the sink reports it through `onKeyError`
+ *  - without `lossy` the key is refused: it is not written, the sink reports it refused (sinks/sink.ts KeyOutcomes)
  *    (the command counts it as an error and exits 1), naming the key and what could not be carried;
  *  - with `lossy` the key is written without the part (or skipped when nothing of it can be written),
  *    the loss is counted per kind and named per key in the sink's stats (the report) and through `onLoss`.

@@ -1,6 +1,6 @@
 import { EXIT_PROBLEM } from '../errors.js';
 import type { KeyRecord, RdbRecord } from '../records/types.js';
-import type { Sink } from '../sinks/sink.js';
+import type { KeyOutcomes, Sink } from '../sinks/sink.js';
 import type { CompiledRules } from '../rules/index.js';
 import { rewriteKey, type KeyChanges } from '../records/rewrite.js';
 import { displayKey } from '../records/printable.js';
@@ -39,9 +39,18 @@ export class CollisionError extends Error {
   readonly exitCode = EXIT_PROBLEM;
 }
 
+/** A key passed on to the sinks, counted once they said what they did with it. */
+interface Passed {
+  rec: KeyRecord;
+  sourceKey: Buffer;
+  category: string | null;
+}
+
 /**
  * One pass: source batches → filter → rules (classify + rename) → expiry → collision check → every
- * sink. Values are never decoded here; a renamed key shares its payload bytes with the source.
+ * sink. Values are never decoded here; a renamed key shares its payload bytes with the source. The
+ * sinks tell what they did with each key (KeyOutcomes); this is the one place a key counts as
+ * migrated or as an error.
  */
 export async function runPipeline(batches: AsyncIterable<RdbRecord[]>, o: PipelineOptions): Promise<void> {
   const { stats } = o;
@@ -50,17 +59,33 @@ export async function runPipeline(batches: AsyncIterable<RdbRecord[]>, o: Pipeli
   try {
     for await (const batch of batches) {
       const out: RdbRecord[] = [];
+      const passed: Passed[] = [];
       for (const rec of batch) {
         if (rec.kind !== 'key') {
           out.push(rec);
           continue;
         }
         const kept = processKey(rec, o, tell);
-        if (kept !== null) out.push(kept);
+        if (kept !== null) {
+          out.push(kept.rec);
+          passed.push(kept);
+        }
       }
+      const refused = new Map<KeyRecord, string>();
+      const outcomes: KeyOutcomes = { refused: (rec, err) => void (refused.has(rec) || refused.set(rec, err.message)) };
       for (const sink of o.sinks) {
-        const p = sink.writeBatch(out);
+        const p = sink.writeBatch(out, outcomes);
         if (p) await p;
+      }
+      for (const k of passed) {
+        const why = refused.size > 0 ? refused.get(k.rec) : undefined;
+        if (why === undefined) stats.migrated(k.rec.db, k.sourceKey, k.rec.key, k.category);
+        else {
+          // A key the output cannot hold (a module value as commands, an expiry past 2038 in RDB < 3):
+          // an error of that key; the run goes on.
+          stats.error(k.rec.db, k.rec.key, why);
+          o.log?.log('ERROR', `db ${k.rec.db} ${displayKey(k.rec.key)}: ${why}`);
+        }
       }
       o.onBatch?.(stats.totalKeysFound);
     }
@@ -71,7 +96,7 @@ export async function runPipeline(batches: AsyncIterable<RdbRecord[]>, o: Pipeli
   }
 }
 
-function processKey(rec: KeyRecord, o: PipelineOptions, tell: boolean): KeyRecord | null {
+function processKey(rec: KeyRecord, o: PipelineOptions, tell: boolean): Passed | null {
   const { stats } = o;
   stats.totalKeysFound++;
   if (o.filter !== null && !o.filter(rec)) {
@@ -122,12 +147,11 @@ function processKey(rec: KeyRecord, o: PipelineOptions, tell: boolean): KeyRecor
     o.log?.log('WARN', `${msg}; keeping the first`);
     return null;
   }
-  stats.migrated(db, rec.key, key, category);
   if (tell) tellDecision(rec, d, o.rules !== null);
-  if (!d.renamed && db === rec.db && !d.ttlChanged) return rec;
+  if (!d.renamed && db === rec.db && !d.ttlChanged) return { rec, sourceKey: rec.key, category };
   const changes: KeyChanges = {};
   if (d.renamed) changes.key = key;
   if (db !== rec.db) changes.db = db;
   if (d.ttlChanged) changes.expireAtMs = d.expireAtMs;
-  return rewriteKey(rec, changes);
+  return { rec: rewriteKey(rec, changes), sourceKey: rec.key, category };
 }

@@ -36,22 +36,6 @@ export class MigrationStats {
     }
   }
 
-  /** A key the pipeline passed on but a sink could not write. */
-  sinkError(db: number, key: Buffer, message: string): void {
-    this.migratedSuccessfully--;
-    // The key was listed as migrated when the pipeline passed it on (just before, in the same batch):
-    // take it off the list so the report never names a key as written that was not.
-    const name = JSON.stringify(toPrintable(key));
-    for (let i = this.migratedKeys.length - 1; i >= 0; i--) {
-      const m = this.migratedKeys[i]!;
-      if (m.db === db && JSON.stringify(m.new_key) === name) {
-        this.migratedKeys.splice(i, 1);
-        break;
-      }
-    }
-    this.error(db, key, message);
-  }
-
   collided(sourceDb: number, sourceKey: Buffer, newKey: Buffer): void {
     this.collisions++;
     if (this.collisionKeys.length < MAX_LISTED) this.collisionKeys.push({ source_db: sourceDb, source_key: toPrintable(sourceKey), new_key: toPrintable(newKey) });

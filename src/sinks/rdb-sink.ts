@@ -23,7 +23,7 @@ import { UnrepresentableValueError } from '../encode/value-encoder.js';
 import { crc64PatchDelta } from '../codec/crc64-combine.js';
 import { applyLossPolicy, LossTally, type Loss } from '../encode/losses.js';
 import { preGaFunctionCode } from '../jsonl/value-json.js';
-import type { Sink } from './sink.js';
+import type { KeyOutcomes, Sink } from './sink.js';
 import { verifyPayload } from '../codec/verify/index.js';
 
 export interface RdbSinkOptions {
@@ -37,12 +37,6 @@ export interface RdbSinkOptions {
   lossy?: boolean;
   /** LZF-compress strings of re-encoded values and keys (verbatim payloads keep their bytes). */
   compress?: boolean;
-  /**
-   * Called for a key whose value cannot be written at the target (an empty collection, a module below
-   * RDB 8, a corrupt payload that fails to decode for conversion); the key is skipped. Without it such an
-   * error fails the batch. RekeyUsageError (field TTLs without lossy, streams below 9) always propagates.
-   */
-  onKeyError?: (rec: KeyRecord, err: Error) => void;
   /** Bytes buffered before a write (default 1 MiB). */
   chunkSize?: number;
   /** Called per key written without a part the target cannot carry (under `lossy`, see encode/losses.ts). */
@@ -67,7 +61,7 @@ export interface RdbSinkStats {
   convertedKeys: number;
   /** Hash field TTLs dropped under `lossy`. */
   droppedFieldTtls: number;
-  /** Keys skipped through onKeyError. */
+  /** Keys refused (told to the batch's KeyOutcomes). */
   skippedKeys: number;
   /** Keys written without a part the target cannot carry (key metadata, …), per kind and per key. */
   lost: LossTally;
@@ -108,10 +102,15 @@ export class RdbSink implements Sink {
     return this.version;
   }
 
-  async writeBatch(records: readonly RdbRecord[]): Promise<void> {
+  /**
+   * A key whose value cannot be written at the target (a module below RDB 8, a corrupt payload that fails
+   * to decode for conversion) is skipped and told to `outcomes`; without it such an error fails the batch.
+   * RekeyUsageError (field TTLs without lossy, streams below 9) always propagates.
+   */
+  async writeBatch(records: readonly RdbRecord[], outcomes?: KeyOutcomes): Promise<void> {
     for (const r of records) {
       if (!this.started) this.start(r.kind === 'header' ? r : null);
-      const p = r.kind === 'key' ? this.writeKey(r) : this.writeMeta(r);
+      const p = r.kind === 'key' ? this.writeKey(r, outcomes) : this.writeMeta(r);
       if (p) await p;
       if (this.w.pos >= this.chunkSize) await this.flush();
     }
@@ -195,7 +194,7 @@ export class RdbSink implements Sink {
     this.stats.droppedMeta++;
   }
 
-  private writeKey(rec: KeyRecord): Promise<void> | void {
+  private writeKey(rec: KeyRecord, outcomes: KeyOutcomes | undefined): Promise<void> | void {
     let rdbType: number;
     let payload: Buffer;
     try {
@@ -229,9 +228,9 @@ export class RdbSink implements Sink {
       if (idmp) losses.push(idmp);
       applyLossPolicy(rec, losses, this.targetName, this.opts, this.stats.lost);
     } catch (e) {
-      if (e instanceof RekeyUsageError || !this.opts.onKeyError) throw e;
+      if (e instanceof RekeyUsageError || !outcomes) throw e;
       this.stats.skippedKeys++;
-      this.opts.onKeyError(rec, e as Error);
+      outcomes.refused(rec, e as Error);
       return;
     }
 

@@ -15,7 +15,7 @@ import { appendRestore, RespBatchWriter, type RespArg } from '../encode/resp.js'
 import { encodeValueCommands, type CommandTarget } from '../encode/value-commands.js';
 import { preGaFunctionCode } from '../jsonl/value-json.js';
 import { applyLossPolicy, commandLosses, LossTally, type Loss } from '../encode/losses.js';
-import type { Sink } from './sink.js';
+import type { KeyOutcomes, Sink } from './sink.js';
 import { verifyPayload } from '../codec/verify/index.js';
 
 export interface RespSinkOptions {
@@ -30,11 +30,6 @@ export interface RespSinkOptions {
   replace?: boolean;
   /** Elements per variadic command in commands mode (default 1000). */
   chunk?: number;
-  /**
-   * Called for a key that cannot be written (a module value in commands mode, an empty collection, a payload
-   * that fails to decode); the key is skipped. Without it the error fails the batch.
-   */
-  onKeyError?: (rec: KeyRecord, err: Error) => void;
   /** Called per key written without a part RESP cannot carry (key metadata; under `lossy`, encode/losses.ts). */
   onLoss?: (rec: KeyRecord, message: string) => void;
   /**
@@ -77,9 +72,13 @@ export class RespSink implements Sink {
     this.writer = new RespBatchWriter(this.out);
   }
 
-  async writeBatch(records: readonly RdbRecord[]): Promise<void> {
+  /**
+   * A key that cannot be written (a module value in commands mode, a payload that fails to decode) is
+   * skipped and told to `outcomes`; without it the error fails the batch.
+   */
+  async writeBatch(records: readonly RdbRecord[], outcomes?: KeyOutcomes): Promise<void> {
     for (const r of records) {
-      if (r.kind === 'key') this.writeKey(r);
+      if (r.kind === 'key') this.writeKey(r, outcomes);
       else if (r.kind === 'function' || r.kind === 'function-pre-ga') {
         const code = r.kind === 'function' ? r.code : preGaFunctionCode(r.name, r.engine, r.code);
         const args: RespArg[] = [b('FUNCTION'), b('LOAD')];
@@ -94,7 +93,7 @@ export class RespSink implements Sink {
     this.syncStats();
   }
 
-  private writeKey(rec: KeyRecord): void {
+  private writeKey(rec: KeyRecord, outcomes: KeyOutcomes | undefined): void {
     let cmds: RespArg[][] | null = null;
     let restore: Restore | null = null;
     try {
@@ -122,9 +121,9 @@ export class RespSink implements Sink {
       }
       applyLossPolicy(rec, losses, t ? `RESP output for ${t.name}` : 'RESP output', this.opts, this.stats.lost);
     } catch (e) {
-      if (e instanceof RekeyUsageError || !this.opts.onKeyError) throw e;
+      if (e instanceof RekeyUsageError || !outcomes) throw e;
       this.stats.skippedKeys++;
-      this.opts.onKeyError(rec, e as Error);
+      outcomes.refused(rec, e as Error);
       return;
     }
     if (rec.db !== this.db) {

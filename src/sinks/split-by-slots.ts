@@ -19,7 +19,7 @@ import { RekeyUsageError } from '../errors.js';
 import { applyLossPolicy, KeyLossError, LossTally } from '../encode/losses.js';
 import { checkOutputPath } from '../io/atomic-file.js';
 import { RdbSink, type RdbSinkOptions, type RdbSinkStats } from './rdb-sink.js';
-import type { Sink } from './sink.js';
+import type { KeyOutcomes, Sink } from './sink.js';
 import { NO_OWNER, planJson, type SplitPlan } from './split-by-slots-plan.js';
 
 export interface SplitSinkOptions extends Omit<RdbSinkOptions, 'path'> {
@@ -50,30 +50,30 @@ export class SplitBySlotsSink implements Sink {
     this.sinks = this.paths.map((path) => new RdbSink({ ...rdb, path }));
   }
 
-  /** A key no file can hold: named through onKeyError (or thrown), or under lossy counted and skipped. */
-  private refuse(rec: KeyRecord, kind: string, what: string): void {
+  /** A key no file can hold: told to `outcomes` (or thrown), or under lossy counted and skipped. */
+  private refuse(rec: KeyRecord, kind: string, what: string, outcomes: KeyOutcomes | undefined): void {
     try {
       applyLossPolicy(rec, [{ kind, what }], 'a cluster master', this.o, this.lost);
     } catch (e) {
-      if (!(e instanceof KeyLossError) || !this.o.onKeyError) throw e;
+      if (!(e instanceof KeyLossError) || !outcomes) throw e;
       this.refused++;
-      this.o.onKeyError(rec, e);
+      outcomes.refused(rec, e);
     }
   }
 
-  async writeBatch(records: readonly RdbRecord[]): Promise<void> {
+  async writeBatch(records: readonly RdbRecord[], outcomes?: KeyOutcomes): Promise<void> {
     const per: RdbRecord[][] = this.sinks.map(() => []);
     const { ownerOf } = this.o.plan;
     for (const r of records) {
       if (r.kind === 'key') {
         if (r.db !== 0) {
-          this.refuse(r, 'cluster_db', `db ${r.db} (a cluster has only db 0; a rule's to_db: 0 moves it)`);
+          this.refuse(r, 'cluster_db', `db ${r.db} (a cluster has only db 0; a rule's to_db: 0 moves it)`, outcomes);
           continue;
         }
         const slot = keySlot(r.key);
         const owner = ownerOf[slot]!;
         if (owner === NO_OWNER) {
-          this.refuse(r, 'unserved_slot', `slot ${slot} (no master of ${this.o.plan.source} serves it)`);
+          this.refuse(r, 'unserved_slot', `slot ${slot} (no master of ${this.o.plan.source} serves it)`, outcomes);
           continue;
         }
         per[owner]!.push(r);
@@ -84,7 +84,7 @@ export class SplitBySlotsSink implements Sink {
         for (const p of per) p.push(r);
       }
     }
-    for (let i = 0; i < this.sinks.length; i++) if (per[i]!.length > 0) await this.sinks[i]!.writeBatch(per[i]!);
+    for (let i = 0; i < this.sinks.length; i++) if (per[i]!.length > 0) await this.sinks[i]!.writeBatch(per[i]!, outcomes);
   }
 
   async close(): Promise<void> {

@@ -55,8 +55,8 @@ describe('key metadata (RDB 13 KEY_META) in JSONL', () => {
   it('RESP output cannot carry it: refused per key, or written and counted with lossy', async () => {
     const errors: string[] = [];
     const plain = keyRecord('p', { type: 'string', value: Buffer.from('v') });
-    const s = new RespSink({ path: join(dir, 'a.resp'), mode: 'restore', onKeyError: (_r, e) => errors.push(e.message) });
-    await writeAll(s, [withMeta('k'), plain]);
+    const s = new RespSink({ path: join(dir, 'a.resp'), mode: 'restore' });
+    await writeAll(s, [withMeta('k'), plain], 7, { refused: (_r, e) => errors.push(e.message) });
     expect(errors).toEqual(['key k: RESP output cannot carry its key metadata (KEY_META, 18 bytes); the key was not written (--lossy writes it without them)']);
     expect(s.stats.keys).toBe(1);
     const l = new RespSink({ path: join(dir, 'b.resp'), mode: 'commands', lossy: true });

@@ -207,13 +207,13 @@ describe('RdbSink', () => {
     expect(readdirSync(dir).filter((f) => f.includes('refused'))).toEqual([]);
   });
 
-  it('reports keys it cannot convert through onKeyError and skips them', async () => {
+  it('reports keys it cannot convert as refused and skips them', async () => {
     const bad: KeyRecord = { ...keyRecord('bad', { type: 'set', members: [Buffer.from('x')] }, { version: 11 }), decode: (): Value => ({ type: 'set', members: [] }) };
     const good = keyRecord('good', { type: 'string', value: Buffer.from('v') });
     const errors: string[] = [];
     const path = join(dir, 'skip.rdb');
-    const sink = new RdbSink({ path, rdbVersion: 10, onKeyError: (rec, e) => errors.push(`${rec.key}: ${e.name}`) });
-    await writeAll(sink, [bad, good]);
+    const sink = new RdbSink({ path, rdbVersion: 10 });
+    await writeAll(sink, [bad, good], 7, { refused: (rec, e) => errors.push(`${rec.key}: ${e.name}`) });
     expect(errors).toEqual([`bad: ${UnrepresentableValueError.name}`]);
     expect(sink.stats).toMatchObject({ keys: 1, skippedKeys: 1 });
     const back = (await parseFile(path)).filter((r) => r.kind === 'key');
@@ -268,8 +268,8 @@ describe('RdbSink', () => {
     for (const [version, target] of [[12, 'RDB 12'], [80, 'Valkey RDB 80']] as const) {
       const path = join(dir, `meta-${version}.rdb`);
       const errors: string[] = [];
-      const s = new RdbSink({ path, rdbVersion: version, onKeyError: (r, e) => errors.push(`${r.key}: ${e.message}`) });
-      await writeAll(s, [withMeta, plain]);
+      const s = new RdbSink({ path, rdbVersion: version });
+      await writeAll(s, [withMeta, plain], 7, { refused: (r, e) => errors.push(`${r.key}: ${e.message}`) });
       expect(errors).toEqual([`m: key m: ${target} cannot carry its key metadata (KEY_META, 7 bytes); the key was not written (--lossy writes it without them)`]);
       expect((await parseFile(path)).filter((r) => r.kind === 'key').map((r) => (r as KeyRecord).key.toString())).toEqual(['p']);
 

@@ -162,13 +162,13 @@ describe('RespSink with redis-cli --pipe into redis 7.0', () => {
     }
   });
 
-  it('skips module values in commands mode through onKeyError', async () => {
+  it('skips module values in commands mode, told as refused', async () => {
     const mod: Value = { type: 'module', moduleId: 1n, moduleName: 'm', encver: 0, raw: Buffer.alloc(2) };
     const rec: KeyRecord = { ...keyRecord('x', { type: 'string', value: Buffer.from('1') }), type: 'module', decode: () => mod };
     const good = keyRecord('y', { type: 'string', value: Buffer.from('2') });
     const errs: string[] = [];
-    const sink = new RespSink({ path: join(dir, 'mod.resp'), mode: 'commands', onKeyError: (r, e) => errs.push(`${r.key}:${e.name}`) });
-    await writeAll(sink, [rec, good] as RdbRecord[]);
+    const sink = new RespSink({ path: join(dir, 'mod.resp'), mode: 'commands' });
+    await writeAll(sink, [rec, good] as RdbRecord[], 7, { refused: (r, e) => errs.push(`${r.key}:${e.name}`) });
     expect(errs).toEqual(['x:UnrepresentableValueError']);
     expect(sink.stats).toMatchObject({ keys: 1, skippedKeys: 1 });
     expect(readFileSync(join(dir, 'mod.resp'), 'latin1')).toBe('*3\r\n$3\r\nSET\r\n$1\r\ny\r\n$1\r\n2\r\n');

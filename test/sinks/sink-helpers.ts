@@ -6,15 +6,15 @@ import { encodeValue } from '../../src/encode/value-encoder.js';
 import { parseRdb } from '../../src/rdb/parser.js';
 import { describeType } from '../../src/rdb/constants.js';
 import { readValue, valuesEqual, type ValuesEqualOptions } from '../../src/validate/read-value.js';
-import type { Sink } from '../../src/sinks/sink.js';
+import type { KeyOutcomes, Sink } from '../../src/sinks/sink.js';
 import type { RedisHandle } from '../helpers/redis-server.js';
 
 export { keyRecord, type RecordOptions as RecOpts } from '../helpers/records.js';
 
-/** Feed records in batches of `batch`, then close. */
-export async function writeAll(sink: Sink, records: RdbRecord[], batch = 7): Promise<void> {
+/** Feed records in batches of `batch` (the sink tells refused keys to `outcomes`), then close. */
+export async function writeAll(sink: Sink, records: RdbRecord[], batch = 7, outcomes?: KeyOutcomes): Promise<void> {
   try {
-    for (let i = 0; i < records.length; i += batch) await sink.writeBatch(records.slice(i, i + batch));
+    for (let i = 0; i < records.length; i += batch) await sink.writeBatch(records.slice(i, i + batch), outcomes);
     await sink.close();
   } catch (e) {
     await sink.abort(e);
