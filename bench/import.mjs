@@ -205,6 +205,7 @@ function pipeProcessOnce(port, file, work) {
 /** `rekey import <inputs> --live` as a whole process, spawn to exit: { s, rssKiB }. */
 export function importCliOnce(inputs, url, outDir, extra = []) {
   const t = timeOnce(process.execPath, [join(DIST, 'cli.js'), 'import', ...[inputs].flat(), '--target', url, '--live', '--yes', '--no-progress', '--quiet', '--out-dir', outDir, ...extra]);
+  if (t.status !== 0) throw new Error(`rekey import exited ${t.status}: ${t.stderr.trim().split('\n').slice(-2).join(' ')}`);
   return { s: t.wall, rssKiB: t.rssKiB };
 }
 

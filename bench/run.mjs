@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { benchClusterRdbs, benchLargeRdb, benchRdb } from './data.mjs';
 import { PEER_JOBS, rdbCli, rdbCliArgs } from './peers.mjs';
 import { markdown as classifyMarkdown, runClassifyBench } from './classify.mjs';
-import { runImportBench } from './import.mjs';
+import { importCliOnce, runImportBench, startCluster } from './import.mjs';
 import { machine, timeMedian, startRedis } from './lib.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -111,6 +111,37 @@ if (process.env.BENCH_CLUSTER !== '0') {
     row('rekey analyze, 3-file cluster backup', n, bytes, timeMedian(RUNS, process.execPath, [cli, 'analyze', ...files, '--json', '--out-dir', out]), check);
   } catch (e) {
     rows.push({ job: 'rekey analyze, 3-file cluster backup', keys: n, seconds: 'failed', keysPerSec: '', mbPerSec: '', rss: '', vs: String(e.message).split('\n')[0].slice(0, 80) });
+  }
+  const node = process.execPath;
+  const multi = [
+    ['rekey transform, 3 files → one merged rdb --rules', ['transform', ...files, '-o', join(out, 'merged.rdb'), '--rules', rules, '--out-dir', out]],
+    ['rekey transform, 3 files → one jsonl', ['transform', ...files, '-o', join(out, 'merged.jsonl'), '--out-dir', out]],
+  ];
+  for (const [name, argv] of multi) {
+    try {
+      row(name, n, bytes, timeMedian(RUNS, node, [cli, ...argv]), check);
+    } catch (e) {
+      rows.push({ job: name, keys: n, seconds: 'failed', keysPerSec: '', mbPerSec: '', rss: '', vs: String(e.message).split('\n')[0].slice(0, 80) });
+    }
+  }
+  // The 3 files into a fresh local 3-master cluster per run (its start not timed), whole process.
+  if (process.env.BENCH_IMPORT !== '0') {
+    const name = 'rekey import --live, 3 files → 3-master cluster';
+    try {
+      const runs = [];
+      for (let i = 0; i < RUNS; i++) {
+        const cl = await startCluster(3);
+        try {
+          runs.push(importCliOnce(files, cl.url, join(out, `cl${i}`), ['--to-db', '0']));
+        } finally {
+          await cl.stop();
+        }
+      }
+      runs.sort((a, b) => a.s - b.s);
+      row(name, n, bytes, { wall: runs[Math.floor(runs.length / 2)].s, rssKiB: Math.max(...runs.map((r) => r.rssKiB)) }, check);
+    } catch (e) {
+      rows.push({ job: name, keys: n, seconds: 'failed', keysPerSec: '', mbPerSec: '', rss: '', vs: String(e.message).split('\n')[0].slice(0, 80) });
+    }
   }
 }
 
