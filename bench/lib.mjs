@@ -66,7 +66,7 @@ export function timeOnce(cmd, argv, { stdin, stdout } = {}) {
   if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd} ${argv.join(' ')} exited ${r.status}: ${r.stderr.slice(-2000)}`);
   const lines = (r.stderr ?? '').trim().split('\n');
   const rssKiB = haveTime ? Number(lines[lines.length - 1]) : NaN;
-  return { wall, rssKiB, stderr: r.stderr };
+  return { wall, rssKiB, stderr: r.stderr, status: r.status };
 }
 
 const q = (s) => (/^[\w./=:,+-]+$/.test(s) ? s : `'${String(s).replace(/'/g, `'\\''`)}'`);

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { benchClusterRdbs, benchLargeRdb, benchRdb } from './data.mjs';
-import { rdbCli, rdbCliArgs } from './peers.mjs';
+import { PEER_JOBS, rdbCli, rdbCliArgs } from './peers.mjs';
 import { markdown as classifyMarkdown, runClassifyBench } from './classify.mjs';
-import { runImportBench } from './import.mjs';
+import { importCliOnce, runImportBench, startCluster } from './import.mjs';
 import { machine, timeMedian, startRedis } from './lib.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -53,6 +53,8 @@ function loadTime(rdb) {
 }
 
 const peer = rdbCli();
+// rdb-cli's RESTORE needs the target version; the bench dumps come from this redis-server.
+const redisVer = /v=(\d+\.\d+)/.exec(spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout ?? '')?.[1] ?? '7.0';
 if (peer.reason) console.error(`bench: skipping the librdb peer: ${peer.reason}`);
 
 for (const n of sizes) {
@@ -77,12 +79,13 @@ for (const n of sizes) {
   // librdb's rdb-cli on the same file: rekey's JSONL / RESP jobs get its time as a second ratio.
   const peerRuns = {};
   if (peer.path) {
-    for (const [fmt, job] of [['json', 'transform rdb→jsonl'], ['resp', 'transform rdb→resp']]) {
+    for (const [label, fmt, opts, job] of PEER_JOBS) {
       try {
-        peerRuns[job] = { ...timeMedian(RUNS, peer.path, rdbCliArgs(rdb, fmt, join(out, `peer.${fmt}`))), name: `rdb-cli ${fmt}` };
-        row(`librdb rdb-cli ${fmt} (peer)`, n, bytes, peerRuns[job], check);
+        const t = { ...timeMedian(RUNS, peer.path, rdbCliArgs(rdb, fmt, join(out, `peer.${fmt}`), { ...opts, redisVer })), name: label.replace(/^librdb | \(peer.*$/g, '') };
+        if (job) peerRuns[job] = t;
+        row(label, n, bytes, t, check);
       } catch (e) {
-        rows.push({ job: `librdb rdb-cli ${fmt} (peer)`, keys: n, seconds: 'failed', keysPerSec: '', mbPerSec: '', rss: '', vs: String(e.message).split('\n')[0].slice(0, 80) });
+        rows.push({ job: label, keys: n, seconds: 'failed', keysPerSec: '', mbPerSec: '', rss: '', vs: String(e.message).split('\n')[0].slice(0, 80) });
       }
     }
   }
@@ -109,6 +112,37 @@ if (process.env.BENCH_CLUSTER !== '0') {
   } catch (e) {
     rows.push({ job: 'rekey analyze, 3-file cluster backup', keys: n, seconds: 'failed', keysPerSec: '', mbPerSec: '', rss: '', vs: String(e.message).split('\n')[0].slice(0, 80) });
   }
+  const node = process.execPath;
+  const multi = [
+    ['rekey transform, 3 files → one merged rdb --rules', ['transform', ...files, '-o', join(out, 'merged.rdb'), '--rules', rules, '--out-dir', out]],
+    ['rekey transform, 3 files → one jsonl', ['transform', ...files, '-o', join(out, 'merged.jsonl'), '--out-dir', out]],
+  ];
+  for (const [name, argv] of multi) {
+    try {
+      row(name, n, bytes, timeMedian(RUNS, node, [cli, ...argv]), check);
+    } catch (e) {
+      rows.push({ job: name, keys: n, seconds: 'failed', keysPerSec: '', mbPerSec: '', rss: '', vs: String(e.message).split('\n')[0].slice(0, 80) });
+    }
+  }
+  // The 3 files into a fresh local 3-master cluster per run (its start not timed), whole process.
+  if (process.env.BENCH_IMPORT !== '0') {
+    const name = 'rekey import --live, 3 files → 3-master cluster';
+    try {
+      const runs = [];
+      for (let i = 0; i < RUNS; i++) {
+        const cl = await startCluster(3);
+        try {
+          runs.push(importCliOnce(files, cl.url, join(out, `cl${i}`), ['--to-db', '0']));
+        } finally {
+          await cl.stop();
+        }
+      }
+      runs.sort((a, b) => a.s - b.s);
+      row(name, n, bytes, { wall: runs[Math.floor(runs.length / 2)].s, rssKiB: Math.max(...runs.map((r) => r.rssKiB)) }, check);
+    } catch (e) {
+      rows.push({ job: name, keys: n, seconds: 'failed', keysPerSec: '', mbPerSec: '', rss: '', vs: String(e.message).split('\n')[0].slice(0, 80) });
+    }
+  }
 }
 
 // Few very large values: RSS is bounded by the largest single value (streaming holds one value).
@@ -128,12 +162,12 @@ const classifyRows = await runClassifyBench();
 // Import: into a local redis-server beside redis-cli --pipe of the same RESTORE stream, and a 3-master cluster.
 const importSize = sizes.includes(1_000_000) ? 1_000_000 : sizes[0];
 const importRows = process.env.BENCH_IMPORT === '0' ? [] : await runImportBench({ rdbPath: await benchRdb(importSize), rounds: RUNS });
-const importTable = ['| import | keys | s (median) | keys/s (median) | best keys/s | notes |', '|---|---:|---:|---:|---:|---|',
-  ...importRows.map((r) => `| ${r.bench} | ${r.keys.toLocaleString('en-US')} | ${r.seconds} | ${r.keys_per_s.toLocaleString('en-US')} | ${r.best_keys_per_s.toLocaleString('en-US')} | ${r.note} |`)].join('\n');
+const importTable = ['| import | keys | s (median) | keys/s (median) | best keys/s | peak RSS | notes |', '|---|---:|---:|---:|---:|---:|---|',
+  ...importRows.map((r) => `| ${r.bench} | ${r.keys.toLocaleString('en-US')} | ${r.seconds} | ${r.keys_per_s.toLocaleString('en-US')} | ${r.best_keys_per_s.toLocaleString('en-US')} | ${r.rss ?? ''} | ${r.note} |`)].join('\n');
 
 const header = '| job | keys | s (median) | keys/s | MB/s | peak RSS | vs baseline |\n|---|---:|---:|---:|---:|---:|---|';
 const table = [header, ...rows.map((r) => `| ${r.job} | ${r.keys.toLocaleString('en-US')} | ${r.seconds} | ${r.keysPerSec} | ${r.mbPerSec} | ${r.rss} | ${r.vs} |`)].join('\n');
-const text = `# rekey benchmark ${new Date().toISOString()}\n\nMachine: ${machine()}. Median of ${RUNS} runs after one warm-up; whole processes; peak RSS is the largest of the runs (GNU time). Shared machine: the numbers are noisy.${peer.reason ? ` librdb peer skipped: ${peer.reason}.` : ''}\n\n${table}\n\n## Import (live servers on loopback; in-process rows and one whole-process row)\n\n${importTable}\n\n## Rules (in-process)\n\n${classifyMarkdown(classifyRows)}\n`;
+const text = `# rekey benchmark ${new Date().toISOString()}\n\nMachine: ${machine()}. Median of ${RUNS} runs after one warm-up; whole processes; peak RSS is the largest of the runs (GNU time). Shared machine: the numbers are noisy.${peer.reason ? ` librdb peer skipped: ${peer.reason}.` : ''}\n\n${table}\n\n## Import (live servers on loopback)\n\nWhole-process rows time each command from spawn to exit as a user runs it (node start, module loading, the dump read from disk, ledger and report written; redis-cli reads the RESTORE stream rekey would send from a file), each into a fresh redis-server, median of ≥ 3. In-process rows call the import inside the already-running bench process (no CLI start): the bench's former figure.\n\n${importTable}\n\n## Rules (in-process)\n\n${classifyMarkdown(classifyRows)}\n`;
 console.log(text);
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}.md`), text);
