@@ -17,6 +17,7 @@
  */
 import type { KeyRecord, LogicalType } from '../records/types.js';
 import { Cursor } from '../rdb/cursor.js';
+import { PLAIN_NODE, quicklistNodes, streamListpacks } from '../codec/value-walk.js';
 
 /** What "elements" means per type: STRLEN, LLEN, SCARD, ZCARD, HLEN (fields), XLEN; modules have none. */
 export function elementCount(rec: KeyRecord): number | null {
@@ -235,19 +236,13 @@ export function countFromPayload(payload: Buffer, rdbType: number, _valkey = fal
       return blobCount(payload, 0, 'listpack');
     case 14: // quicklist of ziplists
     case 18: {
-      const c = new Cursor('payload', payload);
-      const nodes = c.len('node count');
       let total = 0;
-      for (let i = 0; i < nodes; i++) {
-        let container = 2;
-        if (rdbType === 18) container = c.len('container');
-        const at = c.pos;
-        c.skipString('node');
-        if (container === 1) {
+      for (const node of quicklistNodes(new Cursor('payload', payload), rdbType)) {
+        if (node.container === PLAIN_NODE) {
           total += 1;
           continue;
         }
-        const n = blobCount(payload, at, rdbType === 14 ? 'ziplist' : 'listpack');
+        const n = blobCount(payload, node.at, rdbType === 14 ? 'ziplist' : 'listpack');
         if (n === null) return null;
         total += n;
       }
@@ -268,11 +263,7 @@ export function countFromPayload(payload: Buffer, rdbType: number, _valkey = fal
     case 21:
     case 26: {
       const c = new Cursor('payload', payload);
-      const nodes = c.len('node count');
-      for (let i = 0; i < nodes; i++) {
-        c.skipString('node key');
-        c.skipString('node listpack');
-      }
+      for (const _ of streamListpacks(c));
       return c.len('stream length');
     }
     default:
@@ -294,14 +285,9 @@ export function isEmptyCollection(rec: KeyRecord): boolean {
   if (rec.rdbType === 14 || rec.rdbType === 18) {
     try {
       const payload = rec.payload;
-      const c = new Cursor('payload', payload);
-      const nodes = c.len('node count');
-      for (let i = 0; i < nodes; i++) {
-        const container = rec.rdbType === 18 ? c.len('container') : 2;
-        const at = c.pos;
-        c.skipString('node');
-        if (container === 1) return false; // a plain node holds one element
-        const n = blobCount(payload, at, rec.rdbType === 14 ? 'ziplist' : 'listpack');
+      for (const node of quicklistNodes(new Cursor('payload', payload), rec.rdbType)) {
+        if (node.container === PLAIN_NODE) return false; // a plain node holds one element
+        const n = blobCount(payload, node.at, rec.rdbType === 14 ? 'ziplist' : 'listpack');
         if (n === null) return countFromDecoded(rec) === 0;
         if (n > 0) return false;
       }

@@ -32,6 +32,7 @@ import { canonicalIntValue } from '../codec/int-text.js';
 import { backlenSize, intEncSize, listpackDecode, type LpItem } from '../codec/listpack.js';
 import { ziplistDecode } from '../codec/ziplist.js';
 import { countFromPayload, readStringHeader } from './element-count.js';
+import { quicklistNodes, streamListpacks } from '../codec/value-walk.js';
 
 export type MemoryConvention = 'allocated' | 'memory-usage';
 
@@ -436,11 +437,7 @@ interface StreamFacts {
 
 function streamFacts(c: Cursor, rdbType: number): StreamFacts {
   const facts: StreamFacts = { listpacks: [], groups: [] };
-  const nodes = c.len('stream node count');
-  for (let i = 0; i < nodes; i++) {
-    c.skipString('stream node key');
-    facts.listpacks.push(readBlobLen(c));
-  }
+  for (const _ of streamListpacks(c)) facts.listpacks.push(readBlobLen(c));
   c.len('length');
   c.lenBig('last id ms');
   c.lenBig('last id seq');
@@ -640,20 +637,15 @@ function valueFromPayload(s: Sizes, rec: KeyRecord): number | null {
     }
     case 18: {
       const c = new Cursor('payload', p);
-      const n = c.len('node count');
       let size = s.robj + s.quicklist;
-      for (let i = 0; i < n; i++) {
-        c.len('container');
-        size += s.quicklistNode + jemallocSize(readBlobLen(c));
-      }
+      for (const _ of quicklistNodes(c, t)) size += s.quicklistNode + jemallocSize(readBlobLen(c));
       return size;
     }
     case 14: {
       // Pre-7.0 quicklist: each stored ziplist becomes one listpack node on load.
       const c = new Cursor('payload', p);
-      const n = c.len('node count');
       let size = s.robj + s.quicklist;
-      for (let i = 0; i < n; i++) size += s.quicklistNode + jemallocSize(listpackBytes(ziplistDecode(c.string('ziplist'))));
+      for (const _ of quicklistNodes(c, t)) size += s.quicklistNode + jemallocSize(listpackBytes(ziplistDecode(c.string('ziplist'))));
       return size;
     }
     case 15:

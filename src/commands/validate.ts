@@ -184,6 +184,7 @@ export function validationLines(v: ValidationResult & { rounds?: RoundInfo[] }, 
   if (v.unexplained_keys) say(`    keys under the new names the input does not explain: ${v.unexplained_keys}`);
   if (v.other_keys_in_target) say(`    other keys in the target (not from this input): ${v.other_keys_in_target}`);
   if (v.excluded_in_target) say(`    target keys of input keys left out (filters, unmatched: drop; not counted): ${v.excluded_in_target}`);
+  if (v.sync_marker) say(`    rekey sync's checkpoint marker ${v.sync_marker.key} (db ${v.sync_marker.db}; not counted)`);
   if (v.expired_meanwhile) say(`    expired since (not counted): ${v.expired_meanwhile}`);
   if (v.collisions) {
     say(`    collisions (renamed onto a name an earlier key took; not imported, not compared): ${v.collisions}`);

@@ -7,6 +7,7 @@ import { RdbKeyRecord } from '../rdb/parser.js';
 import { KeyView } from '../records/rewrite.js';
 import { itemToBuffer, listpackDecode } from '../codec/listpack.js';
 import { ziplistDecode } from '../codec/ziplist.js';
+import { PLAIN_NODE, quicklistNodes } from '../codec/value-walk.js';
 import { bytesToJson, keyMetaJson, scoreToJson, streamEntryJson, streamTailJson } from './value-json.js';
 import type { StreamId } from '../records/types.js';
 
@@ -83,17 +84,11 @@ function* pieces(rec: KeyRecord, src: RdbKeyRecord): Generator<string> {
     return;
   }
   if (t === T.LIST_QUICKLIST || t === T.LIST_QUICKLIST_2) {
-    const nodes = c.count(c.len('quicklist node count'), 1, 'quicklist node count');
-    for (let i = 0; i < nodes; i++) {
-      if (t === T.LIST_QUICKLIST_2) {
-        const at = c.pos;
-        const container = c.len('quicklist node container');
-        if (container === 1) {
-          s += sep() + bytesToJson(c.string('quicklist plain node'));
-          if (s.length >= PIECE) s = yield* flush(s);
-          continue;
-        }
-        if (container !== 2) throw c.error(`quicklist node container 1 (plain) or 2 (packed), found ${container}`, at);
+    for (const node of quicklistNodes(c, t)) {
+      if (node.container === PLAIN_NODE) {
+        s += sep() + bytesToJson(c.string('quicklist plain node'));
+        if (s.length >= PIECE) s = yield* flush(s);
+        continue;
       }
       const items = t === T.LIST_QUICKLIST_2 ? blob(c, 'listpack', (b) => listpackDecode(b)) : blob(c, 'ziplist', (b) => ziplistDecode(b));
       for (const it of items) {

@@ -21,7 +21,11 @@ import type { TargetSpec } from '../redis/endpoint.js';
 import type { TargetInfo } from '../redis/server-info.js';
 import { isEmptyCollection } from '../import/command-writer.js';
 import { targetFlavor } from '../import/restore-writer.js';
+import { DEFAULT_MARKER_KEY } from '../sync/target-marker.js';
 import type { ImportOutcome } from './import-outcome.js';
+
+/** A sync's marker key in the target (`--checkpoint-key` default). */
+const MARKER = Buffer.from(DEFAULT_MARKER_KEY);
 
 export type MismatchKind = 'missing' | 'type' | 'value' | 'ttl' | 'unexplained' | 'error';
 
@@ -54,6 +58,11 @@ export interface ValidationResult {
    * filters, or `unmatched: drop`): explained, not counted as unexplained or other keys.
    */
   excluded_in_target: number;
+  /**
+   * `rekey sync`'s checkpoint marker (its default key, sync/target-marker.ts) where the input holds no
+   * such key: the sync's, not the input's, so neither unexplained nor another key. Absent when not seen.
+   */
+  sync_marker?: { db: number; key: string };
   /** Gone from the target because their TTL ran out meanwhile (not mismatches). */
   expired_meanwhile: number;
   /** Empty collections in the input (Redis cannot hold them; not mismatches). */
@@ -338,6 +347,10 @@ export class ValidateSink implements Sink {
       if (!this.expected.add(db, key)) {
         if (this.excluded.add(db, key)) {
           this.result.excluded_in_target++;
+          return;
+        }
+        if (key.equals(MARKER)) {
+          this.result.sync_marker = { db, key: DEFAULT_MARKER_KEY };
           return;
         }
         const latin = key.toString('latin1');

@@ -72,4 +72,22 @@ describe('validate: filtered-out keys are not unexplained', () => {
     await c.del('new:1000');
     c.disconnect();
   });
+
+  it("rekey sync's checkpoint marker during a sync is named, not another key", async () => {
+    const c = redis.client();
+    await c.set('rekey-sync:checkpoint', '{"offset":1}');
+    const before = await validate(['--rules', rules]);
+    expect(before.v.other_keys_in_target).toBe(0);
+    expect(before.v.sync_marker).toEqual({ db: 0, key: 'rekey-sync:checkpoint' });
+    expect(before.code).toBe(0);
+    const human = await runCli(['validate', input, '--target', redis.url, '--rules', rules, '--out-dir', join(dir, 'val')]);
+    expect(human.stderr.toString() + human.stdout.toString()).toMatch(/checkpoint marker rekey-sync:checkpoint \(db 0; not counted\)/);
+    await c.del('rekey-sync:checkpoint');
+    await c.set('rekey-sync:other', 'x');
+    const other = await validate(['--rules', rules]);
+    expect(other.v.other_keys_in_target).toBe(1);
+    expect(other.v.sync_marker).toBeUndefined();
+    await c.del('rekey-sync:other');
+    c.disconnect();
+  });
 });
