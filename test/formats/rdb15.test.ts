@@ -1,0 +1,204 @@
+/**
+ * RDB 15 (Redis 8.10) hash templates: opcode 242 registry, types 29–32. No server here writes RDB 15, so
+ * the files are built by rdb15-build.ts from the Redis source's definitions (docs/rdb-format.md §5.5);
+ * their down-converted output is then loaded by real servers and read back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KeyRecord, Value } from '../../src/records/types.js';
+import { T } from '../../src/rdb/constants.js';
+import { Cursor } from '../../src/rdb/cursor.js';
+import { skipValue } from '../../src/rdb/value-skip.js';
+import { dumpPayload } from '../../src/encode/dump-payload.js';
+import { listpackEncode } from '../../src/codec/listpack.js';
+import { startRedis } from '../helpers/redis-server.js';
+import { findServer, whyMissing } from '../helpers/servers.js';
+import { runCli } from '../helpers/cli.js';
+import { expectServerHas, parseFile } from '../sinks/sink-helpers.js';
+import { buildRdb15, type Offsets, type Rdb15Entry } from './rdb15-build.js';
+
+const FUTURE = 4102444800000; // 2100-01-01
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rekey-rdb15-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// Template field names strictly ascending by sdscmplen: length first, then bytes.
+const USER = ['age', 'name', 'email'];
+const SMALL = ['x', 'y', 'zz'];
+const LONG = 'b'.repeat(100);
+
+const ENTRIES: Rdb15Entry[] = [
+  { kind: 'template', id: 0, fields: USER },
+  { kind: 'template', id: 7, fields: SMALL },
+  { kind: 'select', db: 0 },
+  { kind: 'key', key: 'u:1', type: 'lp-ref', id: 0, values: ['42', 'Ada', 'ada@x.io'], expireAtMs: FUTURE },
+  { kind: 'key', key: 'u:2', type: 'array-ref', id: 0, values: ['7', 'Bob', LONG] },
+  // The registry is the file's, not the db's: db 3 refers to templates defined before db 0.
+  { kind: 'select', db: 3 },
+  { kind: 'key', key: 'u:3', type: 'lp-ref', id: 7, values: ['1', '2', '3'] },
+  { kind: 'key', key: 's:lp', type: 'lp', fields: ['1000', '2000'], values: ['a', 'b'], form: 0 },
+  { kind: 'key', key: 's:arr', type: 'array', fields: ['f', 'gg'], values: ['v1', LONG], form: 1 },
+  { kind: 'key', key: 's:lp1', type: 'lp', fields: ['k'], values: ['-5'], form: 1 },
+];
+
+function pairs(fields: string[], values: string[]): Value {
+  return { type: 'hash', entries: fields.map((f, i) => [Buffer.from(f), Buffer.from(values[i]!)] as [Buffer, Buffer]) };
+}
+
+const EXPECTED: Array<{ db: number; key: Buffer; value: Value; expireAtMs: number | null; rdbType: number }> = [
+  { db: 0, key: Buffer.from('u:1'), value: pairs(USER, ['42', 'Ada', 'ada@x.io']), expireAtMs: FUTURE, rdbType: T.HASH_TMPL_LP },
+  { db: 0, key: Buffer.from('u:2'), value: pairs(USER, ['7', 'Bob', LONG]), expireAtMs: null, rdbType: T.HASH_TMPL_ARRAY },
+  { db: 3, key: Buffer.from('u:3'), value: pairs(SMALL, ['1', '2', '3']), expireAtMs: null, rdbType: T.HASH_TMPL_LP },
+  { db: 3, key: Buffer.from('s:lp'), value: pairs(['1000', '2000'], ['a', 'b']), expireAtMs: null, rdbType: T.HASH_TMPL_LP },
+  { db: 3, key: Buffer.from('s:arr'), value: pairs(['f', 'gg'], ['v1', LONG]), expireAtMs: null, rdbType: T.HASH_TMPL_ARRAY },
+  { db: 3, key: Buffer.from('s:lp1'), value: pairs(['k'], ['-5']), expireAtMs: null, rdbType: T.HASH_TMPL_LP },
+];
+
+const plain = (v: Value): unknown => (v.type === 'hash' ? v.entries.map(([f, x]) => [f.toString(), x.toString()]) : v);
+const keysOf = async (path: string): Promise<KeyRecord[]> => (await parseFile(path)).filter((r): r is KeyRecord => r.kind === 'key');
+
+function write(name: string, entries: Rdb15Entry[], offsets?: Offsets): string {
+  const path = join(dir, name);
+  writeFileSync(path, buildRdb15(entries, offsets));
+  return path;
+}
+
+/** Sorted [db, key, fields/values, expiry] of a file, comparable whatever the encoding. */
+async function content(path: string): Promise<unknown[]> {
+  return (await keysOf(path))
+    .map((k) => [k.db, k.key.toString(), plain(k.decode()), k.expireAtMs])
+    .sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+}
+const expectedContent = (): unknown[] =>
+  EXPECTED.map((e) => [e.db, e.key.toString(), plain(e.value), e.expireAtMs]).sort((a, b) => String(a[1]).localeCompare(String(b[1])));
+
+describe('RDB 15 hash templates: reading', () => {
+  it('decodes all four forms as plain hash records, _REF resolved through the file registry', async () => {
+    const path = write('all.rdb', ENTRIES);
+    const keys = await keysOf(path);
+    expect(keys.map((k) => [k.db, k.key.toString(), k.type, k.rdbType, k.encoding, k.expireAtMs])).toEqual(
+      EXPECTED.map((e) => [e.db, e.key.toString(), 'hash', e.rdbType, e.rdbType === T.HASH_TMPL_LP ? 'template-listpack' : 'template-array', e.expireAtMs]),
+    );
+    // Values come in template field order (sdscmplen), exactly as stored.
+    for (const [i, k] of keys.entries()) expect(plain(k.decode()), k.key.toString()).toEqual(plain(EXPECTED[i]!.value));
+  });
+
+  it('JSONL and analyze see plain hashes', async () => {
+    const path = write('jsonl.rdb', ENTRIES);
+    const out = join(dir, 'all.jsonl');
+    const r = await runCli(['transform', path, '-o', out, '--out-dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { key?: string; type?: string; value?: unknown; expire_at_ms?: number });
+    const u1 = lines.find((l) => l.key === 'u:1');
+    expect(u1).toMatchObject({ type: 'hash', value: { age: '42', name: 'Ada', email: 'ada@x.io' }, expire_at_ms: FUTURE });
+    expect(lines.filter((l) => l.type === 'hash')).toHaveLength(EXPECTED.length);
+    const a = await runCli(['analyze', path, '--json', '--out-dir', dir]);
+    expect(a.code, a.stderr).toBe(0);
+    const rep = JSON.parse(a.stdout.toString()) as { input: { rdb_version: number }; totals: { keys: number; with_ttl: number }; by_type: Record<string, { keys: number }> };
+    expect(rep.input.rdb_version).toBe(15);
+    expect(rep.totals).toMatchObject({ keys: EXPECTED.length, with_ttl: 1 });
+    expect(rep.by_type.hash?.keys).toBe(EXPECTED.length);
+  });
+
+  const bad: Array<[name: string, entries: Rdb15Entry[], key: string | null, why: RegExp]> = [
+    ['unknown template id', [{ kind: 'template', id: 0, fields: USER }, { kind: 'select', db: 0 }, { kind: 'key', key: 'k', type: 'lp-ref', id: 5, values: ['1', '2', '3'] }], 'k', /found id 5, which no template has/],
+    ['unknown array template id', [{ kind: 'select', db: 0 }, { kind: 'key', key: 'k', type: 'array-ref', id: 2, values: ['1'] }], 'k', /found id 2, which no template has/],
+    ['too few values', [{ kind: 'template', id: 0, fields: USER }, { kind: 'select', db: 0 }, { kind: 'key', key: 'k', type: 'lp-ref', id: 0, values: ['1', '2'] }], 'k', /of 4 entries \(template id \+ 3 values\), found 3/],
+    ['unsorted template', [{ kind: 'template', id: 0, fields: ['name', 'age'] }], null, /strictly ascending by length, then bytes \(sdscmplen\)/],
+    ['zero fields', [{ kind: 'template', id: 0, fields: [] }], null, /at least one field/],
+    ['duplicate id', [{ kind: 'template', id: 1, fields: ['a'] }, { kind: 'template', id: 1, fields: ['b'] }], null, /found 1 again/],
+    ['unsorted self-contained', [{ kind: 'select', db: 0 }, { kind: 'key', key: 'k', type: 'array', fields: ['bb', 'a'], values: ['1', '2'], form: 1 }], 'k', /strictly ascending/],
+    ['bad fields format', [{ kind: 'select', db: 0 }, { kind: 'key', key: 'k', type: 'array', fields: ['a'], values: ['1'], form: 2 as 0 }], 'k', /fields format of 0 \(listpack\) or 1 \(strings\), found 2/],
+  ];
+  for (const [name, entries, key, why] of bad) {
+    it(`refuses a corrupt file (${name}) naming the byte offset, exit 2, nothing written`, async () => {
+      const offsets: Offsets = new Map();
+      const path = write(`bad-${name.replace(/ /g, '-')}.rdb`, entries, offsets);
+      const out = join(dir, `bad-${name.replace(/ /g, '-')}.jsonl`);
+      const r = await runCli(['transform', path, '-o', out, '--out-dir', dir]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(why);
+      // Value errors point at the value (after type byte and key); registry errors inside opcode 242.
+      if (key !== null) expect(r.stderr).toContain(`at byte ${offsets.get(key)! + 2 + key.length}`);
+      else expect(r.stderr).toMatch(/at byte \d+/);
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+
+  it('a _REF value alone (a DUMP payload) is refused, and no DUMP payload is ever made of one', () => {
+    const ref = Buffer.concat([Buffer.from([0x0d]), listpackEncode([0, Buffer.from('a')])]);
+    expect(() => skipValue(new Cursor('dump', ref), T.HASH_TMPL_LP_REF, 'redis')).toThrow(/not valid in a DUMP payload/);
+    expect(() => dumpPayload(T.HASH_TMPL_ARRAY_REF, Buffer.from([0, 1, 0x61]), 15)).toThrow(/only the self-contained forms/);
+  });
+});
+
+describe('RDB 15 hash templates: writing', () => {
+  it('RDB15 → JSONL → RDB 15 → decode equal; RDB15 → RDB 15 copies the self-contained forms', async () => {
+    const src = write('rt.rdb', ENTRIES);
+    const jsonl = join(dir, 'rt.jsonl');
+    const back = join(dir, 'rt-back.rdb');
+    const direct = join(dir, 'rt-direct.rdb');
+    for (const args of [['transform', src, '-o', jsonl], ['transform', jsonl, '-o', back, '--rdb-version', '15'], ['transform', src, '-o', direct, '--rdb-version', '15']]) {
+      const r = await runCli([...args, '--out-dir', dir]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    expect(readFileSync(back).subarray(0, 9).toString('latin1')).toBe('REDIS0015');
+    expect(await content(back)).toEqual(expectedContent());
+    expect(await content(direct)).toEqual(expectedContent());
+    // RDB 15 output holds the self-contained forms only (never a _REF without its registry).
+    expect((await keysOf(direct)).map((k) => k.rdbType).sort()).toEqual(EXPECTED.map((e) => e.rdbType).sort());
+  });
+
+  it('RDB 15 → RDB ≤ 14 writes plain hashes with nothing lost (no --lossy needed)', async () => {
+    const src = write('down.rdb', ENTRIES);
+    for (const v of [14, 13, 11, 9]) {
+      const out = join(dir, `down-${v}.rdb`);
+      const r = await runCli(['transform', src, '-o', out, '--rdb-version', String(v), '--out-dir', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      const keys = await keysOf(out);
+      expect(keys.every((k) => k.rdbType < 29), `RDB ${v}`).toBe(true);
+      expect(await content(out)).toEqual(expectedContent());
+    }
+  });
+
+  // RDB 15 down-converted for real servers, loaded and read back.
+  const servers: Array<[label: string, prefix: string | null, version: number]> = [
+    ['redis-7.0 (/usr/bin), RDB 10', null, 10],
+    ['redis-7.4, RDB 11', 'redis-7.4', 11],
+    ['redis-7.4, RDB 12', 'redis-7.4', 12],
+    ['redis-8.0, RDB 12', 'redis-8.0', 12],
+    ['redis-8.6, RDB 13', 'redis-8.6', 13],
+  ];
+  for (const [label, prefix, version] of servers) {
+    const cached = prefix ? findServer(prefix) : null;
+    const missing = prefix && !cached ? whyMissing(prefix) ?? `no ${prefix} in the servers cache` : null;
+    it.skipIf(missing !== null)(`loads into ${label}${missing ? ` (skipped: ${missing})` : ''} with equal content`, async () => {
+      const src = write(`srv-${version}-${prefix ?? '70'}.rdb`, ENTRIES);
+      const out = join(dir, `srv-${version}-${prefix ?? '70'}-out.rdb`);
+      const r = await runCli(['transform', src, '-o', out, '--rdb-version', String(version), '--out-dir', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      const redis = await startRedis({ rdbFile: out, ...(cached ? { binary: cached.server, debugCommand: cached.debugCommand } : {}) });
+      try {
+        await expectServerHas(redis, EXPECTED.map(({ db, key, value, expireAtMs }) => ({ db, key, value, expireAtMs })));
+      } finally {
+        await redis.stop();
+      }
+    });
+  }
+
+  it('import (RESTORE) into a server without templates sends plain hashes', async () => {
+    const src = write('import.rdb', ENTRIES);
+    const redis = await startRedis();
+    try {
+      const r = await runCli(['import', src, '--target', `redis://127.0.0.1:${redis.port}`, '--live', '--yes', '--out-dir', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      await expectServerHas(redis, EXPECTED.map(({ db, key, value, expireAtMs }) => ({ db, key, value, expireAtMs })));
+    } finally {
+      await redis.stop();
+    }
+  });
+});
