@@ -11,6 +11,8 @@ import type { KeyRecord, Value } from '../../src/records/types.js';
 import { T } from '../../src/rdb/constants.js';
 import { Cursor } from '../../src/rdb/cursor.js';
 import { skipValue } from '../../src/rdb/value-skip.js';
+import { decodeValue } from '../../src/rdb/value-decode.js';
+import { resolveTemplateRef } from '../../src/rdb/hash-templates.js';
 import { dumpPayload } from '../../src/encode/dump-payload.js';
 import { listpackEncode } from '../../src/codec/listpack.js';
 import { startRedis } from '../helpers/redis-server.js';
@@ -133,6 +135,51 @@ describe('RDB 15 hash templates: reading', () => {
     const ref = Buffer.concat([Buffer.from([0x0d]), listpackEncode([0, Buffer.from('a')])]);
     expect(() => skipValue(new Cursor('dump', ref), T.HASH_TMPL_LP_REF, 'redis')).toThrow(/not valid in a DUMP payload/);
     expect(() => dumpPayload(T.HASH_TMPL_ARRAY_REF, Buffer.from([0, 1, 0x61]), 15)).toThrow(/only the self-contained forms/);
+  });
+});
+
+/**
+ * DUMP payloads from Redis' own hash-template test (tests/unit/type/hash-template.tcl), value bytes only
+ * (type byte and the 10-byte footer cut off): what Redis' loader accepts must decode, what it refuses must
+ * be refused for the same reason.
+ */
+const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+const FIELDS_LP = '17000000 0200 86 6669656c6431 07 86 6669656c6432 07 ff'; // listpack "field1", "field2"
+describe("RDB 15 hash templates: Redis' own test payloads", () => {
+  it('TMPL_ARRAY with counted field strings (\\x1f\\x01\\x02 field1 field2 1 2) decodes', () => {
+    const v = decodeValue(hex('01 02 06 6669656c6431 06 6669656c6432 c001 c002'), T.HASH_TMPL_ARRAY, 'redis', 'tcl', 0);
+    expect(plain(v)).toEqual([['field1', '1'], ['field2', '2']]);
+  });
+  it('TMPL_LP with a fields listpack and an (id, values) listpack decodes', () => {
+    const v = decodeValue(hex(`00 17 ${FIELDS_LP} 0d 0d000000 0300 0001 0101 0201 ff`), T.HASH_TMPL_LP, 'redis', 'tcl', 0);
+    expect(plain(v)).toEqual([['field1', '1'], ['field2', '2']]);
+  });
+  const refused: Array<[string, number, string, RegExp]> = [
+    ['value count != field count', T.HASH_TMPL_LP, `00 17 ${FIELDS_LP} 0b 0b000000 0200 0001 0101 ff`, /of 3 entries \(template id \+ 2 values\), found 2/],
+    ['empty values listpack', T.HASH_TMPL_LP, `00 17 ${FIELDS_LP} 07 07000000 0000 ff`, /found an empty listpack/],
+    ['non-integer template id', T.HASH_TMPL_LP, `00 17 ${FIELDS_LP} 0e 0e000000 0300 8178 02 0101 0201 ff`, /first entry is the integer template id/],
+    ['TMPL_LP zero fields', T.HASH_TMPL_LP, '00 07 07000000 0000 ff 0d 0d000000 0300 0001 0101 0201 ff', /at least one field/],
+    ['TMPL_ARRAY zero fields', T.HASH_TMPL_ARRAY, '01 00 06 6669656c6431 06 6669656c6432 c001 c002', /at least one field/],
+    ['out-of-order fields', T.HASH_TMPL_ARRAY, '01 02 06 6669656c6432 06 6669656c6431 c001 c002', /strictly ascending/],
+    ['duplicate fields', T.HASH_TMPL_ARRAY, '01 02 06 6669656c6432 06 6669656c6432 c001 c002', /strictly ascending/],
+  ];
+  for (const [name, type, bytes, why] of refused) {
+    it(`refuses what Redis refuses: ${name}`, () => {
+      expect(() => decodeValue(hex(bytes), type, 'redis', 'tcl', 0)).toThrow(why);
+    });
+  }
+  it('the REF payloads resolve through a registry and are refused alone', () => {
+    const reg = new Map([[5, [Buffer.from('field1'), Buffer.from('field2')]]]);
+    const lp = hex('0d 0d000000 0300 0501 0101 0201 ff');
+    const arr = hex('05 c001 c002');
+    for (const [type, payload] of [[T.HASH_TMPL_LP_REF, lp], [T.HASH_TMPL_ARRAY_REF, arr]] as const) {
+      const c = new Cursor('tcl', payload);
+      const r = resolveTemplateRef(c, type, reg);
+      expect(c.pos).toBe(payload.length);
+      expect(plain(decodeValue(r.payload, r.rdbType, 'redis', 'tcl', 0))).toEqual([['field1', '1'], ['field2', '2']]);
+      expect(() => resolveTemplateRef(new Cursor('tcl', payload), type, new Map())).toThrow(/found id 5, which no template has/);
+      expect(() => skipValue(new Cursor('tcl', payload), type, 'redis')).toThrow(/not valid in a DUMP payload/);
+    }
   });
 });
 
