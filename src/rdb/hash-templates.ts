@@ -15,7 +15,7 @@
  * A template is an encoding, not data: it carries no TTL, no field TTL and no key metadata.
  */
 import { BlobError } from '../errors.js';
-import { itemToBuffer, listpackDecode } from '../codec/listpack.js';
+import { itemToBuffer, listpackDecode, listpackEncode } from '../codec/listpack.js';
 import { ByteWriter } from '../encode/rdb-primitives.js';
 import type { Cursor } from './cursor.js';
 import { T } from './constants.js';
@@ -107,8 +107,23 @@ export function skipTemplateHash(c: Cursor, rdbType: number): void {
 }
 
 /**
- * Read a _REF value (30/32) and return it self-contained (29/31): the registry's field names as counted
- * strings, then the ref's value bytes verbatim. RESTORE refuses _REF payloads ("not valid in a DUMP
+ * Whether a default-configured Redis would DUMP these names as one listpack (t_hash.c hashTypeSdsArrayFitsLp
+ * with redis.conf's hash-max-listpack-entries 128 / hash-max-listpack-value 64), so the self-contained form
+ * rekey writes is the one such a server writes itself.
+ */
+function fitsListpack(fields: Buffer[]): boolean {
+  if (fields.length > 128) return false;
+  let sum = 0;
+  for (const f of fields) {
+    if (f.length > 64) return false;
+    sum += f.length;
+  }
+  return sum < 1 << 30; // listpack.c lpSafeToAdd: LISTPACK_MAX_SAFETY_SIZE
+}
+
+/**
+ * Read a _REF value (30/32) and return it self-contained (29/31): the registry's field names (a listpack
+ * when they fit one, else counted strings), then the ref's value bytes verbatim. RESTORE refuses _REF payloads ("not valid in a DUMP
  * payload") and a file without its registry cannot resolve them, so no record ever leaves the parser as a ref.
  */
 export function resolveTemplateRef(c: Cursor, rdbType: number, reg: TemplateRegistry): { rdbType: number; payload: Buffer } {
@@ -142,8 +157,11 @@ export function resolveTemplateRef(c: Cursor, rdbType: number, reg: TemplateRegi
     for (let i = 0; i < fields.length; i++) c.skipString('template hash value');
   }
   const w = new ByteWriter();
-  w.len(1).len(fields.length);
-  for (const f of fields) w.string(f);
+  if (fitsListpack(fields)) w.len(0).string(listpackEncode(fields));
+  else {
+    w.len(1).len(fields.length);
+    for (const f of fields) w.string(f);
+  }
   const head = w.finish();
   return {
     rdbType: rdbType === T.HASH_TMPL_LP_REF ? T.HASH_TMPL_LP : T.HASH_TMPL_ARRAY,

@@ -32,10 +32,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const USER = ['age', 'name', 'email'];
 const SMALL = ['x', 'y', 'zz'];
 const LONG = 'b'.repeat(100);
+const WIDE = ['w', 'f'.repeat(65)]; // a name over hash-max-listpack-value: fields as counted strings
 
 const ENTRIES: Rdb15Entry[] = [
   { kind: 'template', id: 0, fields: USER },
   { kind: 'template', id: 7, fields: SMALL },
+  { kind: 'template', id: 2, fields: WIDE },
   { kind: 'select', db: 0 },
   { kind: 'key', key: 'u:1', type: 'lp-ref', id: 0, values: ['42', 'Ada', 'ada@x.io'], expireAtMs: FUTURE },
   { kind: 'key', key: 'u:2', type: 'array-ref', id: 0, values: ['7', 'Bob', LONG] },
@@ -45,6 +47,7 @@ const ENTRIES: Rdb15Entry[] = [
   { kind: 'key', key: 's:lp', type: 'lp', fields: ['1000', '2000'], values: ['a', 'b'], form: 0 },
   { kind: 'key', key: 's:arr', type: 'array', fields: ['f', 'gg'], values: ['v1', LONG], form: 1 },
   { kind: 'key', key: 's:lp1', type: 'lp', fields: ['k'], values: ['-5'], form: 1 },
+  { kind: 'key', key: 'w:1', type: 'array-ref', id: 2, values: ['1', LONG] },
 ];
 
 function pairs(fields: string[], values: string[]): Value {
@@ -58,6 +61,7 @@ const EXPECTED: Array<{ db: number; key: Buffer; value: Value; expireAtMs: numbe
   { db: 3, key: Buffer.from('s:lp'), value: pairs(['1000', '2000'], ['a', 'b']), expireAtMs: null, rdbType: T.HASH_TMPL_LP },
   { db: 3, key: Buffer.from('s:arr'), value: pairs(['f', 'gg'], ['v1', LONG]), expireAtMs: null, rdbType: T.HASH_TMPL_ARRAY },
   { db: 3, key: Buffer.from('s:lp1'), value: pairs(['k'], ['-5']), expireAtMs: null, rdbType: T.HASH_TMPL_LP },
+  { db: 3, key: Buffer.from('w:1'), value: pairs(WIDE, ['1', LONG]), expireAtMs: null, rdbType: T.HASH_TMPL_ARRAY },
 ];
 
 const plain = (v: Value): unknown => (v.type === 'hash' ? v.entries.map(([f, x]) => [f.toString(), x.toString()]) : v);
@@ -87,6 +91,9 @@ describe('RDB 15 hash templates: reading', () => {
     );
     // Values come in template field order (sdscmplen), exactly as stored.
     for (const [i, k] of keys.entries()) expect(plain(k.decode()), k.key.toString()).toEqual(plain(EXPECTED[i]!.value));
+    // A resolved _REF names its fields as a default server would DUMP them: a listpack (0) when they fit one.
+    const form = (key: string): number | undefined => keys.find((k) => k.key.toString() === key)!.payload[0];
+    expect([form('u:1'), form('u:2'), form('u:3'), form('w:1')]).toEqual([0, 0, 0, 1]);
   });
 
   it('JSONL and analyze see plain hashes', async () => {
