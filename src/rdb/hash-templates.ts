@@ -52,7 +52,8 @@ export function readTemplateRecord(c: Cursor, reg: TemplateRegistry): void {
   const fields = strings(c, 'hash template field');
   checkFields(c, fields, fieldsAt, 'hash template');
   if (reg.has(id)) throw c.error(`a hash template id not defined before in this file, found ${id} again`, at);
-  reg.set(id, fields);
+  // Copies: views would pin the parser's input chunks for the whole file.
+  reg.set(id, fields.map((f) => Buffer.from(f)));
 }
 
 /** The listpack of a TMPL_LP value: an integer template id, then `n` values (rdb.c "first entry is not an integer"). */

@@ -113,6 +113,25 @@ describe('RDB 15 hash templates: reading', () => {
     expect(rep.by_type.hash?.keys).toBe(EXPECTED.length);
   });
 
+  it('a registry and references spread over many input chunks read the same (streaming refills)', async () => {
+    const entries: Rdb15Entry[] = [];
+    const fieldsOf = (t: number): string[] => [`a${t}`, `bb${t}`, `ccc${t}`];
+    for (let t = 0; t < 400; t++) entries.push({ kind: 'template', id: t, fields: fieldsOf(t) });
+    entries.push({ kind: 'select', db: 0 });
+    for (let i = 0; i < 3000; i++) {
+      const t = (i * 7) % 400;
+      entries.push({ kind: 'key', key: `k${i}`, type: i % 2 ? 'lp-ref' : 'array-ref', id: t, values: [`${i}`, `v${i}`.padEnd(20, '.'), 'x'.repeat(i % 90)] });
+    }
+    const path = write('many.rdb', entries);
+    expect(readFileSync(path).length).toBeGreaterThan(200 * 1024); // several of the parser's 64 KiB reads
+    const keys = await keysOf(path);
+    expect(keys).toHaveLength(3000);
+    for (const i of [0, 1, 1499, 2999]) {
+      const t = (i * 7) % 400;
+      expect(plain(keys[i]!.decode())).toEqual(plain(pairs(fieldsOf(t), [`${i}`, `v${i}`.padEnd(20, '.'), 'x'.repeat(i % 90)])));
+    }
+  });
+
   const bad: Array<[name: string, entries: Rdb15Entry[], key: string | null, why: RegExp]> = [
     ['unknown template id', [{ kind: 'template', id: 0, fields: USER }, { kind: 'select', db: 0 }, { kind: 'key', key: 'k', type: 'lp-ref', id: 5, values: ['1', '2', '3'] }], 'k', /found id 5, which no template has/],
     ['unknown array template id', [{ kind: 'select', db: 0 }, { kind: 'key', key: 'k', type: 'array-ref', id: 2, values: ['1'] }], 'k', /found id 2, which no template has/],
