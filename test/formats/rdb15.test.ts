@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { KeyRecord, Value } from '../../src/records/types.js';
 import { T } from '../../src/rdb/constants.js';
@@ -262,6 +263,21 @@ describe('RDB 15 hash templates: writing', () => {
       }
     });
   }
+
+  it('RESP for Redis 7.0 (--rdb-version 10) RESTOREs plain hashes that redis-cli --pipe loads', async () => {
+    const src = write('resp.rdb', ENTRIES);
+    const out = join(dir, 'resp.resp');
+    const r = await runCli(['transform', src, '-o', out, '--format', 'resp', '--rdb-version', '10', '--out-dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const redis = await startRedis();
+    try {
+      const pipe = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(redis.port), '--pipe'], { input: readFileSync(out), encoding: 'utf8' });
+      expect(pipe.stdout, pipe.stderr).toMatch(/errors: 0, replies: /);
+      await expectServerHas(redis, EXPECTED.map(({ db, key, value, expireAtMs }) => ({ db, key, value, expireAtMs })));
+    } finally {
+      await redis.stop();
+    }
+  });
 
   it('import (RESTORE) into a server without templates sends plain hashes', async () => {
     const src = write('import.rdb', ENTRIES);
