@@ -7,6 +7,8 @@
 import { Crc64 } from '../codec/crc64.js';
 
 export function dumpPayload(rdbType: number, payload: Buffer, rdbVersion: number): Buffer {
+  // RDB 15 _REF template hashes name a file's registry; RESTORE refuses them (the parser resolves them to 29/31).
+  if (rdbType === 30 || rdbType === 32) throw new RangeError(`DUMP payload of template reference type ${rdbType}: only the self-contained forms 29/31 are RESTORE-able`);
   if (!(rdbVersion >= 1 && rdbVersion <= 0xffff)) throw new RangeError(`DUMP payload RDB version out of range: ${rdbVersion}`);
   const n = payload.length;
   const out = Buffer.allocUnsafe(1 + n + 2 + 8);

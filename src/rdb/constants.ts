@@ -2,6 +2,7 @@ import type { Flavor, LogicalType } from '../records/types.js';
 
 /** Opcodes (rdb.h). Everything else in the top-level byte stream is a value type. */
 export const OP = {
+  HASH_TEMPLATE: 0xf2, // Redis 15: one hash template of the file's registry (rdbLoadHashTemplates).
   KEY_META: 0xf3, // Redis 13: key metadata prefix. Valkey 80: SLOT_IMPORT.
   SLOT_INFO: 0xf4,
   FUNCTION2: 0xf5,
@@ -45,13 +46,18 @@ export const T = {
   HASH_METADATA: 24,
   HASH_LISTPACK_EX: 25,
   STREAM_LISTPACKS_4: 26,
+  // RDB 15 hash templates (src/rdb/hash-templates.ts): _REF forms exist only in a file, after opcode 242.
+  HASH_TMPL_LP: 29,
+  HASH_TMPL_LP_REF: 30,
+  HASH_TMPL_ARRAY: 31,
+  HASH_TMPL_ARRAY_REF: 32,
 } as const;
 
 /** Valkey 9 reuses 22 for its own field-TTL hash layout. */
 export const VALKEY_HASH_2 = 22;
 
 /** Newest header version of each flavour we read without an override. */
-export const MAX_REDIS_VERSION = 13;
+export const MAX_REDIS_VERSION = 15;
 export const MAX_VALKEY_VERSION = 81;
 
 /** Module value opcodes (module.c). */
@@ -64,6 +70,7 @@ const REDIS_TYPE_NAMES: Record<number, string> = {
   18: 'LIST_QUICKLIST_2', 19: 'STREAM_LISTPACKS_2', 20: 'SET_LISTPACK', 21: 'STREAM_LISTPACKS_3',
   22: 'HASH_METADATA_PRE_GA', 23: 'HASH_LISTPACK_EX_PRE_GA', 24: 'HASH_METADATA', 25: 'HASH_LISTPACK_EX',
   26: 'STREAM_LISTPACKS_4',
+  29: 'HASH_TMPL_LP', 30: 'HASH_TMPL_LP_REF', 31: 'HASH_TMPL_ARRAY', 32: 'HASH_TMPL_ARRAY_REF',
 };
 
 /** Valkey's own types from 22 (valkey: rdb.h `enum RdbType`). */
@@ -100,6 +107,9 @@ export function describeType(rdbType: number, flavor: Flavor): { type: LogicalTy
     case 20: return { type: 'set', encoding: 'listpack' };
     case 22: case 24: return { type: 'hash', encoding: 'hashtable' };
     case 23: case 25: return { type: 'hash', encoding: 'listpackex' };
+    // OBJECT ENCODING's names for them (Redis 8.10).
+    case 29: case 30: return { type: 'hash', encoding: 'template-listpack' };
+    case 31: case 32: return { type: 'hash', encoding: 'template-array' };
     default: return null;
   }
 }
@@ -116,6 +126,7 @@ export function minVersionForType(rdbType: number, flavor: Flavor): number {
   if (rdbType <= 19) return 10;
   if (rdbType <= 21) return 11;
   if (rdbType <= 25) return 12;
+  if (rdbType >= 29 && rdbType <= 32) return 15;
   return 13;
 }
 

@@ -2,11 +2,12 @@ import { RekeyInputError } from '../errors.js';
 import type { Flavor, KeyRecord, LogicalType, RdbRecord, Value } from '../records/types.js';
 import { Crc64 } from '../codec/crc64.js';
 import { Cursor, NEED_MORE } from './cursor.js';
-import { describeType, MAX_REDIS_VERSION, MAX_VALKEY_VERSION, moduleNameFromId, OP } from './constants.js';
+import { describeType, MAX_REDIS_VERSION, MAX_VALKEY_VERSION, moduleNameFromId, OP, T } from './constants.js';
 import { skipModuleOpcodes, skipValue } from './value-skip.js';
 import { decodeValue } from './value-decode.js';
 import { skipKeyMetaBody } from './key-meta.js';
 import { aofIncrementsAfter } from './aof-manifest.js';
+import { readTemplateRecord, resolveTemplateRef, type TemplateRegistry } from './hash-templates.js';
 
 export interface ParseOptions {
   /** Name used in error messages. */
@@ -89,6 +90,8 @@ export async function* parseRdb(source: AsyncIterable<Buffer>, opts: ParseOption
   let keyMeta: Buffer | undefined;
   let sawHeader = false;
   let finished = false;
+  // RDB 15 hash templates (opcode 242): one registry for the whole file, as Redis keeps one per server.
+  const templates: TemplateRegistry = new Map();
 
   try {
     while (!finished) {
@@ -212,6 +215,12 @@ export async function* parseRdb(source: AsyncIterable<Buffer>, opts: ParseOption
               batch.push({ kind: 'slot-info', slot, slotSize, expiresSlotSize, offset: c.base + start });
               break;
             }
+            case OP.HASH_TEMPLATE:
+              if (flavor === 'redis') {
+                readTemplateRecord(c, templates);
+                break;
+              }
+              throw c.error(`an opcode or value type, found byte 0xf2 (Valkey RDB 81 UPDATE, whose layout rekey does not read)`, start);
             case OP.KEY_META: {
               if (flavor === 'valkey') {
                 // SLOT_IMPORT (Valkey 9): job name, then slot ranges. Only meaningful to a cluster loading it.
@@ -234,9 +243,17 @@ export async function* parseRdb(source: AsyncIterable<Buffer>, opts: ParseOption
               }
               const key = c.string('key');
               const payloadStart = c.pos;
-              skipValue(c, op, flavor);
-              const rec = new RdbKeyRecord(db, key, d.type, op, d.encoding, flavor, version, expireAtMs,
-                c.buf.subarray(payloadStart, c.pos), c.base + start, c.base + payloadStart, opts.file);
+              let rdbType: number = op;
+              let payload: Buffer;
+              if (flavor === 'redis' && (op === T.HASH_TMPL_LP_REF || op === T.HASH_TMPL_ARRAY_REF)) {
+                // A _REF hash leaves the parser self-contained (29/31), so no sink sees a value it cannot carry.
+                ({ rdbType, payload } = resolveTemplateRef(c, op, templates));
+              } else {
+                skipValue(c, op, flavor);
+                payload = c.buf.subarray(payloadStart, c.pos);
+              }
+              const rec = new RdbKeyRecord(db, key, d.type, rdbType, d.encoding, flavor, version, expireAtMs,
+                payload, c.base + start, c.base + payloadStart, opts.file);
               if (idle !== undefined) rec.idle = idle;
               if (freq !== undefined) rec.freq = freq;
               if (keyMeta !== undefined) rec.keyMeta = keyMeta;
@@ -324,8 +341,11 @@ async function refuseAofTail(c: Cursor, it: AsyncIterator<Buffer>, done: boolean
 function unknownTypeHint(op: number, flavor: Flavor): string {
   if (op === 107 || op === 121) return ' (a Redis Enterprise opcode, not part of open-source RDB)';
   if (flavor === 'valkey' && op === 23) return ' (Valkey RDB 81 PATH_HASH, whose layout rekey does not read)';
-  if (flavor === 'redis' && ((op >= 27 && op <= 32) || op === 242)) {
+  if (flavor === 'redis' && (op === 27 || op === 28)) {
     return ' (an RDB 14/15 type or opcode of Redis 8.8/8.10; the Redis sources rekey was built from do not define its layout)';
+  }
+  if (flavor === 'redis' && op === 33) {
+    return ' (RDB 15 RDB_TYPE_GCRA of Redis 8.10, built only with ENABLE_GCRA; no source rekey can read defines its layout)';
   }
   return '';
 }

@@ -9,6 +9,7 @@ import { zipmapDecode } from '../codec/zipmap.js';
 import { decodeStreamNode } from '../codec/stream-node.js';
 import { intToBuffer } from '../codec/int-text.js';
 import { streamIdText, U64_MAX } from '../records/stream-id.js';
+import { decodeTemplateHash } from './hash-templates.js';
 
 /** Decode a value's serialized bytes (everything after the type byte) into its logical form. */
 export function decodeValue(payload: Buffer, rdbType: number, flavor: Flavor, file: string, payloadOffset: number): Value {
@@ -124,6 +125,9 @@ function decodeAt(c: Cursor, rdbType: number, flavor: Flavor): Value {
       }
       return { type: 'list', items };
     }
+    case T.HASH_TMPL_LP:
+    case T.HASH_TMPL_ARRAY:
+      return { type: 'hash', entries: decodeTemplateHash(c, rdbType) };
     case T.MODULE_2: {
       const moduleId = c.lenBig('module type id');
       const { name, encver } = moduleNameFromId(moduleId);

@@ -1,6 +1,7 @@
 import type { Flavor } from '../records/types.js';
 import { MOD, T, VALKEY_HASH_2 } from './constants.js';
 import { Cursor } from './cursor.js';
+import { skipTemplateHash } from './hash-templates.js';
 
 /**
  * Step over one serialized value without decoding it, so the parser can hand out its bytes
@@ -64,6 +65,14 @@ export function skipValue(c: Cursor, rdbType: number, flavor: Flavor): void {
       c.lenBig('module type id');
       skipModuleOpcodes(c);
       return;
+    case T.HASH_TMPL_LP:
+    case T.HASH_TMPL_ARRAY:
+      skipTemplateHash(c, rdbType);
+      return;
+    case T.HASH_TMPL_LP_REF:
+    case T.HASH_TMPL_ARRAY_REF:
+      // The parser resolves these against the file's registry; alone (a DUMP payload) they mean nothing.
+      throw c.error(`a self-contained value: type ${rdbType} refers to a hash template of an RDB file's registry (opcode 242) and is not valid in a DUMP payload`);
     case T.MODULE_PRE_GA:
       throw c.error('a value this parser can step over: type 6 is a module value in the Redis 4.0 release-candidate format, which has no opcodes and cannot be read without the module');
     case T.STREAM_LISTPACKS:

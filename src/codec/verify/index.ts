@@ -18,6 +18,7 @@ import { verifyIntset } from './intset.js';
 import { verifyZipmap } from './zipmap.js';
 import { verifyStreamNode } from './stream-node.js';
 import { verifyStreamTail } from './stream-tail.js';
+import { decodeTemplateHash } from '../../rdb/hash-templates.js';
 
 /** A value refused as corrupt: `at` is the byte offset inside the payload (after the type byte). */
 export class PayloadFault extends Error {
@@ -248,6 +249,10 @@ function verifyAt(c: Cursor, t: number, valkey: boolean): void {
       verifyStreamTail(c, t, nodes, (at, why) => new Fault(at, why));
       return;
     }
+    case T.HASH_TMPL_LP:
+    case T.HASH_TMPL_ARRAY:
+      decodeTemplateHash(c, t); // RDB 15: non-empty, strictly sorted fields, one value each
+      return;
     case T.MODULE_2:
     case T.MODULE_PRE_GA:
       return; // module-defined bytes; the parser already stepped over their opcodes
