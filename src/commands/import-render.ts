@@ -122,6 +122,7 @@ export function targetReport(s: TargetSession): Record<string, unknown> {
     server: s.info.server,
     version: s.info.valkeyVersion ?? s.info.redisVersion,
     max_rdb_version: s.info.maxRdbVersion,
+    profile: s.info.profile ?? null,
     cluster: s.cluster,
     masters: s.masters,
     keys_before: s.keysBefore,
