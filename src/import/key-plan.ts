@@ -11,6 +11,7 @@
 import type { Flavor, KeyRecord, Value } from '../records/types.js';
 import { convertPayload, keyRefusal, loadsVerbatim, moduleLoss } from '../encode/down-convert.js';
 import type { Loss } from '../encode/losses.js';
+import { T } from '../rdb/constants.js';
 import { DUMP_ENVELOPE } from '../encode/resp.js';
 import type { TargetInfo } from '../redis/server-info.js';
 import { verifyPayload } from '../codec/verify/index.js';
@@ -123,6 +124,10 @@ export function planKey(rec: KeyRecord, db: number, ctx: PlanContext): KeyPlan {
   if (ctx.lossy) {
     const m = moduleLoss(rec, ctx.info.modules, ctx.info.profile ?? 'the target');
     if (m) return { kind: 'lost', losses: [m] };
+    // no command writes a module value: without RESTORE it cannot go at all
+    if (!(ctx.mode !== 'commands' && ctx.restoreOk) && rec.rdbType === T.MODULE_2) {
+      return { kind: 'lost', losses: [{ kind: 'module', what: 'module value (no command writes it; RESTORE is not used)' }] };
+    }
   }
   // a module the target lacks, metadata RESTORE cannot carry (encode/down-convert)
   const noGo = keyRefusal(rec, ctx.info, ctx.lossy);
