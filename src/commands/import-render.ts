@@ -2,6 +2,7 @@
  * `rekey import`, part 3: what the operator reads — the dry run's plan and the live run's summary on
  * stderr (the JSON report is written by the run).
  */
+import type { LossTally } from '../encode/losses.js';
 import type { FunctionCounters } from '../import/function-loader.js';
 import type { MigrationStats } from '../pipeline/stats.js';
 import type { TargetSession } from '../redis/session.js';
@@ -34,7 +35,7 @@ export function renderDryRun(v: DryRunView): void {
   const { stats } = v;
   note(`rekey import (DRY RUN, nothing written): ${v.inputName} -> ${v.targetLine}`);
   note(`  keys to import: ${p.keys}${v.resumeSkipped !== null ? ` (${v.resumeSkipped} already done per the ledger)` : ''}; already in the target: ${p.existing} (${v.onConflict === 'skip' ? 'would be skipped' : v.onConflict === 'replace' ? 'would be replaced' : 'the live run would stop at the first'})`);
-  note(`  as RESTORE: ${p.restore_verbatim}; RESTORE of converted payloads: ${p.restore_converted}; as commands: ${p.commands}${p.refused ? `; refused: ${p.refused}` : ''}`);
+  note(`  as RESTORE: ${p.restore_verbatim}; RESTORE of converted payloads: ${p.restore_converted}; as commands: ${p.commands}${p.refused ? `; refused: ${p.refused}` : ''}${p.lost ? `; lost (--lossy, not written): ${p.lost}` : ''}`);
   errorLines(v.errors, true);
   note(`  size: ${humanBytes(p.serialized_bytes)} serialized, ≈ ${humanBytes(v.estimate)} in memory` + (v.headroom !== null ? `; headroom ${humanBytes(Math.max(0, v.headroom))}${v.shortBy > 0 ? ` — DOES NOT FIT: ${humanBytes(v.shortBy)} short (raise maxmemory or free memory)` : ''}` : '; no maxmemory set'));
   if (stats.unmatchedKeys) note(`  unmatched: ${stats.unmatchedKeys}${stats.unmatchedDropped ? ` (${stats.unmatchedDropped} dropped)` : ' (kept)'}`);
@@ -67,6 +68,8 @@ export interface LiveView {
   validation: (ValidationResult & { performed: true }) | { performed: false; reason: string };
   ledgerPath: string;
   reportPath: string;
+  /** What --lossy let go (the writer's tally). */
+  losses: LossTally;
 }
 
 export function renderLive(v: LiveView): void {
@@ -80,6 +83,7 @@ export function renderLive(v: LiveView): void {
   if (stats.expiredDropped) note(`  expired (dropped): ${stats.expiredDropped}`);
   if (stats.collisions) note(collisionLine(stats, 'dropped'));
   if (stats.unmatchedKeys) note(`  unmatched: ${stats.unmatchedKeys}${stats.unmatchedDropped ? ` (${stats.unmatchedDropped} dropped)` : ' (kept)'}`);
+  if (v.losses.total) note(`  lost (--lossy): ${v.losses.total} keys (${Object.entries(v.losses.byKind).map(([k, n]) => `${k}: ${n}`).join(', ')}; ${c.lost} of them not written), named in the report`);
   if (c.empty + stats.emptyDropped) note(`  empty collections (not written): ${c.empty + stats.emptyDropped}`);
   const f = v.functions;
   if (f.libraries.length > 0) {
@@ -122,6 +126,7 @@ export function targetReport(s: TargetSession): Record<string, unknown> {
     server: s.info.server,
     version: s.info.valkeyVersion ?? s.info.redisVersion,
     max_rdb_version: s.info.maxRdbVersion,
+    profile: s.info.profile ?? null,
     cluster: s.cluster,
     masters: s.masters,
     keys_before: s.keysBefore,

@@ -267,6 +267,8 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
       via_restore_converted: c.restoreConverted,
       via_commands: c.commands,
       hash_field_ttls_dropped: c.droppedFieldTtls,
+      keys_lost: c.lost,
+      lost: writer.losses.toJSON(),
       functions: {
         loaded: writer.functions.loaded,
         skipped_existing: writer.functions.skippedExisting,
@@ -291,7 +293,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
   log.log('INFO', `done: ${toJson(report.migration_stats)}`);
   const reportPath = await ctx.run.finish(report, {
     json: a.json,
-    summary: (reportPath) => renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, unanswered, errors: writer.errors.list(), validation, ledgerPath: ledger.path, reportPath }),
+    summary: (reportPath) => renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, unanswered, errors: writer.errors.list(), losses: writer.losses, validation, ledgerPath: ledger.path, reportPath }),
   });
   // Input errors keep their own exit code (2) and anything unexpected stays visible: rethrow (the report,
   // log and ledger are written already).

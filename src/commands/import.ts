@@ -16,6 +16,8 @@ import { openTransport } from '../redis/session.js';
 import type { ConflictPolicy, ImportMode, TargetWriter } from '../import/restore-writer.js';
 import type { ResumeState } from '../import/ledger.js';
 import type { Transport } from '../redis/transport.js';
+import { applyProfile } from '../redis/server-info.js';
+import { profileNames, targetProfile, type TargetProfile } from '../encode/target-profiles.js';
 import { countPlan, freeStamp, loadResume, planSentence, settings, skipDone } from './import-plan.js';
 import { dryRun, liveRun, type RunContext } from './import-run.js';
 
@@ -52,6 +54,8 @@ export interface ImportArgs extends CommonArgs, LiveSourceArgs {
   /** Elements per variadic command in command mode. */
   chunk?: number;
   progress?: boolean;
+  /** `auto` (from the live server's INFO) or a profile name (encode/target-profiles.ts). */
+  'target-profile'?: string;
 }
 
 export interface ImportHooks {
@@ -100,6 +104,9 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
   const session = await run.connectTarget(a, failEarly);
   if (!('spec' in session)) return session;
   const { spec, info, cluster } = session;
+  const named = namedProfile(a['target-profile']);
+  const profileWarning = named ? applyProfile(info, named) : null;
+  if (profileWarning) log.log('WARN', profileWarning);
   const scrub = (t: string): string => run.scrub(t);
   const toDb = a['to-db'] ?? spec.db ?? null;
   if (cluster && toDb !== null && toDb !== 0) throw new RekeyUsageError(`--to-db ${toDb}: a cluster has only db 0`);
@@ -107,7 +114,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
   if (s.mode === 'restore' && (info.maxRdbVersion === 0 || info.restoreCommand === false)) {
     throw new RekeyUsageError(`--mode restore: ${spec.display} has no usable RESTORE (${info.maxRdbVersion === 0 ? 'too old' : 'renamed or refused'}); use --mode auto or commands`);
   }
-  const targetLine = `${spec.display} (${info.server} ${info.valkeyVersion ?? info.redisVersion}, RDB ≤ ${info.maxRdbVersion}${cluster ? `, cluster of ${session.masters.length} masters` : ''}, ${session.keysBefore} keys)`;
+  const targetLine = `${spec.display} (${info.server} ${info.valkeyVersion ?? info.redisVersion}, RDB ≤ ${info.maxRdbVersion}${info.profile ? `, profile ${info.profile}${info.profileNamed ? '' : ' (auto)'}` : ''}${cluster ? `, cluster of ${session.masters.length} masters` : ''}, ${session.keysBefore} keys)`;
   log.log('INFO', `target ${targetLine}`);
 
   // 2. resume
@@ -206,8 +213,17 @@ export const importCommand: CommandModule<object, ImportArgs> = {
       .option('ledger', { type: 'string', describe: 'write the ledger here (default: <out-dir>/migration_ledger_<stamp>.jsonl)' })
       .option('resume', { type: 'string', describe: 'continue the run recorded in this ledger (migration_ledger_*.jsonl)' })
       .option('max-errors', { type: 'number', describe: 'stop after this many errors (default: at the first error every later key would repeat — OOM, READONLY, NOPERM, a db a cluster refuses, a missing module — and never for others)' })
+      .option('target-profile', { type: 'string', default: 'auto', describe: `write for this server line instead of the one INFO reports (auto): ${profileNames().join(', ')}` })
       .option('chunk', { type: 'number', default: 1000, describe: 'command mode: elements per variadic command' }) as unknown as Argv<ImportArgs>,
   handler: async (a: ArgumentsCamelCase<ImportArgs>) => {
     process.exitCode = await runImport(a);
   },
 };
+
+/** `--target-profile`: null for auto, the row for a known name, a usage error naming the choices otherwise. */
+export function namedProfile(given: string | undefined): TargetProfile | null {
+  if (given === undefined || given === 'auto') return null;
+  const p = targetProfile(given);
+  if (!p) throw new RekeyUsageError(`--target-profile ${given}: not auto or a known server (${profileNames().join(', ')})`);
+  return p;
+}

@@ -86,8 +86,26 @@ export function moduleRefusal(rec: KeyRecord, info: { maxRdbVersion: number; mod
 export function keyRefusal(rec: KeyRecord, info: { maxRdbVersion: number; modules?: readonly string[] | undefined }, lossy: boolean): string | null {
   const m = moduleRefusal(rec, info);
   if (m !== null) return m;
-  if (rec.keyMeta !== undefined && !lossy) return lossRefusal(rec, [{ kind: 'key_meta', what: `key metadata (KEY_META, ${rec.keyMeta.length} bytes)` }], 'RESTORE').message;
+  if (rec.keyMeta !== undefined && !lossy) return lossRefusal(rec, [keyMetaLoss(rec.keyMeta.length)], 'RESTORE').message;
   return null;
+}
+
+/**
+ * What a RESTORE of `rec` (its own payload, or one converted for `targetVersion`) leaves behind under
+ * `--lossy`, in the one policy's terms (losses.ts), so import names it per key like every other path:
+ * key metadata (no payload carries KEY_META) and a down-converted stream v4's IDMP state.
+ */
+export function restoreLosses(rec: KeyRecord, targetVersion: number, targetFlavor: Flavor): Loss[] {
+  const out: Loss[] = [];
+  if (rec.keyMeta !== undefined) out.push(keyMetaLoss(rec.keyMeta.length));
+  const idmp = streamIdmpLoss(rec, targetVersion, targetFlavor);
+  if (idmp) out.push(idmp);
+  return out;
+}
+
+/** KEY_META left behind by a path that cannot carry it (RESTORE payloads, commands, JSONL-less outputs). */
+export function keyMetaLoss(bytes: number): Loss {
+  return { kind: 'key_meta', what: `key metadata (KEY_META, ${bytes} bytes)` };
 }
 
 /**

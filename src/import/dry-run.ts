@@ -78,6 +78,8 @@ export interface DryRunPlan {
   commands: number;
   /** Keys the live run would refuse (db > 0 on a cluster, db beyond `databases`, no possible RESTORE in restore mode). */
   refused: number;
+  /** Under --lossy, keys the target cannot hold at all (a module it lacks): counted losses, not written. */
+  lost: number;
   refused_samples: Array<{ db: number; key: unknown; reason: string }>;
   /** Key + serialized value bytes (the RDB form). */
   serialized_bytes: number;
@@ -95,7 +97,7 @@ export interface DryRunPlan {
 export class DryRunSink implements Sink {
   readonly plan: DryRunPlan = {
     keys: 0, existing: 0, existing_samples: [], restore_verbatim: 0, restore_converted: 0, commands: 0,
-    refused: 0, refused_samples: [], serialized_bytes: 0, memory_bytes: 0, by_db: {}, exists_errors: 0, functions: { libraries: 0, would_load: 0, already_there: 0, cannot_import: 0 },
+    refused: 0, lost: 0, refused_samples: [], serialized_bytes: 0, memory_bytes: 0, by_db: {}, exists_errors: 0, functions: { libraries: 0, would_load: 0, already_there: 0, cannot_import: 0 },
   };
   private readonly ctx: PlanContext;
   private received = 0;
@@ -159,6 +161,11 @@ export class DryRunSink implements Sink {
         this.o.stats.error(db, rec.key, plan.reason);
         this.errors.add(db, displayKey(rec.key), plan.reason);
         if (p.refused_samples.length < 20) p.refused_samples.push({ db, key: toPrintable(rec.key), reason: plan.reason });
+        continue;
+      }
+      if (plan.kind === 'lost') {
+        p.lost++;
+        this.notWrittenAt(index);
         continue;
       }
       if (plan.kind === 'verbatim') p.restore_verbatim++;

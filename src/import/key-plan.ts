@@ -6,9 +6,12 @@
  *   converted  RESTORE of a payload down-converted to the target's RDB version
  *   commands   the value as write commands in one MULTI/EXEC (no usable RESTORE, or the payload is too big)
  *   refused    nothing can be sent (db the target lacks, --mode restore without a usable RESTORE, …)
+ *   lost       under --lossy, a key the target cannot hold at all (a module it lacks): a counted loss
  */
 import type { Flavor, KeyRecord, Value } from '../records/types.js';
-import { convertPayload, keyRefusal, loadsVerbatim } from '../encode/down-convert.js';
+import { convertPayload, keyRefusal, loadsVerbatim, moduleLoss } from '../encode/down-convert.js';
+import type { Loss } from '../encode/losses.js';
+import { T } from '../rdb/constants.js';
 import { DUMP_ENVELOPE } from '../encode/resp.js';
 import type { TargetInfo } from '../redis/server-info.js';
 import { verifyPayload } from '../codec/verify/index.js';
@@ -19,10 +22,11 @@ export type KeyPlan =
   | { kind: 'verbatim'; rdbType: number; payload: Buffer; version: number }
   | { kind: 'converted'; rdbType: number; payload: Buffer; version: number; droppedFieldTtls: number }
   | { kind: 'commands'; why: string }
-  | { kind: 'refused'; reason: string };
+  | { kind: 'refused'; reason: string }
+  | { kind: 'lost'; losses: Loss[] };
 
 export interface PlanContext {
-  info: Pick<TargetInfo, 'maxRdbVersion' | 'databases' | 'protoMaxBulkLen'>;
+  info: Pick<TargetInfo, 'maxRdbVersion' | 'databases' | 'protoMaxBulkLen' | 'modules' | 'profile'>;
   flavor: Flavor;
   mode: ImportMode;
   cluster: boolean;
@@ -106,6 +110,7 @@ export function isVerbatim(rec: KeyRecord, db: number, ctx: PlanContext): boolea
     (ctx.cluster ? db === 0 : db < ctx.info.databases) &&
     loadsVerbatim(rec, ctx.info.maxRdbVersion, ctx.flavor) &&
     keyRefusal(rec, ctx.info, ctx.lossy) === null &&
+    rec.keyMeta === undefined && // under --lossy its loss is named by the slow path
     fitsBulk(rec.payload.length, ctx.info) &&
     verifyPayload(rec) === null
   );
@@ -115,6 +120,15 @@ export function isVerbatim(rec: KeyRecord, db: number, ctx: PlanContext): boolea
 export function planKey(rec: KeyRecord, db: number, ctx: PlanContext): KeyPlan {
   const dbBad = dbRefusal(db, ctx);
   if (dbBad) return { kind: 'refused', reason: dbBad };
+  // a module the target lacks: under --lossy a counted loss (losses.ts), not an error
+  if (ctx.lossy) {
+    const m = moduleLoss(rec, ctx.info.modules, ctx.info.profile ?? 'the target');
+    if (m) return { kind: 'lost', losses: [m] };
+    // no command writes a module value: without RESTORE it cannot go at all
+    if (!(ctx.mode !== 'commands' && ctx.restoreOk) && rec.rdbType === T.MODULE_2) {
+      return { kind: 'lost', losses: [{ kind: 'module', what: 'module value (no command writes it; RESTORE is not used)' }] };
+    }
+  }
   // a module the target lacks, metadata RESTORE cannot carry (encode/down-convert)
   const noGo = keyRefusal(rec, ctx.info, ctx.lossy);
   if (noGo) return { kind: 'refused', reason: noGo };

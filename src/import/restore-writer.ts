@@ -27,6 +27,8 @@ import { ErrorTally } from './error-reasons.js';
 import { loadFunction, newFunctionCounters, type FunctionCounters } from './function-loader.js';
 import { targetHasFunctions } from '../redis/server-versions.js';
 import { bulkRefusal, footerVersion, isVerbatim, planKey, targetFlavor, type ImportMode, type PlanContext } from './key-plan.js';
+import { commandLosses, LossTally, type Loss } from '../encode/losses.js';
+import { keyMetaLoss, restoreLosses } from '../encode/down-convert.js';
 
 export type { ImportMode } from './key-plan.js';
 export { footerVersion, targetFlavor } from './key-plan.js';
@@ -42,6 +44,7 @@ export type Outcome =
   | { kind: 'replaced' }
   | { kind: 'skipped' }
   | { kind: 'empty' }
+  | { kind: 'lost'; losses: readonly Loss[] }
   | { kind: 'conflict' }
   | { kind: 'error'; message: string };
 
@@ -242,6 +245,8 @@ export interface WriterCounters {
   restoreConverted: number;
   commands: number;
   droppedFieldTtls: number;
+  /** Keys not written at all under --lossy (a module the target lacks): counted losses, not errors. */
+  lost: number;
   bytes: number;
 }
 
@@ -320,8 +325,10 @@ export class TargetWriter implements Sink {
   readonly functions: FunctionCounters = newFunctionCounters();
   readonly counters: WriterCounters = {
     keys: 0, created: 0, replaced: 0, skipped: 0, errors: 0, empty: 0, uncertain: 0,
-    restoreVerbatim: 0, restoreConverted: 0, commands: 0, droppedFieldTtls: 0, bytes: 0,
+    restoreVerbatim: 0, restoreConverted: 0, commands: 0, droppedFieldTtls: 0, lost: 0, bytes: 0,
   };
+  /** What --lossy let go, per kind and named per key (encode/losses.ts, the one policy): the report's `lost`. */
+  readonly losses = new LossTally();
   /**
    * Indices (< 1000) of received records the target acknowledged as written: the report lists only those
    * (a key skipped, failed, or still unanswered when the run stopped is not migrated).
@@ -476,16 +483,22 @@ export class TargetWriter implements Sink {
   private plan(rec: KeyRecord, db: number, seq: number, policy: ConflictPolicy): KeyUnit | null {
     const p = planKey(rec, db, this.ctx);
     if (p.kind === 'refused') return this.planFailed(db, rec, seq, this.scrub(p.reason));
+    if (p.kind === 'lost') {
+      this.finishKey(rec, db, seq, { kind: 'lost', losses: p.losses }, 0);
+      return null;
+    }
     const unit = new KeyUnit(this, rec, db, seq, 'restore', policy);
     if (p.kind === 'verbatim' || p.kind === 'converted') {
       unit.rdbType = p.rdbType;
       unit.payload = p.payload;
       unit.version = p.version;
       unit.converted = p.kind === 'converted';
+      const lost = this.o.lossy ? restoreLosses(rec, this.ctx.info.maxRdbVersion, this.ctx.flavor) : [];
       if (p.kind === 'converted' && p.droppedFieldTtls) {
         this.counters.droppedFieldTtls += p.droppedFieldTtls;
-        this.o.log.log('WARN', `db ${db} ${displayKey(rec.key)}: ${p.droppedFieldTtls} hash field TTLs dropped (--lossy)`);
+        lost.push({ kind: 'hash_field_ttl', what: `${p.droppedFieldTtls} hash field TTLs` });
       }
+      this.lossesOf(db, rec, lost, 'RESTORE');
       unit.bytes = unit.payload.length + unit.key.length + 64;
       return unit;
     }
@@ -525,12 +538,21 @@ export class TargetWriter implements Sink {
       lossy: this.o.lossy,
       target: { product: this.o.info.server, version: this.o.info.valkeyVersion ?? this.o.info.redisVersion },
     });
-    for (const l of r.losses) this.o.log.log('WARN', `${displayKey(rec.key)}: ${l.detail} (--lossy)`);
+    const lost = commandLosses(r.losses);
+    if (rec.keyMeta !== undefined) lost.unshift(keyMetaLoss(rec.keyMeta.length));
     if (r.droppedFieldTtls) {
       this.counters.droppedFieldTtls += r.droppedFieldTtls;
-      this.o.log.log('WARN', `${displayKey(rec.key)}: ${r.droppedFieldTtls} hash field TTLs dropped (the target has no HPEXPIREAT; --lossy)`);
+      lost.push({ kind: 'hash_field_ttl', what: `${r.droppedFieldTtls} hash field TTLs (the target has no HPEXPIREAT)` });
     }
+    this.lossesOf(rec.db, rec, lost, 'commands');
     return r.commands;
+  }
+
+  /** Losses --lossy accepted for a key that is written: tallied, named per key in the report and the log. */
+  private lossesOf(db: number, rec: KeyRecord, lost: readonly Loss[], path: string): void {
+    if (lost.length === 0) return;
+    this.losses.add(rec, lost);
+    this.o.log.log('WARN', `db ${db} ${displayKey(rec.key)}: ${lost.map((l) => l.what).join(', ')} dropped (${path} cannot carry it; --lossy)`);
   }
 
   restoreRefused(msg: string): void {
@@ -555,7 +577,7 @@ export class TargetWriter implements Sink {
   /** Keys received whose fate is unknown (unsent or unanswered when the run stopped; in flight in the ledger). */
   get unanswered(): number {
     const c = this.counters;
-    return c.keys - c.created - c.replaced - c.skipped - c.errors - c.empty;
+    return c.keys - c.created - c.replaced - c.skipped - c.errors - c.empty - c.lost;
   }
 
   /** Count a failed key; true when it stopped the run as an error every later key would repeat. */
@@ -625,6 +647,11 @@ export class TargetWriter implements Sink {
         ledger?.ack(rec.offset, db, key, false, uncertain ? ACK_UNCERTAIN : 0);
         break;
       }
+      case 'lost':
+        c.lost++;
+        this.losses.add(rec, o.losses);
+        this.o.log.log('WARN', `db ${db} ${displayKey(key)}: not written, ${o.losses.map((l) => l.what).join(', ')} (--lossy)`);
+        break;
       case 'empty':
         c.empty++;
         this.o.log.log('WARN', `db ${db} ${displayKey(key)}: empty collection, not written (Redis refuses empty keys)`);

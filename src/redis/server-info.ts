@@ -6,6 +6,7 @@
  */
 import type { Redis, Cluster } from 'ioredis';
 import { redisRdbVersion, shippedModules, supportsHashFieldTtl, valkeyRdbVersion } from './server-versions.js';
+import { profileForServer, writeVersion, type TargetProfile } from '../encode/target-profiles.js';
 
 // Re-exported so callers need one import for server facts wherever the table lives.
 export { redisRdbVersion, supportsHashFieldTtl, valkeyRdbVersion };
@@ -41,6 +42,13 @@ export interface TargetInfo {
    * (server-versions.ts shippedModules) plus the types of the modules MODULE LIST shows loaded.
    */
   modules?: readonly string[];
+  /**
+   * The row of encode/target-profiles.ts the facts follow: picked from INFO (valkey_version → valkey),
+   * or named by the operator (`import --target-profile valkey-9.0`, applyProfile). Null: no row fits.
+   */
+  profile?: string | null;
+  /** True when the operator named the profile instead of auto mode. */
+  profileNamed?: boolean;
 }
 
 export const DEFAULT_PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
@@ -84,7 +92,32 @@ export function targetInfoFromInfo(text: string): TargetInfo {
   };
   info.hashFieldTtl = supportsHashFieldTtl(info);
   info.modules = shippedModules(server, server === 'valkey' ? (valkeyVersion ?? '0') : redisVersion);
+  info.profile = profileForServer(server, server === 'valkey' ? (valkeyVersion ?? '0') : redisVersion)?.name ?? null;
   return info;
+}
+
+/**
+ * A profile the operator named (`import --target-profile redis-7.2`) replaces what the live server's
+ * version says: the RDB version payloads are written for, the flavour, field TTLs and the module types.
+ * Useful to write for an older server line than the one answering (a replica, a managed service that
+ * hides INFO). Module types MODULE LIST showed loaded stay. Returns a warning when the live server
+ * reported an older RDB version than the profile's (its RESTORE will refuse such payloads).
+ */
+export function applyProfile(info: TargetInfo, p: TargetProfile): string | null {
+  const live = info.maxRdbVersion;
+  const liveFork = info.server;
+  const extra = (info.modules ?? []).filter((m) => p.bundled.includes(m));
+  info.server = p.fork;
+  info.maxRdbVersion = writeVersion(p);
+  info.hashFieldTtl = p.hashFieldTtl && info.hashFieldTtl;
+  info.modules = [...new Set([...p.modules, ...extra])];
+  info.profile = p.name;
+  info.profileNamed = true;
+  const liveFlavor = live >= 80 ? 'VALKEY' : 'REDIS';
+  if (live > 0 && (live < info.maxRdbVersion || liveFlavor !== p.magic)) {
+    return `--target-profile ${p.name}: the target (${liveFork}) reports RDB ${live}; payloads are written for RDB ${info.maxRdbVersion} (${p.magic}) and its RESTORE may refuse them`;
+  }
+  return null;
 }
 
 /**

@@ -2,10 +2,11 @@
  * The version table: which RDB (DUMP payload) version a server of a given version accepts, whether it
  * has hash field TTLs, and which module value types every build of it loads. Server detection from INFO
  * is redis/server-info.ts; `namedTarget` turns `redis-8.6` / `valkey-9.0` into the same facts for
- * `transform --rdb-version`.
+ * `transform --rdb-version` from the profile table (encode/target-profiles.ts).
  */
 import type { Flavor } from '../records/types.js';
 import type { TargetInfo } from './server-info.js';
+import { MAX_WRITE, profileForServer, profileNames, targetProfile, writeVersion } from '../encode/target-profiles.js';
 
 function versionParts(v: string): [number, number, number] {
   const [a, b, c] = v.split('.').map((x) => Number.parseInt(x, 10));
@@ -55,19 +56,17 @@ export function targetHasFunctions(info: Pick<TargetInfo, 'server' | 'maxRdbVers
 }
 
 /**
- * Module value types (the 9-character names of module.c) every build of a server loads. Redis 8 builds
- * vector sets into the core (`vectorset`); JSON, search, time series and probabilistic types come only
- * with optional modules, so a file holding them is not loadable by every Redis 8 and is refused per key.
- * Valkey ships no module types.
+ * Module value types (the 9-character names of module.c) every build of a server loads: its profile's
+ * built-in ones (encode/target-profiles.ts: Redis 8 has vector sets in the core). JSON, bloom and time
+ * series types come only with modules a build may lack, so they count only when MODULE LIST shows them.
  */
 export function shippedModules(server: 'redis' | 'valkey', version: string): readonly string[] {
-  if (server === 'valkey') return [];
-  return versionParts(version)[0] >= 8 ? ['vectorset'] : [];
+  return profileForServer(server, version)?.modules ?? [];
 }
 
 /** Newest RDB version rekey writes for each flavour (RDB 14/15 are read-only gaps, see the README). */
-export const MAX_WRITE_REDIS = 13;
-export const MAX_WRITE_VALKEY = 81;
+export const MAX_WRITE_REDIS = MAX_WRITE.redis;
+export const MAX_WRITE_VALKEY = MAX_WRITE.valkey;
 
 /** What `transform --rdb-version redis-8.6` stands for. */
 export interface NamedTarget {
@@ -87,36 +86,26 @@ export interface NamedTarget {
   modules: readonly string[];
 }
 
-/** The released lines a name may name (the table the issue lists; more minors parse the same way). */
-const KNOWN: Record<'redis' | 'valkey', readonly string[]> = {
-  redis: ['2.6', '2.8', '3.0', '3.2', '4.0', '5.0', '6.0', '6.2', '7.0', '7.2', '7.4', '8.0', '8.2', '8.4', '8.6', '8.8', '8.10'],
-  valkey: ['7.2', '8.0', '8.1', '9.0', '9.1', '9.2'],
-};
-
-/** `redis-8.6` / `valkey-9.0` → the facts above; null when the name is not a known server line. */
+/** `redis-8.6` / `valkey-9.0` → the facts above, from the profile table; null for a name it lacks. */
 export function namedTarget(name: string): NamedTarget | null {
-  const m = /^(redis|valkey)-(\d+)\.(\d+)$/i.exec(name.trim());
-  if (!m) return null;
-  const server = m[1]!.toLowerCase() as 'redis' | 'valkey';
-  const version = `${Number(m[2])}.${Number(m[3])}`;
-  if (!KNOWN[server].includes(version)) return null;
-  const serverRdbVersion = server === 'redis' ? redisRdbVersion(version) : valkeyRdbVersion(version);
-  const rdbVersion = server === 'redis' ? Math.min(serverRdbVersion, MAX_WRITE_REDIS) : Math.min(serverRdbVersion, MAX_WRITE_VALKEY);
+  const p = targetProfile(name);
+  if (!p) return null;
+  const rdbVersion = writeVersion(p);
   return {
-    name: `${server}-${version}`,
-    server,
-    version,
-    serverRdbVersion,
+    name: p.name,
+    server: p.fork,
+    version: p.version,
+    serverRdbVersion: p.rdbVersion,
     rdbVersion,
     flavor: rdbVersion >= 80 ? 'valkey' : 'redis',
-    hashFieldTtl: server === 'valkey' ? versionParts(version)[0] >= 9 : redisRdbVersion(version) >= 12,
-    modules: shippedModules(server, version),
+    hashFieldTtl: p.hashFieldTtl,
+    modules: p.modules,
   };
 }
 
 /** Every name `namedTarget` accepts, for messages. */
 export function namedTargetList(): string[] {
-  return [...KNOWN.redis.map((v) => `redis-${v}`), ...KNOWN.valkey.map((v) => `valkey-${v}`)];
+  return profileNames();
 }
 
 /**

@@ -10,6 +10,7 @@
 import type { KeyRecord, RdbRecord } from '../records/types.js';
 import { RekeyUsageError } from '../errors.js';
 import { AtomicOutput } from '../io/atomic-file.js';
+import { footerVersion } from '../import/key-plan.js';
 import { convertPayload, moduleLoss, streamIdmpLoss } from '../encode/down-convert.js';
 import { appendRestore, RespBatchWriter, type RespArg } from '../encode/resp.js';
 import { encodeValueCommands, type CommandTarget } from '../encode/value-commands.js';
@@ -143,15 +144,18 @@ export class RespSink implements Sink {
     let payload = rec.payload;
     let version = rec.rdbVersion;
     const target = this.opts.payloadVersion;
-    if (target !== undefined && target < version) {
-      const conv = convertPayload(rec, target, { lossy: this.opts.lossy });
+    if (target !== undefined) {
+      // Also for a newer target of the other fork (Redis 12 → Valkey 80): its loader reads 22+ its own way
+      // and refuses footers 12–79, as import's key plan knows (footerVersion).
+      const flavor = target >= 80 ? 'valkey' : 'redis';
+      const conv = convertPayload(rec, target, { lossy: this.opts.lossy, flavor });
       if (conv !== null) {
         rdbType = conv.rdbType;
         payload = conv.payload;
         this.stats.convertedKeys++;
         if (conv.droppedFieldTtls) this.stats.droppedFieldTtls += conv.droppedFieldTtls;
-      }
-      version = target;
+        version = target;
+      } else version = footerVersion(rec, target, flavor);
     }
     return { rdbType, payload, version };
   }

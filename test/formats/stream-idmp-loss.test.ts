@@ -8,33 +8,11 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RdbSink } from '../../src/sinks/rdb-sink.js';
-import { ByteWriter } from '../../src/encode/rdb-primitives.js';
-import { encodeValue } from '../../src/encode/value-encoder.js';
-import { decodeValue } from '../../src/rdb/value-decode.js';
-import { T } from '../../src/rdb/constants.js';
-import type { KeyRecord, Value } from '../../src/records/types.js';
 import { runCli } from '../helpers/cli.js';
 import { startRedis } from '../helpers/redis-server.js';
-import { keyRecord, writeAll } from '../sinks/sink-helpers.js';
+import { writeAll } from '../sinks/sink-helpers.js';
+import { idmpTail, v4Stream } from '../helpers/records.js';
 import { sample } from '../encode/sample-values.js';
-
-/** The IDMP tail as librdb PR #93 reads it: duration, max, producers (id, IIDs with stream ids), stats. */
-function idmpTail(producers: Array<{ id: string; iids: string[] }>, added: number): Buffer {
-  const w = new ByteWriter().len(100).len(1000).len(producers.length);
-  for (const p of producers) {
-    w.string(Buffer.from(p.id)).len(p.iids.length);
-    p.iids.forEach((iid, i) => w.string(Buffer.from(iid)).len(1).len(i));
-  }
-  return w.len(added).len(0).finish();
-}
-
-function v4Stream(key: string, value: Value, tail: Buffer): KeyRecord {
-  const v3 = encodeValue(value, { rdbVersion: 11, flavor: 'redis' });
-  expect(v3.rdbType).toBe(T.STREAM_LISTPACKS_3);
-  const payload = Buffer.concat([v3.payload, tail]);
-  const rec = keyRecord(key, value, { version: 13 });
-  return { ...rec, rdbType: T.STREAM_LISTPACKS_4, payload, decode: () => decodeValue(payload, T.STREAM_LISTPACKS_4, 'redis', 'test', 0) };
-}
 
 let dir: string;
 let input: string;

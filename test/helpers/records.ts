@@ -104,3 +104,21 @@ export const TWO_DBS_ONE_SHARED = [
   '{"db":1,"key":"only1","type":"string","value":"x"}',
   '',
 ].join('\n');
+
+/** A stream v4's IDMP tail as librdb PR #93 reads it: duration, max, producers (id, IIDs with stream ids), stats. */
+export function idmpTail(producers: Array<{ id: string; iids: string[] }>, added: number): Buffer {
+  const w = new ByteWriter().len(100).len(1000).len(producers.length);
+  for (const p of producers) {
+    w.string(Buffer.from(p.id)).len(p.iids.length);
+    p.iids.forEach((iid, i) => w.string(Buffer.from(iid)).len(1).len(i));
+  }
+  return w.len(added).len(0).finish();
+}
+
+/** A stream as Redis 8.6 writes it (type 26: the v3 layout, then `tail`), read back through the decoder. */
+export function v4Stream(key: string, value: Value, tail: Buffer): KeyRecord {
+  const v3 = encodeValue(value, { rdbVersion: 11, flavor: 'redis' });
+  const payload = Buffer.concat([v3.payload, tail]);
+  const rec = keyRecord(key, value, { version: 13 });
+  return { ...rec, rdbType: 26, payload, decode: () => decodeValue(payload, 26, 'redis', 'test', 0) };
+}
