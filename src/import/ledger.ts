@@ -47,7 +47,10 @@ export interface LedgerAck {
   db: number;
   key: Buffer;
   created: boolean;
-  /** The key existed at resume time after an unacknowledged write of the crashed run: ours or not, unknown. */
+  /**
+   * The key existed at resume time after an unacknowledged write of the crashed run: ours or not, unknown
+   * (also a key that was there before the first run: its one final state is uncertain, not skipped).
+   */
   uncertain?: boolean;
   /** The run overwrote an existing key (--on-conflict replace). */
   replaced?: boolean;
