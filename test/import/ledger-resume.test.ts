@@ -5,7 +5,7 @@
  * flight) are re-checked. The state is read from real ledger files written by LedgerWriter.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LedgerWriter, mayHaveBeenSent, readResumeState, type LedgerHeader } from '../../src/import/ledger.js';
@@ -45,6 +45,17 @@ describe('resume state of a ledger that ends mid-window', () => {
       else if (o <= 150) expect(f, `offset ${o}`).toBe('recheck');
       else expect(f, `offset ${o}`).toBe('fresh');
     }
+  });
+
+  it('the end line is the last line: a high-water mark still pending at close goes before it', async () => {
+    const path = join(dir, 'c.jsonl');
+    const w = await LedgerWriter.create(path, header, { flushIntervalMs: 60_000 });
+    w.ack(10, 0, key(10), true);
+    w.hwm(10);
+    await w.close({ complete: false });
+    const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.$ ?? 'ack')).toEqual(['ledger', 'ack', 'hwm', 'end']);
+    expect((await readResumeState(path)).hwm).toBe(10);
   });
 
   it('a resumed run continuing the same ledger: the second stop reads the union of both runs', async () => {
