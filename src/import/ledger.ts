@@ -47,7 +47,10 @@ export interface LedgerAck {
   db: number;
   key: Buffer;
   created: boolean;
-  /** The key existed at resume time after an unacknowledged write of the crashed run: ours or not, unknown. */
+  /**
+   * The key existed at resume time after an unacknowledged write of the crashed run: ours or not, unknown
+   * (also a key that was there before the first run: its one final state is uncertain, not skipped).
+   */
   uncertain?: boolean;
   /** The run overwrote an existing key (--on-conflict replace). */
   replaced?: boolean;
@@ -241,13 +244,17 @@ export class LedgerWriter {
     this.text(JSON.stringify(obj) + '\n');
   }
 
-  /** Write buffered lines (and an fsync when `sync`; fsyncs are serialized). */
-  flush(sync: boolean): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
+  private hwmLine(): void {
     if (this.lastHwm > this.writtenHwm) {
       this.text(`{"$":"hwm","offset":${this.lastHwm}}\n`);
       this.writtenHwm = this.lastHwm;
     }
+  }
+
+  /** Write buffered lines (and an fsync when `sync`; fsyncs are serialized). */
+  flush(sync: boolean): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    this.hwmLine();
     this.push();
     if (this.failure) return Promise.reject(this.failure);
     if (!sync) return this.chain;
@@ -268,6 +275,8 @@ export class LedgerWriter {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    // The end line is the last: a pending high-water mark goes before it.
+    this.hwmLine();
     this.text(JSON.stringify({ $: 'end', finished: new Date().toISOString(), ...end }) + '\n');
     try {
       await this.flush(true);

@@ -697,6 +697,9 @@ export class TargetWriter implements Sink {
     if (!t.fatal) {
       await Promise.race([t.whenIdle().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
     }
+    // One dead connection (a killed cluster master) leaves the others answering: cut them now, or their
+    // replies would be acknowledged after the in-flight lines and the ledger's end (or lost once it is closed).
+    if (t.fatal) t.destroy();
     const ledger = this.o.ledger;
     if (ledger) {
       for (const r of this.acks.pending()) ledger.inflight(r.offset, this.o.toDb ?? r.db, r.key);

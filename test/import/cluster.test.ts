@@ -13,7 +13,7 @@ import { importWithOutcome, type ImportArgs } from '../../src/commands/import.js
 import { runValidate } from '../../src/commands/validate.js';
 import { keySlot } from '../../src/redis/slot.js';
 import type { TargetWriter } from '../../src/import/restore-writer.js';
-import { fillMixed, gatedInput, makeRdb, until } from './helpers.js';
+import { fillMixed, gatedInput, ledgerLines, makeRdb, until } from './helpers.js';
 
 const N = 6000;
 const HOT = 'hot';
@@ -109,6 +109,12 @@ describe('Redis Cluster import', () => {
     expect(rep.import.cluster_redirects.ask).toBeGreaterThan(0);
     expect(rep.import.cluster_redirects.moved).toBeGreaterThan(0);
 
+    // Every key landed once: one acknowledgement per key in the ledger, each "created" (ASK and MOVED
+    // re-sends never count or record a key twice).
+    const acks = ledgerLines(r.ledgerPath!).filter((l) => l.$ === undefined);
+    expect(acks.length).toBe(N);
+    expect(new Set(acks.map((l) => l.key)).size).toBe(N);
+    expect(acks.every((l) => l.created === true)).toBe(true);
     expect(await totalKeys(cl)).toBe(N);
     expect(Number(await src.call('CLUSTER', 'COUNTKEYSINSLOT', String(slot)))).toBe(0);
     expect(Number(await dst.call('CLUSTER', 'COUNTKEYSINSLOT', String(slot)))).toBe(N / 3);
