@@ -1,4 +1,5 @@
 import type { Cursor } from './cursor.js';
+import type { ByteWriter } from '../encode/rdb-primitives.js';
 
 /**
  * RDB 14 (Redis 8.8) type 28 RDB_TYPE_ARRAY: a sparse array of tagged elements. Layout after the key
@@ -81,4 +82,22 @@ export function arrayElementText(el: ArrayElementValue): string {
   if (el.tag === 'int') return el.value.toString();
   if (el.tag === 'float') return String(el.value);
   return el.value.toString('latin1');
+}
+
+/** Write a type 28 body in the layout decodeArray reads (for RDB 14 output and test files). */
+export function encodeArray(a: ArrayValue, w: ByteWriter): ByteWriter {
+  w.len(a.elements.length);
+  if (a.insertIdx === undefined) w.len(0);
+  else w.len(1).len(a.insertIdx);
+  const num = Buffer.alloc(8);
+  for (const { idx, el } of a.elements) {
+    w.len(idx);
+    switch (el.tag) {
+      case 'sds': w.len(AR_TAG.SDS).string(el.value); break;
+      case 'smallstr': w.len(AR_TAG.SMALLSTR).string(el.value); break;
+      case 'int': num.writeBigInt64LE(el.value); w.len(AR_TAG.INT).bytes(num); break;
+      case 'float': w.len(AR_TAG.FLOAT).f64le(el.value); break;
+    }
+  }
+  return w;
 }

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Cursor } from '../../src/rdb/cursor.js';
 import { ByteWriter } from '../../src/encode/rdb-primitives.js';
-import { AR_TAG, arrayElementText, decodeArray, skipArray } from '../../src/rdb/array.js';
+import { AR_TAG, arrayElementText, decodeArray, encodeArray, skipArray } from '../../src/rdb/array.js';
 import { readNackZone, skipNackZone } from '../../src/rdb/stream-nack.js';
 import { RekeyInputError } from '../../src/errors.js';
 
@@ -62,6 +62,18 @@ describe('RDB 14 type 28 Array', () => {
     expect(asLibrdbJson(arrayBody(18446744073709551614n, [[0n, AR_TAG.SMALLSTR, Buffer.from('a')], [1n, AR_TAG.SMALLSTR, Buffer.from('b')]])))
       .toEqual({ insert_idx: '18446744073709551614', elements: [{ idx: '0', val: 'a' }, { idx: '1', val: 'b' }] });
     expect(asLibrdbJson(arrayBody(null, [[7n, AR_TAG.INT, -5n]]))).toEqual({ elements: [{ idx: '7', val: '-5' }] });
+  });
+
+  it('encodeArray writes the bytes decodeArray reads, byte for byte', () => {
+    const bodies = [
+      arrayBody(null, [[0n, AR_TAG.SDS, Buffer.from('x'.repeat(100))], [1n, AR_TAG.INT, -(2n ** 63n)], [2n, AR_TAG.FLOAT, -0.25], [3n, AR_TAG.SMALLSTR, Buffer.from([0xff, 0])]]),
+      arrayBody(18446744073709551614n, [[2n ** 40n, AR_TAG.INT, 2n ** 63n - 1n]]),
+      arrayBody(0n, []),
+    ];
+    for (const body of bodies) {
+      const a = decodeArray(new Cursor('a', body));
+      expect(encodeArray(a, new ByteWriter()).finish().toString('hex')).toBe(body.toString('hex'));
+    }
   });
 
   it('bad input names the offset and what was expected; counts are bounded before allocating', () => {
