@@ -1080,6 +1080,13 @@ export class Analyzer {
    * histogram, top list and the prefix tree within its cap; samples exactly too (chosen by key hash, key-sample.ts);
    * duplicates and rule collisions across parts cannot be known (no key digests are stored).
    */
+  /** A part's `verify` section (analyze --merge): counts add, keys named up to the report's cap. */
+  mergeVerify(v: NonNullable<AnalysisReport['verify']>): void {
+    this.verified.checked += v.checked;
+    this.verified.bad += v.bad_keys;
+    for (const k of v.keys) if (this.verified.keys.length < VERIFY_LISTED) this.verified.keys.push(k);
+  }
+
   mergeState(st: AnalyzerState): void {
     if (st.version !== MERGE_STATE_VERSION) throw new Error(`merge state version ${String(st.version)} is not known`);
     const c = st.counters;

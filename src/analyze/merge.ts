@@ -21,6 +21,16 @@ import { Analyzer, MERGE_STATE_VERSION, type AnalysisReport, type AnalyzerState 
 const MAX_PARTIAL_BYTES = 512 * 1024 * 1024;
 
 export async function readPartial(path: string): Promise<AnalyzerState> {
+  return (await readPart(path)).state;
+}
+
+/** A part: its merge state, and its `verify` section (analyze --verify) when it has one. */
+interface Part {
+  state: AnalyzerState;
+  verify: AnalysisReport['verify'];
+}
+
+async function readPart(path: string): Promise<Part> {
   let size: number;
   try {
     size = (await stat(path)).size;
@@ -39,7 +49,11 @@ export async function readPartial(path: string): Promise<AnalyzerState> {
   if (st.version !== MERGE_STATE_VERSION) {
     throw new RekeyInputError(path, 0, `expected "merge_state" version ${MERGE_STATE_VERSION}, found ${JSON.stringify(st.version)}: analyse that part again with this rekey`);
   }
-  return st as AnalyzerState;
+  const v = j.verify;
+  if (v !== undefined && !(v && typeof v === 'object' && Number.isInteger(v.checked) && Number.isInteger(v.bad_keys) && Array.isArray(v.keys))) {
+    throw new RekeyInputError(path, 0, 'expected "verify" to hold "checked", "bad_keys" and "keys"');
+  }
+  return { state: st as AnalyzerState, verify: v };
 }
 
 /** Options that must agree across partial reports, or the merge would mix incomparable numbers. */
@@ -79,8 +93,9 @@ function partsCannotShareKeys(states: readonly AnalyzerState[]): boolean {
  * analyzer. `rulesPath` overrides the rules path the parts recorded (the same rules, found elsewhere).
  */
 export async function mergeReports(paths: readonly string[], rulesPath?: string): Promise<Analyzer> {
-  const states: AnalyzerState[] = [];
-  for (const p of paths) states.push(await readPartial(p));
+  const parts: Part[] = [];
+  for (const p of paths) parts.push(await readPart(p));
+  const states = parts.map((p) => p.state);
   const o = states[0]!.options;
   states.forEach((st, i) => {
     const diff = sameOptions(o, st.options);
@@ -97,8 +112,11 @@ export async function mergeReports(paths: readonly string[], rulesPath?: string)
     maxKeyBytes: o.max_key_bytes,
     rules,
     ...(rp ? { rulesPath: rp } : {}),
+    // The merged report has a verify section when any part was verified (those that were not add nothing).
+    ...(parts.some((p) => p.verify !== undefined) ? { verify: true } : {}),
   });
   for (const st of states) analyzer.mergeState(st);
+  for (const p of parts) if (p.verify !== undefined) analyzer.mergeVerify(p.verify);
   const files = states.reduce((n, st) => n + st.files.length, 0);
   const eachChecked = states.every((st) => st.files.length <= 1 || st.duplicates.checked);
   analyzer.duplicatesChecked = files > 1 && eachChecked && partsCannotShareKeys(states);

@@ -3,23 +3,32 @@
  * analysis, then (with --keys/--input) every key classified, with collisions confirmed on a second read.
  */
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_PROBLEM, RekeyInputError, RekeyUsageError } from '../errors.js';
-import { toPrintable } from '../records/printable.js';
+import { displayKey, toPrintable } from '../records/printable.js';
 import { CollisionDetector, type CollisionFinding, type CollisionInput, type CollisionReport } from '../rules/collisions.js';
 import { runBuiltinTests, runFileTests, type TestResult } from '../rules/embedded-tests.js';
-import { compileRules, renameWith, type CompiledRules } from '../rules/index.js';
+import { compileRules, type CompiledRules } from '../rules/index.js';
 import { RulesFileError, readRulesFile } from '../rules/schema.js';
 import { analyzeStatic, ShadowObserver, type OverlapFinding, type ShadowFinding } from '../rules/shadowing.js';
 import { decideKey } from '../pipeline/key-decision.js';
 import { keySource, type CollisionJson, type KeyItem, type RulesTestOptions, type RulesTestReport } from './rules-test-plan.js';
 
-function toCollisionInput(rules: CompiledRules, item: KeyItem): CollisionInput {
+/**
+ * Where a key goes, decided as transform and import decide it (pipeline/key-decision.ts). A rule that
+ * renames it to an empty name is this key's error there: it is written nowhere, so it collides with
+ * nothing, and `error` says why.
+ */
+function toCollisionInput(rules: CompiledRules, item: KeyItem): CollisionInput & { error?: string } {
   const db = item.db ?? 0;
   // A key listing has no expiry; unmatched keys under `error` stay where they are for this check.
   const d = decideKey({ db: item.db, key: item.key, ...(item.type !== undefined ? { type: item.type } : {}), expireAtMs: null }, { rules, unmatched: rules.unmatched, dropExpired: false, now: 0 });
   if (d.kind === 'unmatched-drop') return { key: item.key, db, newKey: null, toDb: db };
+  if (d.kind === 'rename-error') return { key: item.key, db, newKey: null, toDb: db, error: d.message };
   if (d.kind === 'keep') return { key: item.key, db, newKey: d.key, toDb: d.db };
   return { key: item.key, db, newKey: item.key, toDb: db };
 }
+
+/** Per-key errors (empty renames) named in `errors`, the first ones; the count is exact. */
+const KEY_ERRORS_LISTED = 100;
 
 function collisionJson(r: CollisionReport): CollisionJson {
   const f = (x: CollisionFinding): CollisionJson['findings'][number] => {
@@ -84,6 +93,12 @@ export async function runRulesTest(o: RulesTestOptions): Promise<{ exitCode: num
   const label = (i: number): string => rs[i]!.name;
   let problem = false;
   let warningsSeen = rules.warnings.length > 0;
+  // A key the rules rename to an empty name: transform and import count it as that key's error (exit 1).
+  let keyErrors = 0;
+  const keyError = (db: number, key: Buffer, message: string): void => {
+    problem = true;
+    if (keyErrors++ < KEY_ERRORS_LISTED) report.errors.push({ severity: 'error', source: `db ${db} ${displayKey(key)}`, message });
+  };
 
   // Tests.
   const fileResults = runFileTests(rules);
@@ -131,6 +146,7 @@ export async function runRulesTest(o: RulesTestOptions): Promise<{ exitCode: num
       seen.add(id);
       inputs.push(ci);
       det.add(ci.key, ci.db, ci.newKey, ci.toDb);
+      if (ci.error !== undefined) keyError(ci.db, ci.key, ci.error);
     }
     const cr = await det.confirm(inputs);
     report.collisions.tests = collisionJson(cr);
@@ -194,12 +210,12 @@ export async function runRulesTest(o: RulesTestOptions): Promise<{ exitCode: num
           o.onKey?.({ db: it.db, key: it.key, newKey, toDb: db, rule: null, category: null, unmatched: rules.unmatched });
           continue;
         }
-        const w = hits[0]!;
-        const r = rs[w]!;
+        const r = rs[hits[0]!]!;
         byCategory[r.category] = (byCategory[r.category] ?? 0) + 1;
-        const newKey = renameWith(rules, w, it.key, it.type, it.db) ?? it.key;
-        det.add(it.key, db, newKey, r.toDb ?? db);
-        o.onKey?.({ db: it.db, key: it.key, newKey, toDb: r.toDb ?? db, rule: r.name, category: r.category, unmatched: null });
+        const ci = toCollisionInput(rules, it);
+        det.add(it.key, db, ci.newKey, ci.toDb);
+        if (ci.error !== undefined) keyError(db, it.key, ci.error);
+        o.onKey?.({ db: it.db, key: it.key, newKey: ci.newKey, toDb: ci.toDb, rule: r.name, category: r.category, unmatched: null });
       }
       // Digest matches are confirmed byte-exactly on a second read (a no-op when there are none).
       const cr: CollisionReport = await det.confirm(
@@ -247,6 +263,7 @@ export async function runRulesTest(o: RulesTestOptions): Promise<{ exitCode: num
   }
 
   finishRules(report, rules, perRuleKeys, perRuleLost, testsPerRule);
+  if (keyErrors > KEY_ERRORS_LISTED) report.errors.push({ severity: 'error', source: 'keys', message: `${keyErrors - KEY_ERRORS_LISTED} more keys renamed to an empty name` });
   const exitCode = problem || (o.strict === true && warningsSeen) ? EXIT_PROBLEM : EXIT_OK;
   report.exit_code = exitCode;
   return { exitCode, report };

@@ -4,10 +4,9 @@
  * `--on-collision keep-first` explicitly. Through the built CLI against a real redis-server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
+import { startRedisWithDir, type RedisHandle, type RedisWithDir } from '../helpers/redis-server.js';
 import { runCli } from '../helpers/cli.js';
 import { TWO_DBS_ONE_SHARED } from '../helpers/records.js';
 
@@ -19,17 +18,14 @@ function lastReport(dir: string): Record<string, any> {
 describe('import --to-db: colliding keys are a visible loss', () => {
   let redis: RedisHandle;
   let dir: string;
+  let stop: RedisWithDir['stop'] | undefined;
   let input: string;
   beforeAll(async () => {
-    redis = await startRedis();
-    dir = mkdtempSync(join(tmpdir(), 'rekey-collide-'));
+    ({ redis, dir, stop } = await startRedisWithDir('rekey-collide-'));
     input = join(dir, 'two-dbs.jsonl');
     writeFileSync(input, TWO_DBS_ONE_SHARED);
   });
-  afterAll(async () => {
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   it('the dry run shows the collision, names the key in the report and exits 1', async () => {
     const out = mkdtempSync(join(dir, 'dry-'));

@@ -446,6 +446,27 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHan
   }
 }
 
+/** A redis-server and a work dir of a test file (its beforeAll); `stop` (its afterAll) ends both. */
+export interface RedisWithDir {
+  redis: RedisHandle;
+  dir: string;
+  stop: () => Promise<void>;
+}
+
+/** Start a redis-server (see StartRedisOptions) and make a temp dir named with `prefix` for the test's files. */
+export async function startRedisWithDir(prefix: string, opts: StartRedisOptions = {}): Promise<RedisWithDir> {
+  const redis = await startRedis(opts);
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    redis,
+    dir,
+    stop: async () => {
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // cluster
 

@@ -5,20 +5,19 @@
  * (input gone), a live rollback refuses without --force. Real redis-server, built CLI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
+import { startRedisWithDir, type RedisHandle, type RedisWithDir } from '../helpers/redis-server.js';
 import { runCli } from '../helpers/cli.js';
 
 describe('rollback leaves keys changed since the import', () => {
   let redis: RedisHandle;
   let dir: string;
+  let stop: RedisWithDir['stop'] | undefined;
   let input: string;
   let rules: string;
   beforeAll(async () => {
-    redis = await startRedis();
-    dir = mkdtempSync(join(tmpdir(), 'rekey-rbchg-'));
+    ({ redis, dir, stop } = await startRedisWithDir('rekey-rbchg-'));
     input = join(dir, 'keys.jsonl');
     const lines: string[] = [];
     for (let i = 0; i < 10; i++) lines.push(JSON.stringify({ db: 0, key: `old:${i}`, type: 'hash', value: { f: `v${i}` }, expire_at_ms: i === 0 ? 4102444800000 : null }));
@@ -26,10 +25,7 @@ describe('rollback leaves keys changed since the import', () => {
     rules = join(dir, 'rules.yaml');
     writeFileSync(rules, 'version: 1\nunmatched: keep\nrules:\n  - name: r\n    category: item\n    match: "old:{id}"\n    rename: "new:{id}"\n    ttl: 3600000\n');
   });
-  afterAll(async () => {
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   async function importFresh(out: string): Promise<string> {
     const c = redis.client();

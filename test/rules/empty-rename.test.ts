@@ -56,4 +56,16 @@ describe('empty new names', () => {
     expect(r.error_keys.map((e) => e.key)).toEqual(['old:', 'opt']);
     expect(r.error_keys[0]!.error).toMatch(/empty name/);
   });
+
+  it('rules test names each such key as transform does, and counts no collision between them', async () => {
+    writeFileSync(join(dir, 'r.yaml'), RULES);
+    const keys = join(dir, 'keys.txt');
+    writeFileSync(keys, ['old:a', 'old:', 'opt', 'opt:b'].join('\n') + '\n');
+    const res = await runCli(['rules', 'test', join(dir, 'r.yaml'), '--keys', keys, '--json']);
+    expect(res.code, res.stderr).toBe(1);
+    const r = JSON.parse(res.stdout.toString()) as { errors: Array<{ source: string; message: string }>; collisions: { keys: { total: number } } };
+    expect(r.errors.map((e) => e.source)).toEqual(['db 0 old:', 'db 0 opt']);
+    expect(r.errors[0]!.message).toMatch(/rule "strip" renames this key to an empty name/);
+    expect(r.collisions.keys.total).toBe(0);
+  });
 });

@@ -74,6 +74,23 @@ describe('analyze and corrupt values', () => {
     for (const k of r.verify.keys) expect(k.offset).toBeGreaterThan(0);
   });
 
+  it('--merge keeps the parts\' verify sections: counts add, bad keys named, exit 1', async () => {
+    const a = rdbFile('part-a.rdb', 3, (i, p) => i === 1 && badCount(p));
+    const b = rdbFile('part-b.rdb', 4, (i, p) => i === 2 && dupField(p));
+    const jsons: string[] = [];
+    for (const [f, o] of [[a, 'pa'], [b, 'pb']] as const) {
+      const r = await runCli(['analyze', f, '--verify', '--now', '1800000000000', '--out-dir', join(dir, o)]);
+      expect(r.code, r.stderr).toBe(1);
+      jsons.push(join(dir, o, readdirSync(join(dir, o)).find((n) => n.startsWith('redis_analysis_'))!));
+    }
+    const m = await runCli(['analyze', ...jsons, '--merge', '--json', '--out-dir', join(dir, 'pm')]);
+    expect(m.code, m.stderr).toBe(1);
+    const r = JSON.parse(m.stdout.toString()) as { verify: { checked: number; bad_keys: number; keys: Array<{ key: string }> } };
+    expect(r.verify.checked).toBe(7);
+    expect(r.verify.bad_keys).toBe(2);
+    expect(r.verify.keys.map((k) => k.key)).toEqual(['h1', 'h2']);
+  });
+
   it('--verify on a sound file checks every value and exits 0', async () => {
     const file = rdbFile('ok.rdb', 4, () => undefined);
     const res = await runCli(['analyze', file, '--verify', '--json', '--out-dir', join(dir, 'o3')]);

@@ -3,10 +3,9 @@
  * every kind of difference validate reports. Real redis-server, built CLI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
+import { startRedisWithDir, type RedisHandle, type RedisWithDir } from '../helpers/redis-server.js';
 import { runCli } from '../helpers/cli.js';
 
 const FAR = 4102444800000; // 2100-01-01
@@ -14,10 +13,10 @@ const FAR = 4102444800000; // 2100-01-01
 describe('validate diffs label input and target', () => {
   let redis: RedisHandle;
   let dir: string;
+  let stop: RedisWithDir['stop'] | undefined;
   let input: string;
   beforeAll(async () => {
-    redis = await startRedis();
-    dir = mkdtempSync(join(tmpdir(), 'rekey-vlabels-'));
+    ({ redis, dir, stop } = await startRedisWithDir('rekey-vlabels-'));
     input = join(dir, 'keys.jsonl');
     writeFileSync(input, [
       { db: 0, key: 's', type: 'string', value: 'in-input' },
@@ -37,10 +36,7 @@ describe('validate diffs label input and target', () => {
     await c.set('ttl', 'x');
     c.disconnect();
   });
-  afterAll(async () => {
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   it('names the input side first and the target side second in every detail', async () => {
     const r = await runCli(['validate', input, '--target', redis.url, '--out-dir', dir, '--json']);

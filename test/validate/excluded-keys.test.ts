@@ -4,21 +4,20 @@
  * apart. Keys under the new names that no input key explains still are mismatches. Real redis-server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
+import { startRedisWithDir, type RedisHandle, type RedisWithDir } from '../helpers/redis-server.js';
 import { runCli } from '../helpers/cli.js';
 
 describe('validate: filtered-out keys are not unexplained', () => {
   let redis: RedisHandle;
   let dir: string;
+  let stop: RedisWithDir['stop'] | undefined;
   let input: string;
   let rules: string;
   let dropRules: string;
   beforeAll(async () => {
-    redis = await startRedis();
-    dir = mkdtempSync(join(tmpdir(), 'rekey-vexcl-'));
+    ({ redis, dir, stop } = await startRedisWithDir('rekey-vexcl-'));
     input = join(dir, 'keys.jsonl');
     const lines: string[] = [];
     for (let i = 0; i < 5; i++) lines.push(JSON.stringify({ db: 0, key: `old:a:${i}`, type: 'string', value: `a${i}` }));
@@ -34,10 +33,7 @@ describe('validate: filtered-out keys are not unexplained', () => {
     const imp = await runCli(['import', input, '--target', redis.url, '--rules', rules, '--live', '--yes', '--out-dir', join(dir, 'imp'), '--no-progress']);
     expect(imp.code, imp.stderr).toBe(0);
   });
-  afterAll(async () => {
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   const validate = async (extra: string[]): Promise<{ code: number; v: Record<string, any> }> => {
     const r = await runCli(['validate', input, '--target', redis.url, '--out-dir', join(dir, 'val'), '--json', ...extra]);

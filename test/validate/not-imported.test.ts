@@ -5,19 +5,18 @@
  * ledger (--ledger, or found from the report in --out-dir) and says why each key is not there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
+import { startRedisWithDir, type RedisHandle, type RedisWithDir } from '../helpers/redis-server.js';
 import { runCli } from '../helpers/cli.js';
 
 describe('validate: not imported, with the reason', () => {
   let redis: RedisHandle;
   let dir: string;
+  let stop: RedisWithDir['stop'] | undefined;
   let input: string;
   beforeAll(async () => {
-    redis = await startRedis();
-    dir = mkdtempSync(join(tmpdir(), 'rekey-vnotimp-'));
+    ({ redis, dir, stop } = await startRedisWithDir('rekey-vnotimp-'));
     input = join(dir, 'keys.jsonl');
     const lines = [
       '{"db":0,"key":"ok:1","type":"string","value":"one"}',
@@ -31,10 +30,7 @@ describe('validate: not imported, with the reason', () => {
     await c.call('ACL', 'SETUSER', 'limited', 'on', '>pw', '~ok:*', '+@all');
     c.disconnect();
   });
-  afterAll(async () => {
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   it('refused (NOPERM) and skipped keys are not imported with their reasons; without the ledger they are mismatches', async () => {
     const c = redis.client();

@@ -3,19 +3,18 @@
  * every listed key), not a migration report — it migrates nothing. Real redis-server, built CLI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
+import { startRedisWithDir, type RedisHandle, type RedisWithDir } from '../helpers/redis-server.js';
 import { runCli } from '../helpers/cli.js';
 
 describe('validate report files', () => {
   let redis: RedisHandle;
   let dir: string;
+  let stop: RedisWithDir['stop'] | undefined;
   let input: string;
   beforeAll(async () => {
-    redis = await startRedis();
-    dir = mkdtempSync(join(tmpdir(), 'rekey-vrep-'));
+    ({ redis, dir, stop } = await startRedisWithDir('rekey-vrep-'));
     input = join(dir, 'keys.jsonl');
     const lines: string[] = [];
     for (let i = 0; i < 30; i++) lines.push(JSON.stringify({ db: 0, key: `k:${i}`, type: 'string', value: `v${i}` }));
@@ -26,10 +25,7 @@ describe('validate report files', () => {
     for (let i = 0; i < 12; i++) await c.set(`k:${i}`, `changed${i}`);
     c.disconnect();
   });
-  afterAll(async () => {
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   it('writes validation_report_*.json and .txt, no migration report', async () => {
     const out = join(dir, 'out');

@@ -6,10 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRedis, type RedisHandle } from '../helpers/redis-server.js';
+import { startRedisWithDir, type RedisHandle, type RedisWithDir } from '../helpers/redis-server.js';
 import { CLI, runCli } from '../helpers/cli.js';
 
 const N = 200;
@@ -17,19 +16,16 @@ const N = 200;
 describe('validate --rounds', () => {
   let redis: RedisHandle;
   let dir: string;
+  let stop: RedisWithDir['stop'] | undefined;
   let input: string;
   beforeAll(async () => {
-    redis = await startRedis();
-    dir = mkdtempSync(join(tmpdir(), 'rekey-vrounds-'));
+    ({ redis, dir, stop } = await startRedisWithDir('rekey-vrounds-'));
     input = join(dir, 'keys.jsonl');
     const lines: string[] = [];
     for (let i = 0; i < N; i++) lines.push(JSON.stringify({ db: 0, key: `k:${i}`, type: 'string', value: `v${i}` }));
     writeFileSync(input, lines.join('\n') + '\n');
   });
-  afterAll(async () => {
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stop?.());
 
   async function stale(): Promise<void> {
     const c = redis.client();
