@@ -28,6 +28,8 @@ import { validateInput } from './validate.js';
 import { ImportOutcome as ImportLedgerOutcome } from '../validate/import-outcome.js';
 import type { Settings } from './import-plan.js';
 import { renderDryRun, renderLive, targetReport } from './import-render.js';
+import type { Dataset } from '../dataset/dataset.js';
+import { datasetOutcome, type DatasetOutcome } from '../dataset/outcome.js';
 import type { ImportArgs, ImportHooks, ImportOutcome } from './import.js';
 
 /** Everything the plan settled, handed to the run. */
@@ -60,6 +62,16 @@ export interface RunContext {
   pipelineBase: Omit<PipelineOptions, 'sinks'>;
   stats: MigrationStats;
   failEarly: (msg: string) => Promise<ImportOutcome>;
+  /** Several inputs: the per-file table and slot coverage (null for one input or a caller's input). */
+  dataset: Dataset | null;
+}
+
+/** The dataset's report fields, summary lines and exit-1 problems (empty for one input). */
+function datasetPart(ctx: RunContext): DatasetOutcome {
+  if (ctx.dataset === null) return { fields: {}, problems: [], lines: [] };
+  const ds = datasetOutcome(ctx.dataset, { partial: ctx.a.partial ?? false, stats: ctx.stats, collisionPolicy: ctx.a['on-collision'] });
+  for (const p of ds.problems) ctx.log.log('ERROR', p);
+  return ds;
 }
 
 export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
@@ -93,6 +105,7 @@ export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
   };
   if (!memory.fits) log.log('ERROR', `the estimated memory (${humanBytes(estimate)}) exceeds the target's headroom (${humanBytes(Math.max(0, headroom!))}) by ${humanBytes(shortBy)}`);
   const seconds = (Date.now() - started.getTime()) / 1000;
+  const ds = datasetPart(ctx);
   const report = {
     migration_stats: stats.toJSON(),
     migrated_keys: sink.migratedKeys(stats.migratedKeys),
@@ -105,14 +118,19 @@ export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
     target: targetReport(session),
     input: { path: input.name, format: input.format, gzip: input.gzip },
     ...(resume ? { resume: { ledger: a.resume, hwm: resume.hwm, already_done: resumeCounter.skipped } } : {}),
+    ...ds.fields,
     seconds,
   };
   log.log('INFO', `dry run: ${toJson(report.migration_stats)}; plan ${toJson({ ...p, existing_samples: undefined, refused_samples: undefined })}`);
   const reportPath = await ctx.run.finish(report, {
     json: a.json,
-    summary: (reportPath) => renderDryRun({ inputName: input.name, targetLine, plan: p, resumeSkipped: resume ? resumeCounter.skipped : null, onConflict: s.onConflict, estimate, headroom, shortBy, stats, errors: sink.errors.list(), reportPath }),
+    summary: (reportPath) => {
+      for (const line of ds.lines) note(line);
+      renderDryRun({ inputName: input.name, targetLine, plan: p, resumeSkipped: resume ? resumeCounter.skipped : null, onConflict: s.onConflict, estimate, headroom, shortBy, stats, errors: sink.errors.list(), reportPath });
+    },
   });
   const problem =
+    ds.problems.length > 0 ||
     !memory.fits ||
     stats.migrationErrors > 0 ||
     (s.onConflict === 'fail' && (p.existing > 0 || p.functions.already_there > 0)) ||
@@ -246,6 +264,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
 
   const seconds = (Date.now() - started.getTime()) / 1000;
   const written = c.created + c.replaced;
+  const ds = datasetPart(ctx);
   const report: Record<string, unknown> = {
     migration_stats: { ...stats.toJSON(), ...(resume ? { resumed_already_done: resumeCounter.skipped } : {}) },
     migrated_keys: writer.migratedKeys(stats.migratedKeys),
@@ -287,11 +306,15 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     input: { path: input.name, format: input.format, gzip: input.gzip },
     ledger: ledger.path,
     ...(resume ? { resume: { ledger: a.resume, hwm: resume.hwm, already_done: resumeCounter.skipped } } : {}),
+    ...ds.fields,
   };
   log.log('INFO', `done: ${toJson(report.migration_stats)}`);
   const reportPath = await ctx.run.finish(report, {
     json: a.json,
-    summary: (reportPath) => renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, unanswered, errors: writer.errors.list(), validation, ledgerPath: ledger.path, reportPath }),
+    summary: (reportPath) => {
+      for (const line of ds.lines) note(line);
+      renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, unanswered, errors: writer.errors.list(), validation, ledgerPath: ledger.path, reportPath });
+    },
   });
   // Input errors keep their own exit code (2) and anything unexpected stays visible: rethrow (the report,
   // log and ledger are written already).
@@ -299,7 +322,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
   if (failure instanceof LedgerWriteError) return { exitCode: EXIT_BAD_INPUT, reportPath, ledgerPath: ledger.path, report };
   if (failure && !(failure instanceof ConflictError || failure instanceof TooManyErrorsError || failure instanceof RepeatingError || failure instanceof CollisionError || isConnectionLoss(failure))) throw failure;
   const fnProblem = writer.functions.errors > 0 || (writer.functions.lost > 0 && a.lossy !== true);
-  const problem = failure !== null || stats.migrationErrors > 0 || fnProblem || (validation.performed && (validation.mismatched > 0 || validation.not_imported > 0)) || collisionsDropKeys(ctx);
+  const problem = ds.problems.length > 0 || failure !== null || stats.migrationErrors > 0 || fnProblem || (validation.performed && (validation.mismatched > 0 || validation.not_imported > 0)) || collisionsDropKeys(ctx);
   return { exitCode: problem ? EXIT_PROBLEM : EXIT_OK, reportPath, ledgerPath: ledger.path, report };
 }
 

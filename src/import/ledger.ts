@@ -17,6 +17,8 @@
  * the ledger or at/below a `sent` mark without an acknowledgement — the latter are re-checked on resume
  * and recorded `uncertain` when they exist. fsync (for power loss, not process death) runs every
  * `syncEvery` acknowledgements, every second and at the end.
+ * Offsets of an import of several inputs are positions in the whole dataset (dataset/dataset.ts
+ * `positions`), so one ledger and one resume cover every input.
  * `--resume` skips input records at or below the high-water mark and those listed after it; `rollback`
  * deletes exactly the keys listed with created:true.
  */
