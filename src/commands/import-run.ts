@@ -4,6 +4,7 @@
  * report that part 3 (import-render.ts) shows.
  */
 import { join } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_PROBLEM } from '../errors.js';
 import type { OpenedInput } from '../sources/open.js';
 import type { CompiledRules, UnmatchedMode } from '../rules/index.js';
@@ -165,6 +166,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     transport.destroy();
     throw e;
   }
+  ledger.inputBytes = () => input.bytesRead();
   const writer = new TargetWriter({
     transport,
     info,
@@ -189,8 +191,9 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     snapshot: () => ({ keys: writer.counters.created + writer.counters.replaced + writer.counters.skipped, bytes: writer.counters.bytes, errors: writer.counters.errors }),
     log,
     quiet: a.progress === false || a.json === true,
-    // Resume: start at the ledger's high-water mark (an offset in the decompressed stream: not for gzip).
-    ...(resume && !input.gzip ? { resumeAt: { bytes: Math.max(0, resume.hwm), keys: resume.acks } } : {}),
+    // Resume: start at the ledger's high-water mark — for gzip (and several inputs) at the file bytes read
+    // when it was written, since the mark is an offset in the decompressed stream (a dataset position).
+    ...(resume ? { resumeAt: { bytes: resumeBytes(resume, input, ctx.dataset !== null), keys: resume.acks } } : {}),
   });
   const offInterrupt = onInterrupt((signal) => writer.interrupt(`interrupted (${signal})`));
   progress.start();
@@ -324,6 +327,39 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
   const fnProblem = writer.functions.errors > 0 || (writer.functions.lost > 0 && a.lossy !== true);
   const problem = ds.problems.length > 0 || failure !== null || stats.migrationErrors > 0 || fnProblem || (validation.performed && (validation.mismatched > 0 || validation.not_imported > 0)) || collisionsDropKeys(ctx);
   return { exitCode: problem ? EXIT_PROBLEM : EXIT_OK, reportPath, ledgerPath: ledger.path, report };
+}
+
+/**
+ * Where a resumed run's progress starts, in the progress bar's unit (bytes of the input files read). For
+ * one .gz file the mark scales by the file's compression ratio (the gzip trailer's ISIZE, RFC 1952: the
+ * uncompressed length mod 2^32), capped by the bytes read when it was written (which include read-ahead).
+ */
+function resumeBytes(resume: ResumeState, input: OpenedInput, many: boolean): number {
+  if (!input.gzip && !many) return Math.max(0, resume.hwm);
+  const read = resume.hwmInputBytes; // null: a ledger of an older rekey, which has no file position
+  if (many || resume.hwm < 0) return read ?? 0;
+  const size = input.fileSize;
+  const raw = size !== undefined ? gzipIsize(input.name) : null;
+  const scaled = raw !== null && size !== undefined && raw > resume.hwm ? Math.floor((resume.hwm * size) / raw) : null;
+  if (scaled === null) return read ?? 0;
+  return read === null ? scaled : Math.min(scaled, read);
+}
+
+/** ISIZE of a gzip file's last member (null when it cannot be read). */
+function gzipIsize(path: string): number | null {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    if (size < 18) return null;
+    const b = Buffer.alloc(4);
+    readSync(fd, b, 0, 4, size - 4);
+    return b.readUInt32LE(0);
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
 }
 
 function isConnectionLoss(e: unknown): boolean {
