@@ -4,6 +4,7 @@
  * report that part 3 (import-render.ts) shows.
  */
 import { join } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_PROBLEM } from '../errors.js';
 import type { OpenedInput } from '../sources/open.js';
 import type { CompiledRules, UnmatchedMode } from '../rules/index.js';
@@ -28,6 +29,8 @@ import { validateInput } from './validate.js';
 import { ImportOutcome as ImportLedgerOutcome } from '../validate/import-outcome.js';
 import type { Settings } from './import-plan.js';
 import { renderDryRun, renderLive, targetReport } from './import-render.js';
+import type { Dataset } from '../dataset/dataset.js';
+import { datasetOutcome, type DatasetOutcome } from '../dataset/outcome.js';
 import type { ImportArgs, ImportHooks, ImportOutcome } from './import.js';
 
 /** Everything the plan settled, handed to the run. */
@@ -60,6 +63,16 @@ export interface RunContext {
   pipelineBase: Omit<PipelineOptions, 'sinks'>;
   stats: MigrationStats;
   failEarly: (msg: string) => Promise<ImportOutcome>;
+  /** Several inputs: the per-file table and slot coverage (null for one input or a caller's input). */
+  dataset: Dataset | null;
+}
+
+/** The dataset's report fields, summary lines and exit-1 problems (empty for one input). */
+function datasetPart(ctx: RunContext): DatasetOutcome {
+  if (ctx.dataset === null) return { fields: {}, problems: [], lines: [] };
+  const ds = datasetOutcome(ctx.dataset, { partial: ctx.a.partial ?? false, stats: ctx.stats, collisionPolicy: ctx.a['on-collision'] });
+  for (const p of ds.problems) ctx.log.log('ERROR', p);
+  return ds;
 }
 
 export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
@@ -93,6 +106,7 @@ export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
   };
   if (!memory.fits) log.log('ERROR', `the estimated memory (${humanBytes(estimate)}) exceeds the target's headroom (${humanBytes(Math.max(0, headroom!))}) by ${humanBytes(shortBy)}`);
   const seconds = (Date.now() - started.getTime()) / 1000;
+  const ds = datasetPart(ctx);
   const report = {
     migration_stats: stats.toJSON(),
     migrated_keys: sink.migratedKeys(stats.migratedKeys),
@@ -105,14 +119,19 @@ export async function dryRun(ctx: RunContext): Promise<ImportOutcome> {
     target: targetReport(session),
     input: { path: input.name, format: input.format, gzip: input.gzip },
     ...(resume ? { resume: { ledger: a.resume, hwm: resume.hwm, already_done: resumeCounter.skipped } } : {}),
+    ...ds.fields,
     seconds,
   };
   log.log('INFO', `dry run: ${toJson(report.migration_stats)}; plan ${toJson({ ...p, existing_samples: undefined, refused_samples: undefined })}`);
   const reportPath = await ctx.run.finish(report, {
     json: a.json,
-    summary: (reportPath) => renderDryRun({ inputName: input.name, targetLine, plan: p, resumeSkipped: resume ? resumeCounter.skipped : null, onConflict: s.onConflict, estimate, headroom, shortBy, stats, errors: sink.errors.list(), reportPath }),
+    summary: (reportPath) => {
+      for (const line of ds.lines) note(line);
+      renderDryRun({ inputName: input.name, targetLine, plan: p, resumeSkipped: resume ? resumeCounter.skipped : null, onConflict: s.onConflict, estimate, headroom, shortBy, stats, errors: sink.errors.list(), reportPath });
+    },
   });
   const problem =
+    ds.problems.length > 0 ||
     !memory.fits ||
     stats.migrationErrors > 0 ||
     (s.onConflict === 'fail' && (p.existing > 0 || p.functions.already_there > 0)) ||
@@ -147,6 +166,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     transport.destroy();
     throw e;
   }
+  ledger.inputBytes = () => input.bytesRead();
   const writer = new TargetWriter({
     transport,
     info,
@@ -171,8 +191,9 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     snapshot: () => ({ keys: writer.counters.created + writer.counters.replaced + writer.counters.skipped, bytes: writer.counters.bytes, errors: writer.counters.errors }),
     log,
     quiet: a.progress === false || a.json === true,
-    // Resume: start at the ledger's high-water mark (an offset in the decompressed stream: not for gzip).
-    ...(resume && !input.gzip ? { resumeAt: { bytes: Math.max(0, resume.hwm), keys: resume.acks } } : {}),
+    // Resume: start at the ledger's high-water mark — for gzip (and several inputs) at the file bytes read
+    // when it was written, since the mark is an offset in the decompressed stream (a dataset position).
+    ...(resume ? { resumeAt: { bytes: resumeBytes(resume, input, ctx.dataset !== null), keys: resume.acks } } : {}),
   });
   const offInterrupt = onInterrupt((signal) => writer.interrupt(`interrupted (${signal})`));
   progress.start();
@@ -246,6 +267,7 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
 
   const seconds = (Date.now() - started.getTime()) / 1000;
   const written = c.created + c.replaced;
+  const ds = datasetPart(ctx);
   const report: Record<string, unknown> = {
     migration_stats: { ...stats.toJSON(), ...(resume ? { resumed_already_done: resumeCounter.skipped } : {}) },
     migrated_keys: writer.migratedKeys(stats.migratedKeys),
@@ -289,11 +311,15 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
     input: { path: input.name, format: input.format, gzip: input.gzip },
     ledger: ledger.path,
     ...(resume ? { resume: { ledger: a.resume, hwm: resume.hwm, already_done: resumeCounter.skipped } } : {}),
+    ...ds.fields,
   };
   log.log('INFO', `done: ${toJson(report.migration_stats)}`);
   const reportPath = await ctx.run.finish(report, {
     json: a.json,
-    summary: (reportPath) => renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, unanswered, errors: writer.errors.list(), losses: writer.losses, validation, ledgerPath: ledger.path, reportPath }),
+    summary: (reportPath) => {
+      for (const line of ds.lines) note(line);
+      renderLive({ functions: writer.functions, inputName: input.name, display: spec.display, counters: c, seconds, resumeLedger: a.resume ?? null, resumeSkipped: resumeCounter.skipped, stats, stopped: failure ? scrub((failure as Error).message) : null, unanswered, errors: writer.errors.list(), losses: writer.losses, validation, ledgerPath: ledger.path, reportPath });
+    },
   });
   // Input errors keep their own exit code (2) and anything unexpected stays visible: rethrow (the report,
   // log and ledger are written already).
@@ -301,8 +327,41 @@ export async function liveRun(ctx: RunContext): Promise<ImportOutcome> {
   if (failure instanceof LedgerWriteError) return { exitCode: EXIT_BAD_INPUT, reportPath, ledgerPath: ledger.path, report };
   if (failure && !(failure instanceof ConflictError || failure instanceof TooManyErrorsError || failure instanceof RepeatingError || failure instanceof CollisionError || isConnectionLoss(failure))) throw failure;
   const fnProblem = writer.functions.errors > 0 || (writer.functions.lost > 0 && a.lossy !== true);
-  const problem = failure !== null || stats.migrationErrors > 0 || fnProblem || (validation.performed && (validation.mismatched > 0 || validation.not_imported > 0)) || collisionsDropKeys(ctx);
+  const problem = ds.problems.length > 0 || failure !== null || stats.migrationErrors > 0 || fnProblem || (validation.performed && (validation.mismatched > 0 || validation.not_imported > 0)) || collisionsDropKeys(ctx);
   return { exitCode: problem ? EXIT_PROBLEM : EXIT_OK, reportPath, ledgerPath: ledger.path, report };
+}
+
+/**
+ * Where a resumed run's progress starts, in the progress bar's unit (bytes of the input files read). For
+ * one .gz file the mark scales by the file's compression ratio (the gzip trailer's ISIZE, RFC 1952: the
+ * uncompressed length mod 2^32), capped by the bytes read when it was written (which include read-ahead).
+ */
+function resumeBytes(resume: ResumeState, input: OpenedInput, many: boolean): number {
+  if (!input.gzip && !many) return Math.max(0, resume.hwm);
+  const read = resume.hwmInputBytes; // null: a ledger of an older rekey, which has no file position
+  if (many || resume.hwm < 0) return read ?? 0;
+  const size = input.fileSize;
+  const raw = size !== undefined ? gzipIsize(input.name) : null;
+  const scaled = raw !== null && size !== undefined && raw > resume.hwm ? Math.floor((resume.hwm * size) / raw) : null;
+  if (scaled === null) return read ?? 0;
+  return read === null ? scaled : Math.min(scaled, read);
+}
+
+/** ISIZE of a gzip file's last member (null when it cannot be read). */
+function gzipIsize(path: string): number | null {
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    if (size < 18) return null;
+    const b = Buffer.alloc(4);
+    readSync(fd, b, 0, 4, size - 4);
+    return b.readUInt32LE(0);
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
 }
 
 function isConnectionLoss(e: unknown): boolean {

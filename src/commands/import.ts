@@ -2,7 +2,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { EXIT_PROBLEM, RekeyUsageError } from '../errors.js';
 import type { OpenedInput } from '../sources/open.js';
 import { Dataset } from '../dataset/dataset.js';
-import { inputList } from '../dataset/outcome.js';
+import { inputList, withDataset, type DatasetArgs } from '../dataset/outcome.js';
 import { expandInputs } from '../sources/multi.js';
 import { loadRules } from '../rules/index.js';
 import { MigrationStats } from '../pipeline/stats.js';
@@ -21,7 +21,7 @@ import { profileNames, targetProfile, type TargetProfile } from '../encode/targe
 import { countPlan, freeStamp, loadResume, planSentence, settings, skipDone } from './import-plan.js';
 import { dryRun, liveRun, type RunContext } from './import-run.js';
 
-export interface ImportArgs extends CommonArgs, LiveSourceArgs {
+export interface ImportArgs extends CommonArgs, LiveSourceArgs, DatasetArgs {
   /** One input, or several read as one dataset (paths and globs): one run, one ledger. */
   input: string | string[];
   target: string;
@@ -88,7 +88,6 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
   const run = await CommandRun.start('import', a['out-dir'], { stamp: freeStamp });
   const { started, outDir, stamp, log } = run;
   const s = settings(a);
-  if (a.resume && !hooks.input && expandInputs(inputList(a.input)).length > 1) throw new RekeyUsageError('--resume works with one input: the ledger resumes by input offset');
   const now = nowFrom(a.now);
   const live = a.live === true;
   const rules = a.rules ? await loadRules(a.rules) : null;
@@ -131,10 +130,13 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
   // The second read (--validate) of a live source counts nothing into this run's stats.
   const reopenOptions = { ...openOptions, ...liveSourceOptions({ ...a, input: inputs.find((p) => isLiveUrl(p)) }, { rules, unmatched, log, target: a.target, toDb }) };
   const fromFiles = !hooks.input && !inputs.includes('-') && !inputs.some((p) => isLiveUrl(p));
+  let dataset: Dataset | null = null;
   if (!hooks.input) {
-    // Several inputs are one dataset (dataset/dataset.ts): one pipeline, key guard and ledger over all.
-    const dataset = await Dataset.open(inputs, openOptions);
+    // Several inputs are one dataset (dataset/dataset.ts): one pipeline, key guard and ledger over all;
+    // key offsets are dataset positions, so the one ledger resumes every input where it stands.
+    dataset = await Dataset.open(inputs, openOptions, { positions: true });
     hooks = { ...hooks, input: dataset.input, reopenInput: hooks.reopenInput ?? (async () => (await Dataset.open(inputs, reopenOptions)).input) };
+    if (!dataset.multi) dataset = null;
   }
   const input = hooks.input!;
   log.log('INFO', `${live ? 'import' : 'dry run'} ${input.name} (${input.format}${input.gzip ? ', gzip' : ''}) -> ${targetLine}; mode ${s.mode}, on conflict ${s.onConflict}, window ${s.window} keys / ${humanBytes(s.windowBytes)}`);
@@ -150,7 +152,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
       // A file can be read twice: count what the run will write (rules, filters and resume applied).
       let perDb: Map<number, number> | null = null;
       if (fromFiles) {
-        const again = (await Dataset.open(inputs, reopenOptions)).input;
+        const again = (await Dataset.open(inputs, reopenOptions, { positions: true })).input;
         const b = resume ? skipDone(again.batches, resume, { skipped: 0 }) : again.batches;
         perDb = await countPlan(b, { filter: filterFrom(a), rules, unmatched, expired: s.expired, now, onCollision: a['on-collision'] ?? DEFAULTS.onCollision, guard: null, stats, log }, toDb);
       }
@@ -188,7 +190,7 @@ export async function importWithOutcome(a: ImportArgs, hooks: ImportHooks = {}):
     log,
   } as const;
 
-  const ctx: RunContext = { run, a, hooks, s, started, outDir, stamp, now, log, rules, unmatched, session, spec, info, cluster, scrub, toDb, targetLine, resume, input, openOptions, resumeCounter, batches, transport, pipelineBase, stats, failEarly };
+  const ctx: RunContext = { run, a, hooks, s, started, outDir, stamp, now, log, rules, unmatched, session, spec, info, cluster, scrub, toDb, targetLine, resume, input, openOptions, resumeCounter, batches, transport, pipelineBase, stats, failEarly, dataset };
   return live ? liveRun(ctx) : dryRun(ctx);
 }
 
@@ -198,7 +200,7 @@ export const importCommand: CommandModule<object, ImportArgs> = {
   builder: (y: Argv) =>
     withProgress(
       withLossy(
-        withValidation(withExpiry(withRules(withLive(withTarget(withLiveSource(withCommon(y)))), { collision: 'no-default' }))),
+        withValidation(withExpiry(withRules(withLive(withTarget(withLiveSource(withDataset(withCommon(y))))), { collision: 'no-default' }))),
         'drop hash field TTLs the target cannot hold instead of failing those keys',
       ),
       { default: true, describe: 'progress bar / periodic progress lines' },

@@ -71,6 +71,13 @@ export class Dataset {
     readonly paths: readonly string[],
     first: OpenedInput,
     private readonly opts: OpenOptions,
+    /**
+     * Key offsets become positions in the whole dataset (import's ledger: one high-water mark and one
+     * `sent` mark over every input, so one `--resume` continues each input where it stands). A later
+     * input's offsets are shifted by the previous inputs' extent (each one's last record offset + 1):
+     * strictly increasing over the run and the same for the same inputs in the same order.
+     */
+    private readonly positions = false,
   ) {
     this.input = this.paths.length === 1 ? first : this.concat(first);
   }
@@ -80,7 +87,7 @@ export class Dataset {
    * opened now and every other file is checked to exist, so a typo fails before anything is written;
    * the others are opened when the previous one is read to its end (one parser live at a time).
    */
-  static async open(args: string | readonly string[], opts: OpenOptions = {}): Promise<Dataset> {
+  static async open(args: string | readonly string[], opts: OpenOptions = {}, o: { positions?: boolean } = {}): Promise<Dataset> {
     const paths = expandInputs(typeof args === 'string' ? [args] : args);
     for (const p of paths.slice(1)) {
       if (!isFileArg(p)) continue;
@@ -91,7 +98,7 @@ export class Dataset {
       }
     }
     const first = await openInput(paths[0]!, opts);
-    return new Dataset(paths, first, opts);
+    return new Dataset(paths, first, opts, o.positions === true);
   }
 
   get multi(): boolean {
@@ -107,11 +114,15 @@ export class Dataset {
     let done = 0;
     let cur: OpenedInput = first;
     const self = this;
+    const positions = this.positions;
+    let base = 0;
+    let extent = 0;
     async function* batches(): AsyncGenerator<RdbRecord[]> {
       const libraries = new Map<string, { code: Buffer; file: string }>();
       for (let i = 0; i < n; i++) {
         if (i > 0) {
           done += cur.bytesRead();
+          base = extent;
           cur = await openInput(self.paths[i]!, self.opts);
         }
         const row: Row = {
@@ -124,6 +135,10 @@ export class Dataset {
           for (let j = 0; j < batch.length; j++) {
             const r = batch[j]!;
             let keep = true;
+            if (positions && r.kind !== 'header') {
+              if (r.offset + base >= extent) extent = r.offset + base + 1;
+              if (base > 0 && r.kind === 'key') r.offset += base;
+            }
             if (r.kind === 'key') {
               row.file.keys++;
               row.file.bytes += r.key.length + r.payload.length;

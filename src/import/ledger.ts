@@ -17,6 +17,8 @@
  * the ledger or at/below a `sent` mark without an acknowledgement — the latter are re-checked on resume
  * and recorded `uncertain` when they exist. fsync (for power loss, not process death) runs every
  * `syncEvery` acknowledgements, every second and at the end.
+ * Offsets of an import of several inputs are positions in the whole dataset (dataset/dataset.ts
+ * `positions`), so one ledger and one resume cover every input.
  * `--resume` skips input records at or below the high-water mark and those listed after it; `rollback`
  * deletes exactly the keys listed with created:true.
  */
@@ -101,6 +103,11 @@ export class LedgerWriter {
   private failure: LedgerWriteError | null = null;
   private pushScheduled = false;
   private sentMark = -1;
+  /**
+   * Bytes of the input file read so far (compressed for .gz), written beside each high-water mark: a
+   * resumed run's progress starts there, since the mark itself is an offset in the decompressed stream.
+   */
+  inputBytes: (() => number) | null = null;
   /** Called once when a write fails (the writer stops the import). */
   onFailure: ((e: LedgerWriteError) => void) | null = null;
   acks = 0;
@@ -246,7 +253,8 @@ export class LedgerWriter {
 
   private hwmLine(): void {
     if (this.lastHwm > this.writtenHwm) {
-      this.text(`{"$":"hwm","offset":${this.lastHwm}}\n`);
+      const at = this.inputBytes?.();
+      this.text(`{"$":"hwm","offset":${this.lastHwm}${at !== undefined ? `,"in":${at}` : ''}}\n`);
       this.writtenHwm = this.lastHwm;
     }
   }
@@ -327,7 +335,7 @@ function withDefaults(o: LedgerWriterOptions): Required<LedgerWriterOptions> {
 export type LedgerLine =
   | { kind: 'header'; header: LedgerHeader }
   | { kind: 'ack'; ack: LedgerAck }
-  | { kind: 'hwm'; offset: number }
+  | { kind: 'hwm'; offset: number; inputBytes?: number }
   | { kind: 'sent'; offset: number }
   | { kind: 'inflight'; offset: number; db: number; key: Buffer }
   | { kind: 'resume'; data: Record<string, unknown> }
@@ -376,7 +384,7 @@ export async function* readLedger(path: string): AsyncGenerator<LedgerLine> {
       if (obj.uncertain === true) ack.uncertain = true;
       if (obj.replaced === true) ack.replaced = true;
       yield { kind: 'ack', ack };
-    } else if (tag === 'hwm') yield { kind: 'hwm', offset: Number(obj.offset) };
+    } else if (tag === 'hwm') yield typeof obj.in === 'number' ? { kind: 'hwm', offset: Number(obj.offset), inputBytes: obj.in } : { kind: 'hwm', offset: Number(obj.offset) };
     else if (tag === 'sent') yield { kind: 'sent', offset: Number(obj.offset) };
     else if (tag === 'inflight') yield { kind: 'inflight', offset: Number(obj.offset), db: Number(obj.db), key: Buffer.from(String(obj.key), 'base64') };
     else if (tag === 'resume') yield { kind: 'resume', data: obj };
@@ -391,6 +399,8 @@ export interface ResumeState {
   header: LedgerHeader;
   /** Every input record at or before this offset is done (-1: none). */
   hwm: number;
+  /** Input file bytes (compressed for .gz) read when that mark was written; null: not recorded. */
+  hwmInputBytes: number | null;
   /** Offsets above the high-water mark that were acknowledged. */
   done: Set<number>;
   /** Offsets that were in flight when a run stopped and not acknowledged since. */
@@ -407,6 +417,7 @@ export interface ResumeState {
 export async function readResumeState(path: string): Promise<ResumeState> {
   let header: LedgerHeader | null = null;
   let hwm = -1;
+  let hwmInputBytes: number | null = null;
   const done = new Set<number>();
   const inflight = new Set<number>();
   let sentUpTo = -1;
@@ -432,6 +443,7 @@ export async function readResumeState(path: string): Promise<ResumeState> {
       case 'hwm':
         if (l.offset > hwm) {
           hwm = l.offset;
+          hwmInputBytes = l.inputBytes ?? null;
           if (done.size > 65536) prune();
         }
         break;
@@ -453,7 +465,7 @@ export async function readResumeState(path: string): Promise<ResumeState> {
     }
   }
   prune();
-  return { header: header!, hwm, done, inflight, sentUpTo, acks, created, complete, runs };
+  return { header: header!, hwm, hwmInputBytes, done, inflight, sentUpTo, acks, created, complete, runs };
 }
 
 /**

@@ -5,15 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '../helpers/redis-server.js';
 import { importWithOutcome } from '../../src/commands/import.js';
 import { Progress } from '../../src/report/progress.js';
-import { args, fillMixed, gatedInput, makeRdb, withStderr } from './helpers.js';
+import { args, fillMixed, gatedInput, ledgerLines, makeRdb, withStderr } from './helpers.js';
 
 const N = 20_000;
+const NG = 150_000;
 
 /** A stream cli-progress takes for a terminal; what was drawn, escape codes stripped. */
 function fakeTty(): { stream: NodeJS.WritableStream; text: () => string } {
@@ -62,6 +64,43 @@ describe('progress after --resume', () => {
       expect(pct).toBe(Math.round((100 * hwm) / statSync(rdb).size));
       expect(pct).toBeGreaterThan(5);
       expect(pct).toBeLessThan(50);
+    } finally {
+      await t.stop();
+    }
+  }, 90_000);
+
+  it('a .gz input: the resumed run starts at the compressed bytes read at the high-water mark, not at 0', async () => {
+    // Big enough that the reader's first chunks (64 KB, read while opening) are a few % of the file.
+    const big = join(dir, 'big.rdb');
+    await makeRdb(big, (c) => fillMixed(c, NG));
+    const gz = join(dir, 'data.rdb.gz');
+    writeFileSync(gz, gzipSync(readFileSync(big), { level: 1 }));
+    const t = await startRedis();
+    try {
+      const g = await gatedInput(gz, [], { throwAt: NG / 4 });
+      await importWithOutcome(args(gz, t.url, join(dir, 'gz1')), { input: g.input }).catch(() => undefined);
+      const ledger = join(dir, 'gz1', readdirSync(join(dir, 'gz1')).find((f) => f.startsWith('migration_ledger_'))!);
+      const marks = ledgerLines(ledger).filter((l) => l.$ === 'hwm');
+      const last = marks[marks.length - 1]!;
+      // The mark's offset is in the decompressed stream; beside it the compressed bytes read by then (the
+      // reader's read-ahead included: 64 KB chunks, a few batches).
+      expect(last.in as number).toBeGreaterThan(0);
+      expect(last.in as number).toBeLessThan(statSync(gz).size);
+
+      const { r, err } = await withStderr(() => importWithOutcome(args(gz, t.url, join(dir, 'gz2'), { resume: ledger, progress: true }), { tty: false }));
+      expect(r.exitCode).toBe(0);
+      const first = err.split('\n').find((l) => l.startsWith('import: '))!;
+      const m = /^import: (\d+) keys, .* \((\d+)% of the input\)/.exec(first)!;
+      expect(m).not.toBeNull();
+      const pct = Number(m[2]);
+      // The decompressed mark scaled by the file's compression ratio, never past the bytes read by then.
+      const gzSize = statSync(gz).size;
+      const at = Math.min(Math.floor(((last.offset as number) * gzSize) / statSync(big).size), last.in as number);
+      // (the first line may come once reading of the skipped part has passed that point)
+      expect(pct).toBeGreaterThanOrEqual(Math.round((100 * at) / gzSize));
+      // A quarter of the keys were done: near a quarter of the file, not 0 (nor the read-ahead's 90%).
+      expect(pct).toBeGreaterThan(15);
+      expect(pct).toBeLessThan(40);
     } finally {
       await t.stop();
     }
