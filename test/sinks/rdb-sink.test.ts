@@ -308,7 +308,7 @@ describe('RdbSink', () => {
   });
 
   it('rejects versions it cannot write', () => {
-    expect(() => new RdbSink({ path: join(dir, 'x.rdb'), rdbVersion: 14 })).toThrow(RekeyUsageError);
+    expect(() => new RdbSink({ path: join(dir, 'x.rdb'), rdbVersion: 16 })).toThrow(RekeyUsageError);
     expect(() => new RdbSink({ path: join(dir, 'x.rdb'), rdbVersion: 0 })).toThrow(RekeyUsageError);
   });
 });
