@@ -28,6 +28,13 @@ export const MAX_PACKED_VALUE = 8 * 1024 * 1024;
  */
 export const MIN_PARALLEL_BYTES = 16 * 1024 * 1024;
 
+/** The threshold; `REKEY_JOBS_MIN_BYTES` sets another (tests use 0 to run workers on small fixtures). */
+export function minParallelBytes(): number {
+  const env = process.env.REKEY_JOBS_MIN_BYTES;
+  const n = env === undefined || env === '' ? NaN : Number(env);
+  return Number.isFinite(n) && n >= 0 ? n : MIN_PARALLEL_BYTES;
+}
+
 /** `--jobs` default: one per core. */
 export function defaultJobs(): number {
   return Math.max(1, availableParallelism());
