@@ -11,6 +11,7 @@ import { KeyPacker, OrderedJobs, packable, serveJobs, unpackKeys, WorkerPool, ty
 import type { KeyRecord, RdbRecord } from '../records/types.js';
 
 const ROLE = 'rekey-analyze-batch';
+const JOB_KEYS = 1024;
 
 /** A job's measurements: 4 numbers per key (elements or NaN, value memory, fault byte or NaN, field expiries or -1), and the texts. */
 interface Measures {
@@ -44,23 +45,33 @@ serveJobs<KeyJob, Measures>(ROLE, (job, data) => {
   return { value: { num, exp: e, faults, modules }, transfer: [num.buffer, e.buffer] };
 });
 
-function measuresOf(r: Measures): KeyMeasure[] {
-  const out: KeyMeasure[] = [];
-  const faults = new Map(r.faults);
-  const modules = new Map(r.modules);
-  let e = 0;
-  for (let i = 0; i * 4 < r.num.length; i++) {
-    const n = r.num[i * 4 + 3]!;
-    const at = r.num[i * 4 + 2]!;
-    out.push({
-      elements: Number.isNaN(r.num[i * 4]!) ? null : r.num[i * 4]!,
-      valueMem: r.num[i * 4 + 1]!,
-      fieldExpiries: n < 0 ? null : Array.from(r.exp.subarray(e, (e += n))),
-      moduleName: modules.get(i) ?? null,
-      fault: Number.isNaN(at) ? null : { at, reason: faults.get(i) ?? '' },
-    });
+/** Reads a job's measurements key by key into one reused object (the Analyzer keeps none of it): no garbage per key. */
+class MeasureReader {
+  private readonly m: KeyMeasure = { elements: null, valueMem: 0, fieldExpiries: null, moduleName: null, fault: null };
+  private i = 0;
+  private e = 0;
+  private readonly faults: Map<number, string> | null;
+  private readonly modules: Map<number, string> | null;
+
+  constructor(private readonly r: Measures) {
+    this.faults = r.faults.length > 0 ? new Map(r.faults) : null;
+    this.modules = r.modules.length > 0 ? new Map(r.modules) : null;
   }
-  return out;
+
+  next(): KeyMeasure {
+    const { num, exp } = this.r;
+    const i = this.i++;
+    const m = this.m;
+    const el = num[i * 4]!;
+    const at = num[i * 4 + 2]!;
+    const n = num[i * 4 + 3]!;
+    m.elements = Number.isNaN(el) ? null : el;
+    m.valueMem = num[i * 4 + 1]!;
+    m.fieldExpiries = n < 0 ? null : Array.from(exp.subarray(this.e, (this.e += n)));
+    m.moduleName = this.modules?.get(i) ?? null;
+    m.fault = Number.isNaN(at) ? null : { at, reason: this.faults?.get(i) ?? '' };
+    return m;
+  }
 }
 
 /** Records in input order: a metadata record or a key measured here, or a run of keys measured by a worker. */
@@ -81,9 +92,8 @@ export class AnalyzeJobs {
     this.pool = new WorkerPool(new URL(import.meta.url), ROLE, workers, { verify: analyzer.verifying });
     this.queue = new OrderedJobs((item, answer) => {
       if (!Array.isArray(item)) return this.analyzer.add(item);
-      const ms = measuresOf(answer!);
-      let j = 0;
-      for (const rec of item) this.analyzer.addKey(rec, this.analyzer.passes(rec) ? ms[j++] : undefined);
+      const ms = new MeasureReader(answer!);
+      for (const rec of item) this.analyzer.addKey(rec, this.analyzer.passes(rec) ? ms.next() : undefined);
     }, 2 * this.pool.size);
   }
 
@@ -101,7 +111,8 @@ export class AnalyzeJobs {
         if (src !== null) {
           this.packer.add(rec, src);
           this.recs.push(rec);
-          if (this.packer.full) this.dispatch();
+          // Small jobs: the records wait for their answer, and short waits let them die young (cheap GC).
+          if (this.packer.keys >= JOB_KEYS || this.packer.full) this.dispatch();
           continue;
         }
       }
