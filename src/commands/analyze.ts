@@ -16,8 +16,7 @@ import { withBadLines, withExpiry, withProgress, withRules } from './options/gro
 import { withSourceEndpoint } from './options/endpoint.js';
 import { CommandRun } from './run-context.js';
 import { isLiveUrl, liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
-import { statSync } from 'node:fs';
-import { jobsOption, minParallelBytes } from '../pipeline/worker-pool.js';
+import { jobsOption, workersFor } from '../pipeline/worker-pool.js';
 import type { AnalyzeJobs } from '../analyze/jobs.js';
 
 export interface AnalyzeArgs extends CommonArgs {
@@ -247,24 +246,12 @@ async function analyzeInputs(a: AnalyzeArgs, paths: string[], outputs: ReportOut
   return { analyzer, listed: onKey ? listed : null };
 }
 
-/**
- * Worker threads for `--jobs N` (N > 1), or null for one thread: only for regular files of at least
- * MIN_PARALLEL_BYTES in all, where they pay for their start (stdin and live sources stay on one thread).
- */
+/** Worker threads for `--jobs N`, or null for one thread (pipeline/worker-pool.ts workersFor: big regular files only). */
 async function analyzeJobs(analyzer: Analyzer, n: number, paths: readonly string[]): Promise<AnalyzeJobs | null> {
-  if (n <= 1) return null;
-  let bytes = 0;
-  for (const p of paths) {
-    if (p === '-' || isLiveUrl(p)) return null;
-    try {
-      bytes += statSync(p).size;
-    } catch {
-      return null; // opening it will say why
-    }
-  }
-  if (bytes < minParallelBytes()) return null;
+  const workers = workersFor(n, paths);
+  if (workers <= 1) return null;
   const { AnalyzeJobs } = await import('../analyze/jobs.js');
-  return new AnalyzeJobs(analyzer, n);
+  return new AnalyzeJobs(analyzer, workers);
 }
 
 /** `rekey analyze`: returns the exit code. */
@@ -312,7 +299,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       .option('samples', { type: 'number', default: 5, describe: 'sample keys kept per type / category (reservoir sampling)' })
       .option('html', { type: 'boolean', default: false, describe: 'also write a self-contained HTML report with charts' })
       .option('verify', { type: 'boolean', default: false, describe: 'check every value\'s structure as Redis\' sanitize-dump-payload does; corrupt keys are named and the exit is 1' })
-      .option('jobs', { type: 'number', describe: 'worker threads that decode and measure values (default: one per core; 1: one thread); inputs under 16 MiB are read on one thread' })
+      .option('jobs', { type: 'number', describe: 'worker threads that decode and measure values (default: cores - 1, and one thread on 2 cores; 1: one thread); inputs under 16 MiB are read on one thread' })
       .option('prefix-depth', { type: 'number', default: 3, describe: 'how many ":"-separated segments the prefix tree goes down' }) as unknown as Argv<AnalyzeArgs>,
   handler: async (a: ArgumentsCamelCase<AnalyzeArgs>) => {
     process.exitCode = await runAnalyze(a);

@@ -10,6 +10,7 @@
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
+import { statSync } from 'node:fs';
 import { RekeyInputError, RekeyUsageError } from '../errors.js';
 import { RdbKeyRecord } from '../rdb/parser.js';
 import { KeyView } from '../records/rewrite.js';
@@ -44,6 +45,24 @@ export function minParallelBytes(): number {
 export function defaultJobs(): number {
   const workers = availableParallelism() - 1;
   return workers >= 2 ? workers : 1;
+}
+
+/**
+ * Workers to start for `n` jobs over `paths`: none (1: one thread) unless every input is a regular file
+ * and they hold at least minParallelBytes() in all (stdin and live sources stay on one thread).
+ */
+export function workersFor(n: number, paths: readonly string[]): number {
+  if (n <= 1) return 1;
+  let bytes = 0;
+  for (const p of paths) {
+    if (p === '-' || /^rediss?:\/\//i.test(p)) return 1;
+    try {
+      bytes += statSync(p).size;
+    } catch {
+      return 1; // opening it will say why
+    }
+  }
+  return bytes < minParallelBytes() ? 1 : n;
 }
 
 /** `--jobs N`, checked. */
