@@ -17,7 +17,7 @@ import type { KeyFilter } from '../pipeline/filters.js';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import { toPrintable } from '../records/printable.js';
 import { moduleNameFromId } from '../rdb/constants.js';
-import { elementCount, fieldExpiries, mayHaveFieldTtls } from './element-count.js';
+import { elementCount, fieldExpiries as fieldExpiries_, mayHaveFieldTtls } from './element-count.js';
 import { ALLOCATED_DICT_ENTRY, ALLOCATED_EXPIRE_ENTRY, dbTablesMemory, estimateValueMemory, keyMemory, sdsAllocSize } from './memory.js';
 import { LogHistogram, TopN, type Distribution, type HistogramState } from './stats.js';
 import { KeySample, keyPriority, type KeySampleState } from './key-sample.js';
@@ -408,6 +408,59 @@ export function describeFunction(code: Buffer): { library: string; engine: strin
   return { library: name, engine, functions: [...functions] };
 }
 
+/**
+ * What analyze learns from one key's value alone, independent of every other key: the costly part
+ * (decoding), which analyze/jobs.ts runs on worker threads. `fault` is only looked for with `verify`.
+ */
+export interface KeyMeasure {
+  elements: number | null;
+  /** Estimated value memory, rounded. */
+  valueMem: number;
+  /** Hash field expiries (hash types that can hold them), else null. */
+  fieldExpiries: number[] | null;
+  /** A module value's module name, else null. */
+  moduleName: string | null;
+  fault: { at: number; reason: string } | null;
+}
+
+export function measureKey(rec: KeyRecord, verify: boolean): KeyMeasure {
+  // A value the decoder refuses makes the file corrupt input (exit 2), unless --verify is on: then it
+  // is a named bad key, and its statistics stop at what the payload's size tells.
+  const fault = verify ? verifyPayload(rec) : null;
+  const bad = fault !== null;
+  let elements: number | null = null;
+  try {
+    if (!bad) elements = elementCount(rec);
+  } catch (e) {
+    if (e instanceof RekeyInputError) throw e;
+    elements = null;
+  }
+  const valueMem = Math.round(estimateValueMemory(rec));
+  let fieldExpiries: number[] | null = null;
+  if (!bad && rec.type === 'hash' && mayHaveFieldTtls(rec.rdbType)) {
+    try {
+      fieldExpiries = fieldExpiries_(rec);
+    } catch (e) {
+      if (e instanceof RekeyInputError) throw e;
+    }
+  }
+  return { elements, valueMem, fieldExpiries, moduleName: rec.type === 'module' ? moduleName(rec) : null, fault: fault === null ? null : { at: fault.at, reason: fault.reason } };
+}
+
+function moduleName(rec: KeyRecord): string {
+  try {
+    const v = rec.decode();
+    if (v.type === 'module') return v.moduleName;
+  } catch {
+    try {
+      return moduleNameFromId(rec.payload.readBigUInt64BE(1)).name;
+    } catch {
+      /* keep unknown */
+    }
+  }
+  return 'unknown';
+}
+
 export class Analyzer {
   private readonly now: number;
   private readonly top: number;
@@ -618,7 +671,21 @@ export class Analyzer {
     return { db, key: toPrintable(shown), key_length: key.length };
   }
 
-  private addKey(rec: KeyRecord): void {
+  /** Whether `rec` passes the filter (a key filtered out is counted, never decoded). */
+  passes(rec: KeyRecord): boolean {
+    return this.filter === null || this.filter(rec);
+  }
+
+  /** Whether values are verified (`--verify`): what measureKey must be told. */
+  get verifying(): boolean {
+    return this.verify;
+  }
+
+  /**
+   * Count one key. `m` is its measurement (measureKey), made here unless a worker made it already
+   * (analyze/jobs.ts); everything that depends on the order of keys happens here.
+   */
+  addKey(rec: KeyRecord, m?: KeyMeasure): void {
     this.recordsRead++;
     if (this.filter !== null && !this.filter(rec)) {
       this.filteredOut++;
@@ -626,26 +693,17 @@ export class Analyzer {
     }
     const { db, key, type } = rec;
     const bytes = key.length + rec.payload.length;
-    // A value the decoder refuses makes the file corrupt input (exit 2), unless --verify is on: then it
-    // is a named bad key, and its statistics stop at what the payload's size tells.
-    let bad = false;
+    m ??= measureKey(rec, this.verify);
+    const bad = m.fault !== null;
     if (this.verify) {
       this.verified.checked++;
-      const f = verifyPayload(rec);
-      if (f !== null) {
-        bad = true;
+      if (m.fault !== null) {
         this.verified.bad++;
-        if (this.verified.keys.length < VERIFY_LISTED) this.verified.keys.push({ db, key: this.ref(db, key).key, offset: rec.offset, error: `payload byte ${f.at}: ${f.reason}` });
+        if (this.verified.keys.length < VERIFY_LISTED) this.verified.keys.push({ db, key: this.ref(db, key).key, offset: rec.offset, error: `payload byte ${m.fault.at}: ${m.fault.reason}` });
       }
     }
-    let elements: number | null = null;
-    try {
-      if (!bad) elements = elementCount(rec);
-    } catch (e) {
-      if (e instanceof RekeyInputError) throw e;
-      elements = null;
-    }
-    const valueMem = Math.round(estimateValueMemory(rec));
+    const elements = m.elements;
+    const valueMem = m.valueMem;
     const hasTtl = rec.expireAtMs !== null;
     const keyMem = sdsAllocSize(key.length) + ALLOCATED_DICT_ENTRY;
     const expireMem = hasTtl ? ALLOCATED_EXPIRE_ENTRY : 0;
@@ -703,8 +761,8 @@ export class Analyzer {
       if (t.earliest === null || at < t.earliest) t.earliest = at;
       if (t.latest === null || at > t.latest) t.latest = at;
     }
-    if (!bad && type === 'hash' && mayHaveFieldTtls(rec.rdbType)) this.addFieldTtls(rec);
-    if (type === 'module') this.addModuleKey(rec);
+    if (!bad && m.fieldExpiries !== null && m.fieldExpiries.length > 0) this.addFieldTtls(m.fieldExpiries);
+    if (m.moduleName !== null) this.addModuleKey(m.moduleName);
 
     // top lists: build the entry only when one of them keeps it
     // A string's "elements" are its bytes: it competes on bytes, not in the by-elements list.
@@ -736,15 +794,7 @@ export class Analyzer {
     if (this.rules !== null) this.addRules(rec, bytes, valueMem, memory);
   }
 
-  private addFieldTtls(rec: KeyRecord): void {
-    let exp: number[];
-    try {
-      exp = fieldExpiries(rec);
-    } catch (e) {
-      if (e instanceof RekeyInputError) throw e;
-      return;
-    }
-    if (exp.length === 0) return;
+  private addFieldTtls(exp: readonly number[]): void {
     const f = this.fieldTtl;
     f.hashes++;
     for (const at of exp) {
@@ -756,18 +806,7 @@ export class Analyzer {
     }
   }
 
-  private addModuleKey(rec: KeyRecord): void {
-    let name = 'unknown';
-    try {
-      const v = rec.decode();
-      if (v.type === 'module') name = v.moduleName;
-    } catch {
-      try {
-        name = moduleNameFromId(rec.payload.readBigUInt64BE(1)).name;
-      } catch {
-        /* keep unknown */
-      }
-    }
+  private addModuleKey(name: string): void {
     const m = this.modules.get(name) ?? { aux: 0, keys: 0 };
     m.keys++;
     this.modules.set(name, m);

@@ -16,6 +16,8 @@ import { withBadLines, withExpiry, withProgress, withRules } from './options/gro
 import { withSourceEndpoint } from './options/endpoint.js';
 import { CommandRun } from './run-context.js';
 import { isLiveUrl, liveSourceOptions, withLiveSource } from '../sources/redis-source-cli.js';
+import { jobsOption, workersFor } from '../pipeline/worker-pool.js';
+import type { AnalyzeJobs } from '../analyze/jobs.js';
 
 export interface AnalyzeArgs extends CommonArgs {
   /** One input, or several read as one dataset (paths and globs). With `merge`: partial reports. */
@@ -44,6 +46,8 @@ export interface AnalyzeArgs extends CommonArgs {
   progress?: boolean;
   /** Check every value's structure (codec/verify); bad keys are counted, named, and make the exit 1. */
   verify?: boolean;
+  /** Worker threads measuring values (default: one per core; 1: all on the reading thread). */
+  jobs?: number;
 }
 
 export interface AnalyzeResult {
@@ -180,6 +184,7 @@ async function analyzeInputs(a: AnalyzeArgs, paths: string[], outputs: ReportOut
     ...(onKey ? { onKey } : {}),
     ...(a.rules ? { rulesPath: a.rules } : {}),
   });
+  const jobs = await analyzeJobs(analyzer, jobsOption(a.jobs), paths);
   const flush = async (): Promise<void> => {
     if (csv !== null && csvRows.length > 0) {
       const chunk = Buffer.concat(csvRows);
@@ -219,9 +224,11 @@ async function analyzeInputs(a: AnalyzeArgs, paths: string[], outputs: ReportOut
       });
       try {
         for await (const batch of input.batches) {
-          analyzer.addBatch(batch);
+          if (jobs === null) analyzer.addBatch(batch);
+          else await jobs.addBatch(batch);
           await flush();
         }
+        await jobs?.settle();
       } finally {
         progress?.stop();
       }
@@ -230,9 +237,21 @@ async function analyzeInputs(a: AnalyzeArgs, paths: string[], outputs: ReportOut
     await csv?.commit();
   } catch (e) {
     await csv?.abort();
+    // A key a worker found corrupt comes before the reading thread's own later error: the first in input order wins.
+    if (jobs !== null) await jobs.settle();
     throw e;
+  } finally {
+    await jobs?.close();
   }
   return { analyzer, listed: onKey ? listed : null };
+}
+
+/** Worker threads for `--jobs N`, or null for one thread (pipeline/worker-pool.ts workersFor: big regular files only). */
+async function analyzeJobs(analyzer: Analyzer, n: number, paths: readonly string[]): Promise<AnalyzeJobs | null> {
+  const workers = workersFor(n, paths);
+  if (workers <= 1) return null;
+  const { AnalyzeJobs } = await import('../analyze/jobs.js');
+  return new AnalyzeJobs(analyzer, workers);
 }
 
 /** `rekey analyze`: returns the exit code. */
@@ -280,6 +299,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       .option('samples', { type: 'number', default: 5, describe: 'sample keys kept per type / category (reservoir sampling)' })
       .option('html', { type: 'boolean', default: false, describe: 'also write a self-contained HTML report with charts' })
       .option('verify', { type: 'boolean', default: false, describe: 'check every value\'s structure as Redis\' sanitize-dump-payload does; corrupt keys are named and the exit is 1' })
+      .option('jobs', { type: 'number', describe: 'worker threads that decode and measure values (default: cores - 1, and one thread on 2 cores; 1: one thread); inputs under 16 MiB are read on one thread' })
       .option('prefix-depth', { type: 'number', default: 3, describe: 'how many ":"-separated segments the prefix tree goes down' }) as unknown as Argv<AnalyzeArgs>,
   handler: async (a: ArgumentsCamelCase<AnalyzeArgs>) => {
     process.exitCode = await runAnalyze(a);

@@ -10,6 +10,7 @@ import { MigrationStats } from '../pipeline/stats.js';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import { JsonlSink } from '../sinks/jsonl-sink.js';
 import { ParallelJsonlSink } from '../pipeline/batch-workers.js';
+import { jobsOption, workersFor } from '../pipeline/worker-pool.js';
 import { RdbSink, type RdbSinkStats } from '../sinks/rdb-sink.js';
 import { SplitBySlotsSink } from '../sinks/split-by-slots.js';
 import { splitPlan } from '../sinks/split-by-slots-plan.js';
@@ -103,6 +104,7 @@ export async function runTransform(a: TransformArgs): Promise<number> {
   if (named && named.rdbVersion < named.serverRdbVersion) {
     log.log('INFO', `${named.name} loads RDB ${named.serverRdbVersion}; rekey writes RDB ${named.rdbVersion}, which it also loads`);
   }
+  const jsonlWorkers = workersFor(jobsOption(a.jobs), inputs);
   let sink: Sink;
   let rdbSink: { stats: RdbSinkStats; rdbVersion: number } | null = null;
   let split: SplitBySlotsSink | null = null;
@@ -114,10 +116,10 @@ export async function runTransform(a: TransformArgs): Promise<number> {
     sink = rdbSink = new RdbSink({ path: a.output, ...version, lossy: a.lossy, compress: a.compress, onLoss });
   } else if (format === 'resp') {
     sink = new RespSink({ path: a.output, mode: a.commands ? 'commands' : 'restore', lossy: a.lossy, onLoss, ...(parsed ? { payloadVersion: parsed.rdbVersion } : {}), ...(named ? { target: { name: named.name, modules: named.modules, server: named.server, version: named.version } } : {}) });
-  } else if (input.format === 'rdb' && a.jobs !== undefined && a.jobs > 1) {
+  } else if (input.format === 'rdb' && jsonlWorkers > 1) {
     // RDB → JSONL with --jobs N: values decoded and turned into JSON on N worker threads
-    // (pipeline/batch-workers.ts). Opt-in until the bench shows it pays (README, Benchmarks).
-    sink = new ParallelJsonlSink({ path: a.output, workers: a.jobs });
+    // (pipeline/batch-workers.ts), for big files only (worker-pool.ts workersFor).
+    sink = new ParallelJsonlSink({ path: a.output, workers: jsonlWorkers });
   } else {
     sink = new JsonlSink({ path: a.output });
   }
@@ -204,7 +206,7 @@ export const transformCommand: CommandModule<object, TransformArgs> = {
       .option('rdb-version', { type: 'string', describe: 'RDB version to write (down-converts encodings): a number, or a server such as redis-7.2, redis-8.6, valkey-8.1, valkey-9.0' })
       .option('compress', { type: 'boolean', default: true, describe: 'LZF-compress strings that re-encoded values write (verbatim values keep their bytes)' })
       .option('commands', { type: 'boolean', default: false, describe: 'RESP output as plain commands instead of RESTORE' })
-      .option('jobs', { type: 'number', describe: 'RDB → JSONL: decode and build JSON on N worker threads (default 1: all on the reading thread)' }) as unknown as Argv<TransformArgs>,
+      .option('jobs', { type: 'number', describe: 'RDB → JSONL: decode and build JSON on N worker threads (default: cores - 1, and one thread on 2 cores; 1: one thread); inputs under 16 MiB are read on one thread' }) as unknown as Argv<TransformArgs>,
   handler: async (a: ArgumentsCamelCase<TransformArgs>) => {
     process.exitCode = await runTransform(a);
   },

@@ -91,7 +91,8 @@ describe('rekey transform --jobs', () => {
     const outs: Buffer[] = [];
     for (const jobs of ['1', '3']) {
       const o = join(dir, `cli-${jobs}.jsonl`);
-      const r = await runCli(['transform', join(ROOT, 'fixtures', 'dump.rdb'), '-o', o, '--rules', rules, '--now', '1700000000000', '--jobs', jobs, '--out-dir', dir]);
+      // REKEY_JOBS_MIN_BYTES=0: workers even for the small fixture (worker-pool.ts workersFor).
+      const r = await runCli(['transform', join(ROOT, 'fixtures', 'dump.rdb'), '-o', o, '--rules', rules, '--now', '1700000000000', '--jobs', jobs, '--out-dir', dir], { env: { REKEY_JOBS_MIN_BYTES: '0' } });
       expect(r.stderr).not.toContain('internal error');
       expect(r.code).toBe(0);
       outs.push(readFileSync(o));
@@ -104,7 +105,7 @@ describe('rekey transform --jobs', () => {
     const results = [];
     for (const jobs of ['1', '3']) {
       const o = join(dir, `bad-${jobs}.jsonl`);
-      const r = await runCli(['transform', bad, '-o', o, '--jobs', jobs, '--out-dir', dir]);
+      const r = await runCli(['transform', bad, '-o', o, '--jobs', jobs, '--out-dir', dir], { env: { REKEY_JOBS_MIN_BYTES: '0' } });
       results.push({ code: r.code, err: r.stderr.split('\n')[0], out: existsSync(o) });
     }
     expect(results[0]!.code).toBe(2);
