@@ -11,45 +11,9 @@ import { join } from 'node:path';
 import { startCluster, type ClusterHandle } from '../helpers/redis-server.js';
 import { importWithOutcome } from '../../src/commands/import.js';
 import type { TargetWriter } from '../../src/import/restore-writer.js';
-import { args, fillMixed, gatedInput, ledgerLines, makeRdb, until } from './helpers.js';
+import { args, fillMixed, gatedInput, ledgerLines, makeRdb, until, totalKeys, clusterOk, finalStates } from './helpers.js';
 
 const N = 30_000;
-
-async function totalKeys(cl: ClusterHandle): Promise<number> {
-  let n = 0;
-  for (const node of cl.nodes) {
-    const c = node.client();
-    n += await c.dbsize();
-    c.disconnect();
-  }
-  return n;
-}
-
-async function clusterOk(cl: ClusterHandle): Promise<boolean> {
-  for (const node of cl.nodes) {
-    const c = node.client({ maxRetriesPerRequest: 1 });
-    try {
-      if (!/cluster_state:ok/.test(String(await c.call('CLUSTER', 'INFO')))) return false;
-    } catch {
-      return false;
-    } finally {
-      c.disconnect();
-    }
-  }
-  return true;
-}
-
-/** Per key ("db/key") its one final state over every run of the ledger; two acknowledgements throw. */
-function finalStates(lines: Array<Record<string, unknown>>): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const l of lines) {
-    if (l.$ !== undefined) continue;
-    const k = `${l.db}/${Buffer.from(String(l.key), 'base64').toString()}`;
-    if (out.has(k)) throw new Error(`${k}: acknowledged twice`);
-    out.set(k, l.created === true ? 'created' : l.uncertain === true ? 'uncertain' : 'skipped');
-  }
-  return out;
-}
 
 describe('Redis Cluster target faults', () => {
   let dir: string;

@@ -13,23 +13,13 @@ import { importWithOutcome, type ImportArgs } from '../../src/commands/import.js
 import { runValidate } from '../../src/commands/validate.js';
 import { keySlot } from '../../src/redis/slot.js';
 import type { TargetWriter } from '../../src/import/restore-writer.js';
-import { fillMixed, gatedInput, ledgerLines, makeRdb, until } from './helpers.js';
+import { fillMixed, gatedInput, ledgerLines, makeRdb, until, totalKeys } from './helpers.js';
 
 const N = 6000;
 const HOT = 'hot';
 
 function args(input: string, target: string, outDir: string, extra: Partial<ImportArgs> = {}): ImportArgs {
   return { input, target, 'out-dir': outDir, json: false, 'ignore-checksum': false, 'allow-future-version': false, progress: false, live: true, yes: true, ...extra };
-}
-
-async function totalKeys(cl: ClusterHandle): Promise<number> {
-  let n = 0;
-  for (const node of cl.nodes) {
-    const c = node.client();
-    n += await c.dbsize();
-    c.disconnect();
-  }
-  return n;
 }
 
 describe('Redis Cluster import', () => {

@@ -2,7 +2,7 @@
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { startRedis } from '../helpers/redis-server.js';
+import { startRedis, type ClusterHandle } from '../helpers/redis-server.js';
 import { openInput, type OpenedInput } from '../../src/sources/open.js';
 import type { RdbRecord } from '../../src/records/types.js';
 import type { ImportArgs } from '../../src/commands/import.js';
@@ -134,4 +134,40 @@ export async function withStderr<T>(fn: () => Promise<T>): Promise<{ r: T; err: 
   } finally {
     process.stderr.write = orig;
   }
+}
+
+export async function totalKeys(cl: ClusterHandle): Promise<number> {
+  let n = 0;
+  for (const node of cl.nodes) {
+    const c = node.client();
+    n += await c.dbsize();
+    c.disconnect();
+  }
+  return n;
+}
+
+export async function clusterOk(cl: ClusterHandle): Promise<boolean> {
+  for (const node of cl.nodes) {
+    const c = node.client({ maxRetriesPerRequest: 1 });
+    try {
+      if (!/cluster_state:ok/.test(String(await c.call('CLUSTER', 'INFO')))) return false;
+    } catch {
+      return false;
+    } finally {
+      c.disconnect();
+    }
+  }
+  return true;
+}
+
+/** Per key ("db/key") its one final state over every run of the ledger; two acknowledgement lines throw. */
+export function finalStates(lines: Array<Record<string, unknown>>): Map<string, 'created' | 'uncertain' | 'skipped'> {
+  const out = new Map<string, 'created' | 'uncertain' | 'skipped'>();
+  for (const l of lines) {
+    if (l.$ !== undefined) continue;
+    const k = `${l.db}/${Buffer.from(String(l.key), 'base64').toString()}`;
+    if (out.has(k)) throw new Error(`${k}: two acknowledgement lines (${out.get(k)} and ${JSON.stringify(l)})`);
+    out.set(k, l.created === true ? 'created' : l.uncertain === true ? 'uncertain' : 'skipped');
+  }
+  return out;
 }

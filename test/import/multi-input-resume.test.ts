@@ -13,35 +13,11 @@ import { startCluster, type ClusterHandle } from '../helpers/redis-server.js';
 import { importWithOutcome } from '../../src/commands/import.js';
 import type { TargetWriter } from '../../src/import/restore-writer.js';
 import { keySlot } from '../../src/redis/slot.js';
-import { args, ledgerLines, makeRdb, until } from './helpers.js';
+import { args, ledgerLines, makeRdb, until, totalKeys, clusterOk } from './helpers.js';
 
 const N = 30_000;
 /** The slot ranges startCluster(3) gives its masters, in order. */
 const RANGES: Array<[number, number]> = [0, 1, 2].map((i) => [Math.floor((i * 16384) / 3), Math.floor(((i + 1) * 16384) / 3) - 1]);
-
-async function totalKeys(cl: ClusterHandle): Promise<number> {
-  let n = 0;
-  for (const node of cl.nodes) {
-    const c = node.client();
-    n += await c.dbsize();
-    c.disconnect();
-  }
-  return n;
-}
-
-async function clusterOk(cl: ClusterHandle): Promise<boolean> {
-  for (const node of cl.nodes) {
-    const c = node.client({ maxRetriesPerRequest: 1 });
-    try {
-      if (!/cluster_state:ok/.test(String(await c.call('CLUSTER', 'INFO')))) return false;
-    } catch {
-      return false;
-    } finally {
-      c.disconnect();
-    }
-  }
-  return true;
-}
 
 describe('import of several inputs: one ledger, one resume', () => {
   let dir: string;

@@ -14,23 +14,12 @@ import { runRollback } from '../../src/commands/rollback.js';
 import type { TargetWriter } from '../../src/import/restore-writer.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { openInput } from '../../src/sources/open.js';
-import { fillMixed, gatedInput, makeRdb, until, args, ledgerLines } from './helpers.js';
+import { fillMixed, gatedInput, makeRdb, until, args, ledgerLines, finalStates } from './helpers.js';
 
 /**
  * Each key's final state over every run of a ledger ("db/key" → created | uncertain | skipped); a key with
  * two acknowledgement lines is an error (written or judged twice).
  */
-function finalStates(lines: Array<Record<string, unknown>>): Map<string, 'created' | 'uncertain' | 'skipped'> {
-  const out = new Map<string, 'created' | 'uncertain' | 'skipped'>();
-  for (const l of lines) {
-    if (l.$ !== undefined) continue;
-    const k = `${l.db}/${Buffer.from(String(l.key), 'base64').toString()}`;
-    if (out.has(k)) throw new Error(`${k}: two acknowledgement lines (${out.get(k)} and ${JSON.stringify(l)})`);
-    out.set(k, l.created === true ? 'created' : l.uncertain === true ? 'uncertain' : 'skipped');
-  }
-  return out;
-}
-
 const N = 30_000;
 
 describe('crash and --resume', () => {
