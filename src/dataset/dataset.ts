@@ -137,7 +137,10 @@ export class Dataset {
             let keep = true;
             if (positions && r.kind !== 'header') {
               if (r.offset + base >= extent) extent = r.offset + base + 1;
-              if (base > 0 && r.kind === 'key') r.offset += base;
+              if (base > 0 && r.kind === 'key') {
+                r.inFile = { file: cur.name, offset: r.offset };
+                r.offset += base;
+              }
             }
             if (r.kind === 'key') {
               row.file.keys++;

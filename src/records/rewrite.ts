@@ -29,6 +29,7 @@ export class KeyView implements KeyRecord {
   get freq(): number | undefined { return this.base.freq; }
   get payload(): Buffer { return this.base.payload; }
   get offset(): number { return this.base.offset; }
+  get inFile(): { file: string; offset: number } | undefined { return this.base.inFile; }
   /** RDB 13 key metadata of RDB sources, carried through for a verbatim rewrite. */
   get keyMeta(): Buffer | undefined { return (this.base as { keyMeta?: Buffer }).keyMeta; }
   get decodedFirst(): boolean | undefined { return this.base.decodedFirst; }

@@ -125,6 +125,11 @@ export interface KeyRecord {
   keyMeta?: Buffer | undefined;
   /** Byte offset of this entry's first byte (its first prefix opcode or type byte) in the input. */
   offset: number;
+  /**
+   * Where the entry sits when `offset` was made a position in a several-input dataset (import's one
+   * ledger over every input, dataset.ts): the file and the entry's byte offset in it, for messages.
+   */
+  inFile?: { file: string; offset: number } | undefined;
   /** Decode the logical value (parsed from `payload` on first call, then cached). */
   decode(): Value;
   /**

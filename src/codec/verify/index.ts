@@ -24,11 +24,13 @@ import { decodeTemplateHash } from '../../rdb/hash-templates.js';
 export class PayloadFault extends Error {
   override readonly name = 'PayloadFault';
   constructor(
-    readonly rec: Pick<KeyRecord, 'key' | 'offset'>,
+    readonly rec: Pick<KeyRecord, 'key' | 'offset' | 'inFile'>,
     readonly at: number,
     readonly reason: string,
   ) {
-    super(`key ${keyText(rec.key)} (entry at byte ${rec.offset}): corrupt value at payload byte ${at}: ${reason}; the key was not written`);
+    // A later input of a several-file import carries dataset positions: name its own file and byte.
+    const where = rec.inFile ? `${rec.inFile.file}, entry at byte ${rec.inFile.offset}` : `entry at byte ${rec.offset}`;
+    super(`key ${keyText(rec.key)} (${where}): corrupt value at payload byte ${at}: ${reason}; the key was not written`);
   }
 }
 
