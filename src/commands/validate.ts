@@ -289,6 +289,7 @@ export async function runValidate(a: ValidateArgs, hooks: ValidateHooks = {}): P
       rounds > 1
         ? await validateRounds({
             ...base,
+            pass: validateInput,
             rounds,
             pauseMs: pause,
             reopen: hooks.reopen ?? (async () => (await openDataset(new MigrationStats())).input),

@@ -9,7 +9,7 @@ import { RekeyUsageError } from '../errors.js';
 import { ReplyError, type Link } from './importer-adapter.js';
 import type { Marker, Planned } from './stream-applier.js';
 
-export const DEFAULT_MARKER_KEY = 'rekey-sync:checkpoint';
+export { DEFAULT_MARKER_KEY } from './marker-key.js';
 
 export interface MarkerValue {
   replid: string;

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DigestKeyGuard } from '../pipeline/key-guard.js';
 import { MigrationStats } from '../pipeline/stats.js';
 import type { OpenedInput } from '../sources/open.js';
-import { validateInput, type ValidateInputOptions } from '../commands/validate.js';
+import type { ValidateInputOptions } from '../commands/validate.js';
 import type { ValidationResult } from './validate.js';
 
 export interface RoundInfo {
@@ -30,6 +30,8 @@ export interface RoundsOptions extends ValidateInputOptions {
   pauseMs: number;
   /** A fresh pass over the same input for each later round. */
   reopen: () => Promise<OpenedInput>;
+  /** One validation pass (commands/validate.ts validateInput), passed in so this module does not import it back. */
+  pass: (o: ValidateInputOptions) => Promise<ValidationResult>;
   /** After each round but the last that found differences, before the pause (progress lines, tests). */
   onRound?: (info: RoundInfo) => void | Promise<void>;
 }
@@ -45,7 +47,7 @@ export async function validateRounds(o: RoundsOptions): Promise<ValidationResult
     pending.add(db, key);
     pendingCount++;
   };
-  const first = await validateInput({ ...o, onDiffer: collect });
+  const first = await o.pass({ ...o, onDiffer: collect });
   const rounds: RoundInfo[] = [{ round: 1, compared: first.checked, different: pendingCount }];
   const final: ValidationResult & { rounds: RoundInfo[] } = { ...first, rounds };
   let last: ValidationResult = first;
@@ -57,7 +59,7 @@ export async function validateRounds(o: RoundsOptions): Promise<ValidationResult
     pending = new DigestKeyGuard();
     pendingCount = 0;
     // Test-and-add is a lookup here: each input key is seen once per pass.
-    const r = await validateInput({
+    const r = await o.pass({
       ...o,
       input: await o.reopen(),
       // This pass's pipeline counters are not the input's (round 1 counted it): keep them apart.

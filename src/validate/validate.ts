@@ -21,7 +21,7 @@ import type { TargetSpec } from '../redis/endpoint.js';
 import type { TargetInfo } from '../redis/server-info.js';
 import { isEmptyCollection } from '../import/command-writer.js';
 import { targetFlavor } from '../import/restore-writer.js';
-import { DEFAULT_MARKER_KEY } from '../sync/target-marker.js';
+import { DEFAULT_MARKER_KEY } from '../sync/marker-key.js';
 import type { ImportOutcome } from './import-outcome.js';
 
 /** A sync's marker key in the target (`--checkpoint-key` default). */
