@@ -3,7 +3,7 @@
  * and re-encode it when not. Renaming never touches value bytes; only a target version (or flavour) whose
  * loader does not know the value's type byte forces a decode + encode.
  */
-import type { Flavor, KeyRecord } from '../records/types.js';
+import { flavorOf, type Flavor, type KeyRecord } from '../records/types.js';
 import { minVersionForType, T, VALKEY_HASH_2 } from '../rdb/constants.js';
 import { encodeValue, UnrepresentableValueError, type EncodedValue } from './value-encoder.js';
 import { lossRefusal, type Loss } from './losses.js';
@@ -41,7 +41,7 @@ export function loadsVerbatim(rec: Pick<KeyRecord, 'rdbType' | 'flavor' | 'rdbVe
  * IDMP state without `lossy`, UnrepresentableValueError for values no encoding can hold there).
  */
 export function convertPayload(rec: KeyRecord, targetVersion: number, opts: ConvertOptions = {}): EncodedValue | null {
-  const flavor: Flavor = opts.flavor ?? (targetVersion >= 80 ? 'valkey' : 'redis');
+  const flavor: Flavor = opts.flavor ?? flavorOf(targetVersion);
   if (loadsVerbatim(rec, targetVersion, flavor)) return null;
   // Re-encoding a stream v4 for an older loader drops its IDMP state: refused here unless lossy, so no
   // caller (RDB, RESP, import's key plan) loses it in silence; callers count it under lossy.

@@ -8,7 +8,7 @@
  *   refused    nothing can be sent (db the target lacks, --mode restore without a usable RESTORE, …)
  *   lost       under --lossy, a key the target cannot hold at all (a module it lacks): a counted loss
  */
-import type { Flavor, KeyRecord, Value } from '../records/types.js';
+import { flavorOf, type Flavor, type KeyRecord, type Value } from '../records/types.js';
 import { convertPayload, keyRefusal, loadsVerbatim, moduleLoss } from '../encode/down-convert.js';
 import type { Loss } from '../encode/losses.js';
 import { T } from '../rdb/constants.js';
@@ -37,7 +37,7 @@ export interface PlanContext {
 
 /** The flavour a target's loader has for RDB purposes (Valkey < 9 speaks Redis RDB 11). */
 export function targetFlavor(info: Pick<TargetInfo, 'maxRdbVersion'>): Flavor {
-  return info.maxRdbVersion >= 80 ? 'valkey' : 'redis';
+  return flavorOf(info.maxRdbVersion);
 }
 
 /**

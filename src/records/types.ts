@@ -9,6 +9,11 @@ export const LOGICAL_TYPES: readonly LogicalType[] = ['string', 'list', 'set', '
 /** `redis` for REDISnnnn files, `valkey` for VALKEYnnn (type 22 and opcode 243 differ between them). */
 export type Flavor = 'redis' | 'valkey';
 
+/** The fork an RDB version number belongs to: Valkey 9+ numbers its versions from 80 (`VALKEY080`). */
+export function flavorOf(rdbVersion: number): Flavor {
+  return rdbVersion >= 80 ? 'valkey' : 'redis';
+}
+
 /** A stream entry ID. Both halves are unsigned 64-bit, so they are bigints. */
 export interface StreamId {
   ms: bigint;

@@ -4,7 +4,7 @@
  * is redis/server-info.ts; `namedTarget` turns `redis-8.6` / `valkey-9.0` into the same facts for
  * `transform --rdb-version` from the profile table (encode/target-profiles.ts).
  */
-import type { Flavor } from '../records/types.js';
+import { flavorOf, type Flavor } from '../records/types.js';
 import type { TargetInfo } from './server-info.js';
 import { MAX_WRITE, profileForServer, profileNames, targetProfile, writeVersion } from '../encode/target-profiles.js';
 
@@ -97,7 +97,7 @@ export function namedTarget(name: string): NamedTarget | null {
     version: p.version,
     serverRdbVersion: p.rdbVersion,
     rdbVersion,
-    flavor: rdbVersion >= 80 ? 'valkey' : 'redis',
+    flavor: flavorOf(rdbVersion),
     hashFieldTtl: p.hashFieldTtl,
     modules: p.modules,
   };

@@ -12,7 +12,7 @@
  * Not handled here: the same key twice in one db makes Redis abort the load; the pipeline prevents that.
  */
 import { open } from 'node:fs/promises';
-import type { Flavor, KeyRecord, MetaRecord, RdbRecord } from '../records/types.js';
+import { flavorOf, type Flavor, type KeyRecord, type MetaRecord, type RdbRecord } from '../records/types.js';
 import { RekeyUsageError } from '../errors.js';
 import { AtomicOutput } from '../io/atomic-file.js';
 import { Crc64 } from '../codec/crc64.js';
@@ -121,7 +121,7 @@ export class RdbSink implements Sink {
     const o = this.opts;
     if (o.rdbVersion !== undefined) {
       this.version = o.rdbVersion;
-      this.flavor = o.flavor ?? (o.rdbVersion >= 80 ? 'valkey' : 'redis');
+      this.flavor = o.flavor ?? flavorOf(o.rdbVersion);
     } else if (header) {
       this.version = header.rdbVersion;
       this.flavor = o.flavor ?? header.flavor;

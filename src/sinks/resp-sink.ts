@@ -7,7 +7,7 @@
  * `SELECT db` is emitted when a key's db differs from the current one, starting from db 0 (redis-cli's
  * default, and the only db in cluster mode). Function libraries become `FUNCTION LOAD [REPLACE]`.
  */
-import type { KeyRecord, RdbRecord } from '../records/types.js';
+import { flavorOf, type KeyRecord, type RdbRecord } from '../records/types.js';
 import { RekeyUsageError } from '../errors.js';
 import { AtomicOutput } from '../io/atomic-file.js';
 import { footerVersion } from '../import/key-plan.js';
@@ -112,7 +112,7 @@ export class RespSink implements Sink {
       if (rec.keyMeta !== undefined) losses.push({ kind: 'key_meta', what: `key metadata (KEY_META, ${rec.keyMeta.length} bytes)` });
       if (this.opts.mode === 'restore') {
         restore = this.restorePlan(rec);
-        const idmp = streamIdmpLoss(rec, restore.version, restore.version >= 80 ? 'valkey' : 'redis');
+        const idmp = streamIdmpLoss(rec, restore.version, flavorOf(restore.version));
         if (idmp) losses.push(idmp);
       } else {
         const target: CommandTarget | undefined = t ? { product: t.server, version: t.version } : undefined;
@@ -147,7 +147,7 @@ export class RespSink implements Sink {
     if (target !== undefined) {
       // Also for a newer target of the other fork (Redis 12 → Valkey 80): its loader reads 22+ its own way
       // and refuses footers 12–79, as import's key plan knows (footerVersion).
-      const flavor = target >= 80 ? 'valkey' : 'redis';
+      const flavor = flavorOf(target);
       const conv = convertPayload(rec, target, { lossy: this.opts.lossy, flavor });
       if (conv !== null) {
         rdbType = conv.rdbType;
