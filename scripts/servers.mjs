@@ -139,9 +139,12 @@ function unpack(t, dir) {
   const dl = join(dir, '..', 'download');
   mkdirSync(dl, { recursive: true });
   const r = run('apt-get', ['source', '--download-only', `${t.pkg}=${t.deb}`], { cwd: dl });
-  if (!r.ok) return `apt-get source --download-only ${t.pkg}=${t.deb} failed:\n${tail(r.out)}`;
   const orig = readdirSync(dl).find((f) => f.includes('.orig.tar'));
+  // A mirror may serve the upstream tarball but no longer the .dsc/.debian.tar of a superseded Debian
+  // revision (404): apt-get fails, yet the tarball it fetched and verified is all we build from.
+  if (!r.ok && !(orig && /^Fetched /m.test(r.out))) return `apt-get source --download-only ${t.pkg}=${t.deb} failed:\n${tail(r.out)}`;
   if (!orig) return `no .orig tarball among ${readdirSync(dl).join(', ')}`;
+  if (!r.ok) console.log(`  ${t.name}: apt-get could not fetch Debian's own files (${tail(r.out, 1)}); building the upstream ${orig} it fetched`);
   const x = run('tar', ['-x', '--strip-components=1', '-f', join(dl, orig), '-C', dir]);
   return x.ok ? null : `tar ${orig} failed:\n${tail(x.out)}`;
 }
