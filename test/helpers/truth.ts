@@ -1,4 +1,6 @@
 import { isUtf8 } from 'node:buffer';
+import { readFileSync } from 'node:fs';
+import { openInput } from '../../src/sources/open.js';
 import type { KeyRecord, StreamId, Value } from '../../src/records/types.js';
 
 /** The corpus truth's byte-string form: UTF-8 text, else {"b64": …}. */
@@ -102,4 +104,41 @@ export function diffTruth(ours: unknown, truth: unknown, path = ''): string | nu
     if (d) return d;
   }
   return null;
+}
+
+/**
+ * Decode every key of `rdb` and compare it with the truth file beside it (one JSON line per key, the
+ * server's own readback). Returns what differs (empty when all match) and how many keys matched.
+ */
+export async function truthProblems(rdb: string, truthFile: string): Promise<{ problems: string[]; matched: number }> {
+  const truth = readFileSync(truthFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const input = await openInput(rdb);
+  const ours: Record<string, unknown>[] = [];
+  for await (const batch of input.batches) for (const r of batch) if (r.kind === 'key') ours.push(toTruthShape(r, r.decode()));
+  const problems: string[] = [];
+  let matched = 0;
+  const byKey = new Map(ours.map((o) => [`${o.db as number}/${JSON.stringify(o.key)}`, o]));
+  for (const t of truth) {
+    const o = byKey.get(`${t.db as number}/${JSON.stringify(t.key)}`);
+    const want = { ...t };
+    // What the truth says about the server's side only (its encoding, how the module value was read back).
+    for (const k of ['encoding', 'rdb_type', 'rdb_type_name', 'module_type', 'module_readback', 'module_readback_cmd', 'expired_at_save']) delete want[k];
+    if (!o) {
+      problems.push(`missing key ${JSON.stringify(t.key)}`);
+      continue;
+    }
+    // A server without PEXPIRETIME (6.2) gave its expiry as now + PTTL: exact to within the tolerance it wrote.
+    const tol = want.expire_tolerance_ms;
+    if (typeof tol === 'number') {
+      delete want.expire_tolerance_ms;
+      const a = o.expire_at_ms as number | null;
+      const b = want.expire_at_ms as number | null;
+      if (a !== null && b !== null && Math.abs(a - b) <= tol) want.expire_at_ms = a;
+    }
+    const d = diffTruth(o, want, JSON.stringify(t.key));
+    if (d) problems.push(d);
+    else matched++;
+  }
+  if (ours.length !== truth.length) problems.push(`${ours.length} keys decoded, truth has ${truth.length}`);
+  return { problems, matched };
 }
